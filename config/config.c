@@ -1,0 +1,822 @@
+/* cordon — configuration loader: INI text → validated CordonConfig. */
+#define G_LOG_DOMAIN "cordon-config"
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+G_DEFINE_QUARK (cordon-config-error-quark, cordon_config_error)
+
+#define DEFAULT_LISTEN "0.0.0.0:554"
+#define DEFAULT_TLS_LISTEN_PORT 322
+#define DEFAULT_STATUS "127.0.0.1:9554"
+#define DEFAULT_USER "cordon"
+#define DEFAULT_NFLOG_GROUP 1984
+
+typedef struct {
+  const char *group;   /* "proxy", "firewall", "camera:" or "recorder:" */
+  const char *const *keys;
+} GroupSchema;
+
+static const char *const proxy_keys[] = {
+  "listen", "user", "status", "tls-listen", "tls-certificate", "tls-key",
+  "max-clients-per-address", NULL
+};
+static const char *const firewall_keys[] = {
+  "mode", "camera-interface", "core-interface", "nflog-group", "serve-ntp", "serve-dhcp", NULL
+};
+static const char *const camera_keys[] = {
+  "url", "username", "password-file", "mac", "size", "framerate", "bitrate",
+  "keyframe-interval", "profile", "preset", "audio", NULL
+};
+static const char *const recorder_keys[] = {
+  "address", "username", "password-file", "cameras", "tls", "srtp", NULL
+};
+static const char *const x264_presets[] = {
+  "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", NULL
+};
+static const char *const h264_profiles[] = { "baseline", "main", "high", NULL };
+
+/* Collects every problem so that `cordon check` can report them all at once. */
+typedef struct {
+  const char *path;
+  char *dir;
+  GKeyFile *kf;
+  GPtrArray *problems;
+} Loader;
+
+G_GNUC_PRINTF (4, 5)
+static void
+problem (Loader *l, const char *group, const char *key, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  if (group && key)
+    g_ptr_array_add (l->problems, g_strdup_printf ("%s: [%s] %s: %s", l->path, group, key, msg));
+  else if (group)
+    g_ptr_array_add (l->problems, g_strdup_printf ("%s: [%s]: %s", l->path, group, msg));
+  else
+    g_ptr_array_add (l->problems, g_strdup_printf ("%s: %s", l->path, msg));
+}
+
+/* GKeyFile knows neither ';' comments nor comments after a value, both of
+ * which admins write (and DESIGN.md's example uses). It also merges repeated
+ * groups and keys silently, which would hide a copy-paste mistake. So the text
+ * is normalised here first: comments dropped, repeats reported. */
+static char *
+normalise_text (Loader *l, const char *text)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autoptr (GHashTable) groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *group = NULL;
+
+  for (guint n = 0; lines[n]; n++) {
+    char *line = g_strstrip (lines[n]);
+
+    if (*line == ';' || *line == '#' || *line == '\0') {
+      g_string_append_c (out, '\n');
+      continue;
+    }
+    /* A comment after a value starts with ';' or '#' after white space. */
+    for (char *p = line + 1; *p; p++) {
+      if ((*p == ';' || *p == '#') && g_ascii_isspace (p[-1])) {
+        *p = '\0';
+        g_strchomp (line);
+        break;
+      }
+    }
+    if (*line == '[') {
+      char *end = strchr (line, ']');
+      g_free (group);
+      group = end ? g_strndup (line + 1, end - line - 1) : g_strdup (line + 1);
+      if (g_hash_table_contains (groups, group))
+        problem (l, group, NULL, "group appears more than once (line %u)", n + 1);
+      else
+        g_hash_table_add (groups, g_strdup (group));
+      g_hash_table_remove_all (keys);
+    } else {
+      char *eq = strchr (line, '=');
+      if (eq && group) {
+        g_autofree char *key = g_strstrip (g_strndup (line, eq - line));
+        if (g_hash_table_contains (keys, key))
+          problem (l, group, key, "key appears more than once in the group (line %u)", n + 1);
+        else
+          g_hash_table_add (keys, g_steal_pointer (&key));
+      }
+    }
+    g_string_append (out, line);
+    g_string_append_c (out, '\n');
+  }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static gboolean
+valid_name (const char *name)
+{
+  if (!name || !*name || strlen (name) > 64)
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.')
+      return FALSE;
+  return name[0] != '.';
+}
+
+static char *
+get_string (Loader *l, const char *group, const char *key)
+{
+  g_autofree char *v = g_key_file_get_value (l->kf, group, key, NULL);
+  if (!v)
+    return NULL;
+  g_strstrip (v);
+  return g_steal_pointer (&v);
+}
+
+static gboolean
+get_uint (Loader *l, const char *group, const char *key, guint min, guint max, guint def, guint *out)
+{
+  g_autofree char *v = get_string (l, group, key);
+  guint64 n;
+  g_autoptr (GError) err = NULL;
+
+  *out = def;
+  if (!v)
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (v, 10, min, max, &n, &err)) {
+    problem (l, group, key, "\"%s\" is not a whole number from %u to %u", v, min, max);
+    return FALSE;
+  }
+  *out = (guint) n;
+  return TRUE;
+}
+
+static gboolean
+get_bool (Loader *l, const char *group, const char *key, gboolean def, gboolean *out)
+{
+  g_autofree char *v = get_string (l, group, key);
+  *out = def;
+  if (!v)
+    return TRUE;
+  if (g_ascii_strcasecmp (v, "true") == 0 || g_ascii_strcasecmp (v, "yes") == 0 || strcmp (v, "1") == 0)
+    *out = TRUE;
+  else if (g_ascii_strcasecmp (v, "false") == 0 || g_ascii_strcasecmp (v, "no") == 0 || strcmp (v, "0") == 0)
+    *out = FALSE;
+  else {
+    problem (l, group, key, "\"%s\" is not a boolean (use true or false)", v);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static char *
+get_choice (Loader *l, const char *group, const char *key, const char *const *choices, const char *def)
+{
+  g_autofree char *v = get_string (l, group, key);
+  if (!v)
+    return g_strdup (def);
+  if (!g_strv_contains (choices, v)) {
+    g_autofree char *list = g_strjoinv (", ", (GStrv) choices);
+    problem (l, group, key, "\"%s\" is not one of: %s", v, list);
+    return NULL;
+  }
+  return g_steal_pointer (&v);
+}
+
+static gboolean
+get_policy (Loader *l, const char *group, const char *key, gboolean allow_off, CordonPolicy def, CordonPolicy *out)
+{
+  static const char *const with_off[] = { "off", "optional", "required", NULL };
+  static const char *const without_off[] = { "optional", "required", NULL };
+  g_autofree char *v = get_choice (l, group, key, allow_off ? with_off : without_off,
+                                   cordon_policy_to_string (def));
+  if (!v)
+    return FALSE;
+  *out = strcmp (v, "off") == 0 ? CORDON_POLICY_OFF
+       : strcmp (v, "optional") == 0 ? CORDON_POLICY_OPTIONAL : CORDON_POLICY_REQUIRED;
+  return TRUE;
+}
+
+static char *
+resolve_path (Loader *l, const char *file)
+{
+  if (g_path_is_absolute (file))
+    return g_strdup (file);
+  return g_build_filename (l->dir, file, NULL);
+}
+
+/* Secrets must not be readable by every local user: a camera password opens
+ * the camera, a recorder password opens every camera it may see. */
+static char *
+read_secret (Loader *l, const char *group, const char *key, const char *file)
+{
+  g_autofree char *path = resolve_path (l, file);
+  g_autoptr (GError) err = NULL;
+  g_autofree char *contents = NULL;
+  struct stat st;
+
+  if (stat (path, &st) < 0) {
+    problem (l, group, key, "cannot use \"%s\": %s", path, g_strerror (errno));
+    return NULL;
+  }
+  if (!S_ISREG (st.st_mode)) {
+    problem (l, group, key, "\"%s\" is not a regular file", path);
+    return NULL;
+  }
+  if (st.st_mode & S_IROTH) {
+    problem (l, group, key, "\"%s\" is world-readable; run chmod o-rwx on it", path);
+    return NULL;
+  }
+  if (!g_file_get_contents (path, &contents, NULL, &err)) {
+    problem (l, group, key, "cannot read \"%s\": %s", path, err->message);
+    return NULL;
+  }
+  /* One line; a trailing newline from an editor is not part of the secret. */
+  char *nl = strpbrk (contents, "\r\n");
+  if (nl)
+    *nl = '\0';
+  if (!*contents) {
+    problem (l, group, key, "\"%s\" is empty", path);
+    return NULL;
+  }
+  return g_steal_pointer (&contents);
+}
+
+gboolean
+cordon_config_parse_hostport (const char *text, char **host, guint16 *port, GError **error)
+{
+  g_autofree char *h = NULL;
+  const char *port_text;
+  guint64 p;
+
+  if (text[0] == '[') {
+    const char *end = strchr (text, ']');
+    if (!end || end[1] != ':') {
+      g_set_error (error, CORDON_CONFIG_ERROR, CORDON_CONFIG_ERROR_INVALID,
+                   "\"%s\" is not [IPV6]:PORT", text);
+      return FALSE;
+    }
+    h = g_strndup (text + 1, end - text - 1);
+    port_text = end + 2;
+  } else {
+    const char *colon = strrchr (text, ':');
+    if (!colon || strchr (text, ':') != colon) {
+      g_set_error (error, CORDON_CONFIG_ERROR, CORDON_CONFIG_ERROR_INVALID,
+                   "\"%s\" is not ADDRESS:PORT (write IPv6 as [ADDRESS]:PORT)", text);
+      return FALSE;
+    }
+    h = g_strndup (text, colon - text);
+    port_text = colon + 1;
+  }
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (h);
+  if (!addr) {
+    g_set_error (error, CORDON_CONFIG_ERROR, CORDON_CONFIG_ERROR_INVALID,
+                 "\"%s\" is not an IP address", h);
+    return FALSE;
+  }
+  if (!g_ascii_string_to_unsigned (port_text, 10, 1, 65535, &p, NULL)) {
+    g_set_error (error, CORDON_CONFIG_ERROR, CORDON_CONFIG_ERROR_INVALID,
+                 "\"%s\" is not a port from 1 to 65535", port_text);
+    return FALSE;
+  }
+  *host = g_steal_pointer (&h);
+  *port = (guint16) p;
+  return TRUE;
+}
+
+static gboolean
+get_hostport (Loader *l, const char *group, const char *key, const char *def, char **host, guint16 *port)
+{
+  g_autofree char *v = get_string (l, group, key);
+  g_autoptr (GError) err = NULL;
+  if (!cordon_config_parse_hostport (v ? v : def, host, port, &err)) {
+    problem (l, group, key, "%s", err->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+check_unknown_keys (Loader *l, const char *group, const char *const *allowed)
+{
+  g_auto (GStrv) keys = g_key_file_get_keys (l->kf, group, NULL, NULL);
+  for (guint i = 0; keys && keys[i]; i++)
+    if (!g_strv_contains (allowed, keys[i])) {
+      g_autofree char *list = g_strjoinv (", ", (GStrv) allowed);
+      problem (l, group, keys[i], "unknown key (known keys: %s)", list);
+    }
+}
+
+static gboolean
+valid_interface (const char *name)
+{
+  if (!name || !*name || strlen (name) >= 16)
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (*p == '/' || *p == ':' || g_ascii_isspace (*p))
+      return FALSE;
+  return strcmp (name, ".") != 0 && strcmp (name, "..") != 0;
+}
+
+static void
+load_proxy (Loader *l, CordonConfig *c)
+{
+  const char *g = "proxy";
+  g_autofree char *status = get_string (l, g, "status");
+  g_autofree char *tls_listen = NULL;
+
+  get_hostport (l, g, "listen", DEFAULT_LISTEN, &c->listen_host, &c->listen_port);
+  if (status && g_ascii_strcasecmp (status, "off") == 0) {
+    c->status_host = NULL;
+  } else {
+    get_hostport (l, g, "status", DEFAULT_STATUS, &c->status_host, &c->status_port);
+  }
+  c->user = get_string (l, g, "user");
+  if (!c->user)
+    c->user = g_strdup (DEFAULT_USER);
+  else if (!*c->user || strcmp (c->user, "root") == 0 || strcmp (c->user, "0") == 0)
+    problem (l, g, "user", "\"%s\" is not allowed: the media process must not run as root", c->user);
+  get_uint (l, g, "max-clients-per-address", 1, 1024, 16, &c->max_clients_per_address);
+
+  g_autofree char *cert = get_string (l, g, "tls-certificate");
+  g_autofree char *key = get_string (l, g, "tls-key");
+  if (!cert != !key) {
+    problem (l, g, cert ? "tls-key" : "tls-certificate",
+             "tls-certificate and tls-key go together; set both or neither");
+  } else if (cert) {
+    c->tls_certificate = resolve_path (l, cert);
+    c->tls_key = resolve_path (l, key);
+    if (!g_file_test (c->tls_certificate, G_FILE_TEST_IS_REGULAR))
+      problem (l, g, "tls-certificate", "\"%s\" does not exist", c->tls_certificate);
+    g_autofree char *secret = read_secret (l, g, "tls-key", c->tls_key);
+    (void) secret; /* only checked here; the TLS code reads the file itself */
+    const char *lh = c->listen_host ? c->listen_host : "0.0.0.0";
+    g_autofree char *def = strchr (lh, ':') ? g_strdup_printf ("[%s]:%u", lh, DEFAULT_TLS_LISTEN_PORT)
+                                            : g_strdup_printf ("%s:%u", lh, DEFAULT_TLS_LISTEN_PORT);
+    get_hostport (l, g, "tls-listen", def, &c->tls_listen_host, &c->tls_listen_port);
+    if (c->tls_listen_host && c->listen_host && c->tls_listen_port == c->listen_port
+        && strcmp (c->tls_listen_host, c->listen_host) == 0)
+      problem (l, g, "tls-listen", "RTSPS needs a port of its own (listen uses %u too)", c->listen_port);
+  } else if ((tls_listen = get_string (l, g, "tls-listen"))) {
+    problem (l, g, "tls-listen", "set tls-certificate and tls-key to serve RTSPS");
+  }
+}
+
+static void
+load_firewall (Loader *l, CordonConfig *c)
+{
+  const char *g = "firewall";
+  static const char *const modes[] = { "gateway", "host", "off", NULL };
+  g_autofree char *mode = get_choice (l, g, "mode", modes, "gateway");
+
+  if (mode)
+    c->mode = strcmp (mode, "gateway") == 0 ? CORDON_FIREWALL_MODE_GATEWAY
+            : strcmp (mode, "host") == 0 ? CORDON_FIREWALL_MODE_HOST : CORDON_FIREWALL_MODE_OFF;
+  c->camera_interface = get_string (l, g, "camera-interface");
+  c->core_interface = get_string (l, g, "core-interface");
+  if (c->mode != CORDON_FIREWALL_MODE_OFF && !c->camera_interface)
+    problem (l, g, "camera-interface", "missing: name the interface of the camera network (or set mode = off)");
+  if (c->camera_interface && !valid_interface (c->camera_interface))
+    problem (l, g, "camera-interface", "\"%s\" is not an interface name", c->camera_interface);
+  if (c->mode == CORDON_FIREWALL_MODE_GATEWAY && !c->core_interface)
+    problem (l, g, "core-interface", "missing: gateway mode needs the interface toward the core network");
+  if (c->core_interface && !valid_interface (c->core_interface))
+    problem (l, g, "core-interface", "\"%s\" is not an interface name", c->core_interface);
+  if (c->camera_interface && c->core_interface && strcmp (c->camera_interface, c->core_interface) == 0)
+    problem (l, g, "core-interface", "must differ from camera-interface");
+  get_uint (l, g, "nflog-group", 0, 65535, DEFAULT_NFLOG_GROUP, &c->nflog_group);
+  get_bool (l, g, "serve-ntp", FALSE, &c->serve_ntp);
+  get_bool (l, g, "serve-dhcp", FALSE, &c->serve_dhcp);
+}
+
+static gboolean
+parse_mac (const char *text, char **out)
+{
+  guint b[6];
+  char tail;
+  if (strlen (text) != 17
+      || sscanf (text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+    return FALSE;
+  for (guint i = 0; i < 17; i++)
+    if (i % 3 == 2 ? text[i] != ':' : !g_ascii_isxdigit (text[i]))
+      return FALSE;
+  *out = g_strdup_printf ("%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+  return TRUE;
+}
+
+static void
+load_camera_url (Loader *l, const char *g, CordonCamera *cam)
+{
+  g_autofree char *url = get_string (l, g, "url");
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GUri) uri = NULL;
+
+  if (!url) {
+    problem (l, g, "url", "missing: give the camera's rtsp:// address");
+    return;
+  }
+  uri = g_uri_parse (url, G_URI_FLAGS_ENCODED, &err);
+  if (!uri) {
+    /* GUri's message may echo the URL, which may carry a password. */
+    problem (l, g, "url", "not a valid URL");
+    return;
+  }
+  if (g_strcmp0 (g_uri_get_scheme (uri), "rtsp") != 0) {
+    problem (l, g, "url", "scheme must be rtsp:// (cordon pulls RTSP over TCP)");
+    return;
+  }
+  if (g_uri_get_userinfo (uri)) {
+    problem (l, g, "url", "must not contain credentials; use username and password-file");
+    return;
+  }
+  const char *host = g_uri_get_host (uri);
+  if (!host || !*host) {
+    problem (l, g, "url", "has no host");
+    return;
+  }
+  /* An IP literal, not a name: DNS on the camera network is itself a path for
+   * spoofing, and the firewall pins rules to addresses. */
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
+  if (!addr) {
+    problem (l, g, "url", "host \"%s\" must be an IP address", host);
+    return;
+  }
+  if (g_inet_address_get_is_any (addr) || g_inet_address_get_is_multicast (addr)) {
+    problem (l, g, "url", "host \"%s\" is not a camera address", host);
+    return;
+  }
+  gint port = g_uri_get_port (uri);
+  cam->port = port > 0 ? (guint16) port : 554;
+  cam->host = g_strdup (host);
+  cam->address = g_steal_pointer (&addr);
+  cam->url = g_steal_pointer (&url);
+}
+
+static void
+load_credentials (Loader *l, const char *g, gboolean required, char **username, char **password)
+{
+  g_autofree char *file = get_string (l, g, "password-file");
+  *username = get_string (l, g, "username");
+  if (required && !*username)
+    problem (l, g, "username", "missing");
+  if (required && !file)
+    problem (l, g, "password-file", "missing");
+  if (*username && !**username)
+    problem (l, g, "username", "is empty");
+  if (*username && strpbrk (*username, ":\"\\") != NULL)
+    problem (l, g, "username", "must not contain ':', '\"' or '\\'");
+  if (!required && !*username != !file)
+    problem (l, g, *username ? "password-file" : "username", "username and password-file go together");
+  if (file)
+    *password = read_secret (l, g, "password-file", file);
+}
+
+static void
+load_camera (Loader *l, CordonConfig *c, const char *g)
+{
+  g_autoptr (CordonCamera) cam = g_new0 (CordonCamera, 1);
+  g_autofree char *mac = NULL, *size = NULL;
+
+  cam->refcount = 1;
+  cam->name = g_strdup (g + strlen ("camera:"));
+  if (!valid_name (cam->name))
+    problem (l, g, NULL, "camera name must be 1-64 of A-Z a-z 0-9 - _ . (it becomes the path /NAME)");
+  load_camera_url (l, g, cam);
+  load_credentials (l, g, FALSE, &cam->username, &cam->password);
+
+  if ((mac = get_string (l, g, "mac")) && !parse_mac (mac, &cam->mac))
+    problem (l, g, "mac", "\"%s\" is not a MAC address like 00:11:22:33:44:55", mac);
+
+  cam->width = 1280;
+  cam->height = 720;
+  if ((size = get_string (l, g, "size"))) {
+    guint w = 0, h = 0;
+    char tail;
+    if (sscanf (size, "%ux%u%c", &w, &h, &tail) != 2 || w < 160 || w > 3840 || h < 120 || h > 2160
+        || w % 2 || h % 2)
+      problem (l, g, "size", "\"%s\" is not WIDTHxHEIGHT with even sides from 160x120 to 3840x2160", size);
+    else {
+      cam->width = w;
+      cam->height = h;
+    }
+  }
+  get_uint (l, g, "framerate", 1, 60, 25, &cam->framerate);
+  get_uint (l, g, "bitrate", 64, 50000, 2000, &cam->bitrate);
+  get_uint (l, g, "keyframe-interval", 1, 10, 2, &cam->keyframe_interval);
+  cam->profile = get_choice (l, g, "profile", h264_profiles, "main");
+  cam->preset = get_choice (l, g, "preset", x264_presets, "veryfast");
+  get_bool (l, g, "audio", FALSE, &cam->audio);
+
+  for (guint i = 0; i < c->cameras->len; i++) {
+    CordonCamera *other = c->cameras->pdata[i];
+    if (cam->address && other->address && g_inet_address_equal (cam->address, other->address)
+        && cam->port == other->port && g_strcmp0 (cam->url, other->url) == 0)
+      problem (l, g, "url", "same stream as [camera:%s]", other->name);
+  }
+  g_ptr_array_add (c->cameras, g_steal_pointer (&cam));
+}
+
+static void
+recorder_free (CordonRecorder *r)
+{
+  g_free (r->name);
+  g_free (r->username);
+  if (r->password)
+    memset (r->password, 0, strlen (r->password));
+  g_free (r->password);
+  g_ptr_array_unref (r->addresses);
+  g_strfreev (r->cameras);
+  g_free (r);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CordonRecorder, recorder_free)
+
+static GInetAddressMask *
+parse_prefix (const char *text)
+{
+  const char *slash = strchr (text, '/');
+  g_autofree char *host = slash ? g_strndup (text, slash - text) : g_strdup (text);
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
+  guint64 bits;
+
+  if (!addr)
+    return NULL;
+  guint max = g_inet_address_get_family (addr) == G_SOCKET_FAMILY_IPV4 ? 32 : 128;
+  if (!slash)
+    bits = max;
+  else if (!g_ascii_string_to_unsigned (slash + 1, 10, 0, max, &bits, NULL))
+    return NULL;
+  g_autoptr (GInetAddressMask) mask = g_inet_address_mask_new (addr, (guint) bits, NULL);
+  /* 10.0.0.5/8 is almost always a typo for 10.0.0.0/8 or 10.0.0.5/32: refuse
+   * host bits rather than guess. */
+  if (!mask)
+    return NULL;
+  return g_steal_pointer (&mask);
+}
+
+static void
+load_recorder (Loader *l, CordonConfig *c, const char *g)
+{
+  g_autoptr (CordonRecorder) r = g_new0 (CordonRecorder, 1);
+  g_autofree char *cameras = NULL;
+  g_auto (GStrv) addrs = NULL;
+
+  r->name = g_strdup (g + strlen ("recorder:"));
+  r->addresses = g_ptr_array_new_with_free_func (g_object_unref);
+  if (!valid_name (r->name))
+    problem (l, g, NULL, "recorder name must be 1-64 of A-Z a-z 0-9 - _ .");
+  load_credentials (l, g, TRUE, &r->username, &r->password);
+
+  addrs = g_key_file_get_string_list (l->kf, g, "address", NULL, NULL);
+  if (!addrs || !addrs[0])
+    problem (l, g, "address", "missing: list the addresses or prefixes this recorder connects from");
+  for (guint i = 0; addrs && addrs[i]; i++) {
+    char *a = g_strstrip (addrs[i]);
+    if (!*a)
+      continue;
+    GInetAddressMask *mask = parse_prefix (a);
+    if (!mask)
+      problem (l, g, "address", "\"%s\" is not an IP address or prefix (ADDRESS/BITS with no host bits set)", a);
+    else
+      g_ptr_array_add (r->addresses, mask);
+  }
+
+  if (!(cameras = get_string (l, g, "cameras")))
+    problem (l, g, "cameras", "missing: list the cameras this recorder may see, or *");
+  else if (strcmp (cameras, "*") == 0)
+    r->all_cameras = TRUE;
+  else {
+    g_auto (GStrv) list = g_key_file_get_string_list (l->kf, g, "cameras", NULL, NULL);
+    g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+    for (guint i = 0; list && list[i]; i++) {
+      char *n = g_strstrip (list[i]);
+      if (!*n)
+        continue;
+      if (strcmp (n, "*") == 0)
+        problem (l, g, "cameras", "* stands alone; it cannot be mixed with names");
+      /* Checked against the cameras once all groups are read. */
+      g_ptr_array_add (names, g_strdup (n));
+    }
+    g_ptr_array_add (names, NULL);
+    r->cameras = (GStrv) g_ptr_array_free (g_steal_pointer (&names), FALSE);
+  }
+  get_policy (l, g, "tls", FALSE, CORDON_POLICY_OPTIONAL, &r->tls);
+  get_policy (l, g, "srtp", TRUE, CORDON_POLICY_OFF, &r->srtp);
+  /* MIKEY in gst-rtsp-server carries the SRTP key in clear inside RTSP, so SRTP
+   * is only ever offered inside TLS. */
+  if (r->srtp != CORDON_POLICY_OFF && !c->tls_certificate)
+    problem (l, g, "srtp", "SRTP is offered only over RTSPS: set tls-certificate and tls-key in [proxy]");
+  if (r->srtp == CORDON_POLICY_REQUIRED && r->tls != CORDON_POLICY_REQUIRED)
+    problem (l, g, "tls", "must be required when srtp = required (SRTP keys travel only inside TLS)");
+  if (r->tls == CORDON_POLICY_REQUIRED && !c->tls_certificate)
+    problem (l, g, "tls", "tls = required needs tls-certificate and tls-key in [proxy]");
+
+  for (guint i = 0; i < c->recorders->len; i++) {
+    CordonRecorder *other = c->recorders->pdata[i];
+    if (r->username && g_strcmp0 (other->username, r->username) == 0)
+      problem (l, g, "username", "\"%s\" is already used by [recorder:%s]", r->username, other->name);
+  }
+  g_ptr_array_add (c->recorders, g_steal_pointer (&r));
+}
+
+CordonConfig *
+cordon_config_load (const char *path, GError **error)
+{
+  g_autoptr (CordonConfig) c = g_new0 (CordonConfig, 1);
+  g_autoptr (GError) err = NULL;
+  g_autofree char *text = NULL, *clean = NULL;
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *dir = g_path_get_dirname (path);
+  Loader l = { path, dir, kf, problems };
+
+  g_key_file_set_list_separator (kf, ',');
+  g_auto (GStrv) groups = NULL;
+
+  c->path = g_strdup (path);
+  c->cameras = g_ptr_array_new_with_free_func ((GDestroyNotify) cordon_camera_unref);
+  c->recorders = g_ptr_array_new_with_free_func ((GDestroyNotify) recorder_free);
+
+  if (!g_file_get_contents (path, &text, NULL, &err)) {
+    g_set_error (error, CORDON_CONFIG_ERROR, CORDON_CONFIG_ERROR_IO, "%s", err->message);
+    return NULL;
+  }
+  if (!g_utf8_validate (text, -1, NULL)) {
+    g_set_error (error, CORDON_CONFIG_ERROR, CORDON_CONFIG_ERROR_INVALID, "%s: not UTF-8 text", path);
+    return NULL;
+  }
+  clean = normalise_text (&l, text);
+  if (!g_key_file_load_from_data (kf, clean, -1, G_KEY_FILE_NONE, &err)) {
+    problem (&l, NULL, NULL, "%s", err->message);
+    goto out;
+  }
+
+  /* [proxy] before recorders: SRTP and TLS checks need to know about RTSPS. */
+  load_proxy (&l, c);
+  load_firewall (&l, c);
+  check_unknown_keys (&l, "proxy", proxy_keys);
+  check_unknown_keys (&l, "firewall", firewall_keys);
+
+  groups = g_key_file_get_groups (kf, NULL);
+  for (guint i = 0; groups[i]; i++) {
+    const char *g = groups[i];
+    if (g_str_has_prefix (g, "camera:")) {
+      load_camera (&l, c, g);
+      check_unknown_keys (&l, g, camera_keys);
+    } else if (g_str_has_prefix (g, "recorder:")) {
+      load_recorder (&l, c, g);
+      check_unknown_keys (&l, g, recorder_keys);
+    } else if (strcmp (g, "proxy") != 0 && strcmp (g, "firewall") != 0) {
+      problem (&l, g, NULL, "unknown group (expected proxy, firewall, camera:NAME or recorder:NAME)");
+    }
+  }
+  if (c->cameras->len == 0)
+    problem (&l, NULL, NULL, "no [camera:NAME] group: there is nothing to serve");
+  for (guint i = 0; i < c->recorders->len; i++) {
+    CordonRecorder *r = c->recorders->pdata[i];
+    g_autofree char *g = g_strconcat ("recorder:", r->name, NULL);
+    for (guint j = 0; r->cameras && r->cameras[j]; j++)
+      if (strcmp (r->cameras[j], "*") != 0 && !cordon_config_find_camera (c, r->cameras[j]))
+        problem (&l, g, "cameras", "names camera \"%s\", which is not configured", r->cameras[j]);
+  }
+
+out:
+  if (problems->len > 0) {
+    g_ptr_array_add (problems, NULL);
+    g_autofree char *msg = g_strjoinv ("\n", (GStrv) problems->pdata);
+    g_set_error_literal (error, CORDON_CONFIG_ERROR, CORDON_CONFIG_ERROR_INVALID, msg);
+    return NULL;
+  }
+  return g_steal_pointer (&c);
+}
+
+void
+cordon_config_free (CordonConfig *c)
+{
+  if (!c)
+    return;
+  g_free (c->path);
+  g_free (c->listen_host);
+  g_free (c->tls_listen_host);
+  g_free (c->tls_certificate);
+  g_free (c->tls_key);
+  g_free (c->user);
+  g_free (c->status_host);
+  g_free (c->camera_interface);
+  g_free (c->core_interface);
+  g_clear_pointer (&c->cameras, g_ptr_array_unref);
+  g_clear_pointer (&c->recorders, g_ptr_array_unref);
+  g_free (c);
+}
+
+CordonCamera *
+cordon_camera_ref (CordonCamera *cam)
+{
+  g_atomic_int_inc (&cam->refcount);
+  return cam;
+}
+
+void
+cordon_camera_unref (CordonCamera *cam)
+{
+  if (!cam || !g_atomic_int_dec_and_test (&cam->refcount))
+    return;
+  g_free (cam->name);
+  g_free (cam->url);
+  g_free (cam->host);
+  g_clear_object (&cam->address);
+  g_free (cam->username);
+  if (cam->password)
+    memset (cam->password, 0, strlen (cam->password));
+  g_free (cam->password);
+  g_free (cam->mac);
+  g_free (cam->profile);
+  g_free (cam->preset);
+  g_free (cam);
+}
+
+gboolean
+cordon_camera_equal (const CordonCamera *a, const CordonCamera *b)
+{
+  return g_strcmp0 (a->name, b->name) == 0 && g_strcmp0 (a->url, b->url) == 0
+      && g_strcmp0 (a->username, b->username) == 0 && g_strcmp0 (a->password, b->password) == 0
+      && g_strcmp0 (a->mac, b->mac) == 0 && a->width == b->width && a->height == b->height
+      && a->framerate == b->framerate && a->bitrate == b->bitrate
+      && a->keyframe_interval == b->keyframe_interval && g_strcmp0 (a->profile, b->profile) == 0
+      && g_strcmp0 (a->preset, b->preset) == 0 && a->audio == b->audio;
+}
+
+const CordonCamera *
+cordon_config_find_camera (const CordonConfig *c, const char *name)
+{
+  for (guint i = 0; i < c->cameras->len; i++) {
+    const CordonCamera *cam = c->cameras->pdata[i];
+    if (g_strcmp0 (cam->name, name) == 0)
+      return cam;
+  }
+  return NULL;
+}
+
+const CordonRecorder *
+cordon_config_find_recorder (const CordonConfig *c, const char *name)
+{
+  for (guint i = 0; i < c->recorders->len; i++) {
+    const CordonRecorder *r = c->recorders->pdata[i];
+    if (g_strcmp0 (r->name, name) == 0)
+      return r;
+  }
+  return NULL;
+}
+
+gboolean
+cordon_recorder_allows_camera (const CordonRecorder *r, const char *camera)
+{
+  return r->all_cameras || (r->cameras && g_strv_contains ((const char *const *) r->cameras, camera));
+}
+
+gboolean
+cordon_recorder_allows_address (const CordonRecorder *r, GInetAddress *address)
+{
+  g_autoptr (GInetAddress) plain = NULL;
+
+  /* An IPv4 client on a dual-stack socket shows up as ::ffff:a.b.c.d. */
+  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6) {
+    const guint8 *b = g_inet_address_to_bytes (address);
+    static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    if (memcmp (b, mapped, 12) == 0)
+      address = plain = g_inet_address_new_from_bytes (b + 12, G_SOCKET_FAMILY_IPV4);
+  }
+  for (guint i = 0; i < r->addresses->len; i++) {
+    GInetAddressMask *m = r->addresses->pdata[i];
+    if (g_inet_address_mask_get_family (m) == g_inet_address_get_family (address)
+        && g_inet_address_mask_matches (m, address))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+const char *
+cordon_firewall_mode_to_string (CordonFirewallMode mode)
+{
+  switch (mode) {
+  case CORDON_FIREWALL_MODE_GATEWAY: return "gateway";
+  case CORDON_FIREWALL_MODE_HOST: return "host";
+  case CORDON_FIREWALL_MODE_OFF: return "off";
+  }
+  return "?";
+}
+
+const char *
+cordon_policy_to_string (CordonPolicy p)
+{
+  switch (p) {
+  case CORDON_POLICY_OFF: return "off";
+  case CORDON_POLICY_OPTIONAL: return "optional";
+  case CORDON_POLICY_REQUIRED: return "required";
+  }
+  return "?";
+}

@@ -1,0 +1,126 @@
+/* cordon — validated configuration.
+ *
+ * cordon_config_load() reads the INI file into a CordonConfig. Every field is
+ * checked at load time; after that the structure is immutable, and the other
+ * modules trust it.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define CORDON_CONFIG_ERROR (cordon_config_error_quark ())
+GQuark cordon_config_error_quark (void);
+
+typedef enum {
+  CORDON_CONFIG_ERROR_INVALID, /* one or more problems; the message lists each, one a line */
+  CORDON_CONFIG_ERROR_IO,      /* the file itself could not be read */
+} CordonConfigError;
+
+typedef enum {
+  CORDON_FIREWALL_MODE_GATEWAY,
+  CORDON_FIREWALL_MODE_HOST,
+  CORDON_FIREWALL_MODE_OFF,
+} CordonFirewallMode;
+
+typedef enum {
+  CORDON_POLICY_OFF,
+  CORDON_POLICY_OPTIONAL,
+  CORDON_POLICY_REQUIRED,
+} CordonPolicy;
+
+/* One camera, from a [camera:NAME] group. Reference counted so that a running
+ * pipeline can keep its camera when a reload replaces the configuration. */
+typedef struct {
+  char *name;            /* the NAME of [camera:NAME]; also the mount path /NAME */
+  char *url;             /* rtsp://IP[:PORT]/path?query, never with credentials */
+  char *host;            /* the camera's IP address, as text */
+  GInetAddress *address; /* the same, parsed */
+  guint16 port;          /* camera RTSP port, default 554 */
+  char *username;        /* NULL when the camera needs no login */
+  char *password;        /* secret read from password-file; never log it */
+  char *mac;             /* NULL, or a pinned MAC "aa:bb:cc:dd:ee:ff" */
+  guint width;           /* output size, default 1280x720 */
+  guint height;
+  guint framerate;       /* output frames per second, default 25 */
+  guint bitrate;         /* output kbit/s, default 2000 */
+  guint keyframe_interval; /* seconds between IDR frames, default 2 */
+  char *profile;         /* H.264 profile: baseline, main (default) or high */
+  char *preset;          /* x264 speed preset, default "veryfast" */
+  gboolean audio;        /* pass audio (re-encoded) to recorders; default FALSE */
+  /*< private >*/
+  gint refcount;
+} CordonCamera;
+
+/* One recorder, from a [recorder:NAME] group. */
+typedef struct {
+  char *name;
+  char *username;
+  char *password;        /* secret read from password-file; never log it */
+  GPtrArray *addresses;  /* GInetAddressMask*: where it may connect from */
+  gboolean all_cameras;  /* cameras = * */
+  GStrv cameras;         /* the cameras it may see, when !all_cameras */
+  CordonPolicy tls;      /* required: refused on plain RTSP; default optional */
+  CordonPolicy srtp;     /* SRTP to this recorder; default off */
+} CordonRecorder;
+
+typedef struct {
+  char *path;            /* the file this was read from */
+
+  /* [proxy] */
+  char *listen_host;     /* default 0.0.0.0 */
+  guint16 listen_port;   /* default 554 */
+  char *tls_listen_host; /* RTSPS; only with tls_certificate */
+  guint16 tls_listen_port; /* default 322 */
+  char *tls_certificate; /* PEM file, NULL when RTSPS is off */
+  char *tls_key;
+  char *user;            /* drop to this user after setup; default "cordon" */
+  char *status_host;     /* NULL when status = off */
+  guint16 status_port;   /* default 127.0.0.1:9554 */
+  guint max_clients_per_address; /* default 16 */
+
+  /* [firewall] */
+  CordonFirewallMode mode;   /* default gateway */
+  char *camera_interface;    /* required unless mode = off */
+  char *core_interface;      /* required in gateway mode */
+  guint nflog_group;         /* default 1984 */
+  gboolean serve_ntp;        /* let cameras reach this host's NTP (udp 123) */
+  gboolean serve_dhcp;       /* let cameras reach this host's DHCP (udp 67) */
+
+  GPtrArray *cameras;    /* CordonCamera*, in file order */
+  GPtrArray *recorders;  /* CordonRecorder*, in file order */
+} CordonConfig;
+
+/* Reads and validates FILE. On failure returns NULL and sets error; for
+ * CORDON_CONFIG_ERROR_INVALID the message holds every problem found, one per
+ * line, each starting "FILE: [group] key: ". */
+CordonConfig *cordon_config_load (const char *path, GError **error);
+void cordon_config_free (CordonConfig *config);
+
+/* The camera called NAME, or NULL. */
+const CordonCamera *cordon_config_find_camera (const CordonConfig *config, const char *name);
+const CordonRecorder *cordon_config_find_recorder (const CordonConfig *config, const char *name);
+
+CordonCamera *cordon_camera_ref (CordonCamera *camera);
+void cordon_camera_unref (CordonCamera *camera);
+
+/* TRUE when a and b would run the same pipeline (reload keeps it running). */
+gboolean cordon_camera_equal (const CordonCamera *a, const CordonCamera *b);
+
+/* TRUE when the recorder may see camera NAME. */
+gboolean cordon_recorder_allows_camera (const CordonRecorder *recorder, const char *camera);
+
+/* TRUE when ADDRESS lies in one of the recorder's allowed prefixes. */
+gboolean cordon_recorder_allows_address (const CordonRecorder *recorder, GInetAddress *address);
+
+/* Splits "HOST:PORT" or "[V6]:PORT" into an IP literal and port. */
+gboolean cordon_config_parse_hostport (const char *text, char **host, guint16 *port, GError **error);
+
+const char *cordon_firewall_mode_to_string (CordonFirewallMode mode);
+const char *cordon_policy_to_string (CordonPolicy policy);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CordonConfig, cordon_config_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CordonCamera, cordon_camera_unref)
+
+G_END_DECLS

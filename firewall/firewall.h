@@ -1,0 +1,70 @@
+/* cordon — camera isolation with nftables.
+ *
+ * The configuration becomes one table, `inet cordon`, applied atomically in a
+ * single netlink batch (libnftnl + libmnl). The table is not owner-bound: it
+ * stays in the kernel when cordon exits or crashes, and only
+ * cordon_firewall_remove() lifts it. The same rule description renders as
+ * `nft` text for review (cordon firewall plan).
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "config.h"
+
+G_BEGIN_DECLS
+
+#define CORDON_FIREWALL_ERROR (cordon_firewall_error_quark ())
+GQuark cordon_firewall_error_quark (void);
+
+typedef enum {
+  CORDON_FIREWALL_ERROR_FAILED,
+  CORDON_FIREWALL_ERROR_KERNEL,  /* netlink said no; the message keeps errno's text */
+} CordonFirewallError;
+
+#define CORDON_FIREWALL_TABLE "cordon"
+
+/* The ruleset for CONFIG as commented `nft -f` input (transfer full). */
+char *cordon_firewall_plan (const CordonConfig *config, GError **error);
+
+/* Replaces table inet cordon with CONFIG's ruleset in one batch. On failure
+ * the previous table is untouched. mode = off removes the table. */
+gboolean cordon_firewall_apply (const CordonConfig *config, GError **error);
+
+/* Deletes table inet cordon; TRUE also when it was not there. */
+gboolean cordon_firewall_remove (GError **error);
+
+/* Reads the per-camera drop counters of the applied table: camera name →
+ * guint64* packets (transfer full). Needs CAP_NET_ADMIN. */
+GHashTable *cordon_firewall_read_counters (const CordonConfig *config, GError **error);
+
+/* One distinct thing a camera tried and was refused. */
+typedef struct {
+  char *camera;       /* camera name, or NULL when the source matched none */
+  char *protocol;     /* "tcp", "udp", "icmp", "icmpv6" or a number */
+  char *destination;  /* address as text */
+  guint16 port;       /* 0 when the protocol has none */
+  char *dns_name;     /* for DNS queries, the name asked for, else NULL */
+  guint64 count;
+  gint64 first_seen;  /* g_get_real_time() */
+  gint64 last_seen;
+} CordonBlockedAttempt;
+
+/* The phone-home report: listens on the nflog group (open it while root; the
+ * socket keeps working after privileges are dropped) from the thread-default
+ * main context. */
+typedef struct _CordonPhoneHome CordonPhoneHome;
+
+CordonPhoneHome *cordon_phonehome_new (const CordonConfig *config, GError **error);
+/* Maps source addresses to cameras again after a reload. */
+void cordon_phonehome_set_config (CordonPhoneHome *report, const CordonConfig *config);
+/* Snapshot of every distinct attempt so far: GPtrArray of CordonBlockedAttempt*
+ * (transfer full, elements freed with the array). */
+GPtrArray *cordon_phonehome_list (CordonPhoneHome *report);
+void cordon_phonehome_free (CordonPhoneHome *report);
+
+void cordon_blocked_attempt_free (CordonBlockedAttempt *attempt);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CordonPhoneHome, cordon_phonehome_free)
+
+G_END_DECLS

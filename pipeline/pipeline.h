@@ -1,0 +1,94 @@
+/* cordon — one camera's ingest and re-encode chain.
+ *
+ * A CordonPipeline pulls the camera's RTSP stream over TCP, decodes it with an
+ * explicit (never autoplugged) depayloader/parser/decoder for the camera's
+ * codec, normalises it to the configured size and rate, and encodes it again
+ * to H.264. Recorders never see a byte the camera produced: only what our
+ * encoder made from decoded pixels. When the camera is lost the output
+ * switches to a slate and the ingest reconnects with capped backoff; the
+ * output caps never change.
+ *
+ * Encoded access units are pushed into every attached GstAppSrc (the proxy's
+ * RTSP media). All callbacks and state changes happen on the GMainContext
+ * that was thread-default when the pipeline was created.
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/app/gstappsrc.h>
+
+#include "config.h"
+
+G_BEGIN_DECLS
+
+#define CORDON_PIPELINE_ERROR (cordon_pipeline_error_quark ())
+GQuark cordon_pipeline_error_quark (void);
+
+typedef enum {
+  CORDON_PIPELINE_ERROR_FAILED,
+} CordonPipelineError;
+
+typedef enum {
+  CORDON_CAMERA_CONNECTING, /* never live yet, or reconnecting before the slate */
+  CORDON_CAMERA_LIVE,       /* camera frames reach the encoder */
+  CORDON_CAMERA_OFFLINE,    /* slate is on the output; retrying */
+} CordonCameraState;
+
+typedef struct _CordonPipeline CordonPipeline;
+
+typedef struct {
+  CordonCameraState state;
+  gint64 state_since;      /* g_get_real_time() when state was entered */
+  guint reconnects;        /* connection attempts after the first */
+  const char *input_codec; /* "h264", "h265", "jpeg" or NULL; static string */
+  guint input_width;       /* last decoded camera size, 0 if unknown */
+  guint input_height;
+  guint64 frames_in;       /* decoded camera frames */
+  guint64 frames_out;      /* encoded frames (camera or slate) */
+  guint64 frames_dropped;  /* frames the normaliser dropped or the encoder lost */
+  guint64 bytes_out;       /* encoded bytes */
+  gint64 last_frame_age_ms; /* since the last camera frame; -1 if none yet */
+  guint encoders;          /* live encoder instances for this camera */
+  char *last_error;        /* why the camera last failed, or NULL (owned) */
+} CordonPipelineStats;
+
+typedef void (*CordonPipelineStateFunc) (CordonPipeline *pipeline, CordonCameraState state,
+                                         const char *reason, gpointer user_data);
+
+/* Builds the chain for CAMERA (kept by reference). Needs gst_init(). */
+CordonPipeline *cordon_pipeline_new (CordonCamera *camera, GError **error);
+
+/* Starts the encoder and the first connection attempt; returns at once. */
+gboolean cordon_pipeline_start (CordonPipeline *pipeline, GError **error);
+
+/* Stops everything; attached sources get end-of-stream. Idempotent. */
+void cordon_pipeline_stop (CordonPipeline *pipeline);
+void cordon_pipeline_free (CordonPipeline *pipeline);
+
+const CordonCamera *cordon_pipeline_get_camera (CordonPipeline *pipeline);
+
+/* The fixed caps of the encoded output (transfer full). Set them on an appsrc
+ * before attaching it. */
+GstCaps *cordon_pipeline_get_caps (CordonPipeline *pipeline);
+
+/* Attach or detach a consumer of the encoded stream. Thread safe. Attaching
+ * asks the encoder for a keyframe so the new consumer starts at once. */
+void cordon_pipeline_attach (CordonPipeline *pipeline, GstAppSrc *src);
+void cordon_pipeline_detach (CordonPipeline *pipeline, GstAppSrc *src);
+
+/* Asks the encoder for an IDR frame as soon as possible. Thread safe. */
+void cordon_pipeline_request_keyframe (CordonPipeline *pipeline);
+
+/* Called on every state change. */
+void cordon_pipeline_set_state_func (CordonPipeline *pipeline, CordonPipelineStateFunc func,
+                                     gpointer user_data);
+
+/* Fills STATS; free with cordon_pipeline_stats_clear(). Thread safe. */
+void cordon_pipeline_get_stats (CordonPipeline *pipeline, CordonPipelineStats *stats);
+void cordon_pipeline_stats_clear (CordonPipelineStats *stats);
+
+const char *cordon_camera_state_to_string (CordonCameraState state);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CordonPipeline, cordon_pipeline_free)
+
+G_END_DECLS
