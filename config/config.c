@@ -820,3 +820,24 @@ cordon_policy_to_string (CordonPolicy p)
   }
   return "?";
 }
+
+gboolean
+cordon_config_peek_status (const char *path, char **host, guint16 *port, GError **error)
+{
+  g_autofree char *text = NULL, *clean = NULL, *value = NULL;
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  Loader l = { path, NULL, kf, problems };
+
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return FALSE;
+  clean = normalise_text (&l, text);
+  if (!g_key_file_load_from_data (kf, clean, -1, G_KEY_FILE_NONE, error))
+    return FALSE;
+  value = g_key_file_get_value (kf, "proxy", "status", NULL);
+  if (value && g_ascii_strcasecmp (g_strstrip (value), "off") == 0) {
+    g_set_error (error, CORDON_CONFIG_ERROR, CORDON_CONFIG_ERROR_INVALID, "%s: [proxy] status = off", path);
+    return FALSE;
+  }
+  return cordon_config_parse_hostport (value ? value : DEFAULT_STATUS, host, port, error);
+}

@@ -117,6 +117,9 @@ gboolean cordon_recorder_allows_address (const CordonRecorder *recorder, GInetAd
 /* Splits "HOST:PORT" or "[V6]:PORT" into an IP literal and port. */
 gboolean cordon_config_parse_hostport (const char *text, char **host, guint16 *port, GError **error);
 
+/* Reads only [proxy] status from PATH (no secrets, so no root needed). */
+gboolean cordon_config_peek_status (const char *path, char **host, guint16 *port, GError **error);
+
 const char *cordon_firewall_mode_to_string (CordonFirewallMode mode);
 const char *cordon_policy_to_string (CordonPolicy policy);
 
