@@ -29,9 +29,9 @@ typedef enum {
 } CordonPipelineError;
 
 typedef enum {
-  CORDON_CAMERA_CONNECTING, /* never live yet, or reconnecting before the slate */
+  CORDON_CAMERA_CONNECTING, /* first attempt still under way (the slate is on the output) */
   CORDON_CAMERA_LIVE,       /* camera frames reach the encoder */
-  CORDON_CAMERA_OFFLINE,    /* slate is on the output; retrying */
+  CORDON_CAMERA_OFFLINE,    /* slate is on the output; retrying with backoff */
 } CordonCameraState;
 
 typedef struct _CordonPipeline CordonPipeline;
@@ -61,7 +61,8 @@ CordonPipeline *cordon_pipeline_new (CordonCamera *camera, GError **error);
 /* Starts the encoder and the first connection attempt; returns at once. */
 gboolean cordon_pipeline_start (CordonPipeline *pipeline, GError **error);
 
-/* Stops everything; attached sources get end-of-stream. Idempotent. */
+/* Stops everything; attached sources get end-of-stream and are detached.
+ * Idempotent. */
 void cordon_pipeline_stop (CordonPipeline *pipeline);
 void cordon_pipeline_free (CordonPipeline *pipeline);
 
@@ -72,9 +73,20 @@ const CordonCamera *cordon_pipeline_get_camera (CordonPipeline *pipeline);
 GstCaps *cordon_pipeline_get_caps (CordonPipeline *pipeline);
 
 /* Attach or detach a consumer of the encoded stream. Thread safe. Attaching
- * asks the encoder for a keyframe so the new consumer starts at once. */
+ * asks the encoder for a keyframe so the new consumer starts at once; until
+ * that keyframe (SPS/PPS in front) it is sent nothing. Buffers arrive without
+ * timestamps: give the appsrc do-timestamp=TRUE, is-live=TRUE, format=TIME. */
 void cordon_pipeline_attach (CordonPipeline *pipeline, GstAppSrc *src);
 void cordon_pipeline_detach (CordonPipeline *pipeline, GstAppSrc *src);
+
+/* Audio, only when the camera has audio = true: the camera's audio decoded
+ * and re-encoded to G.711 A-law, 8 kHz mono. get_audio_caps returns those
+ * caps (transfer full), or NULL when audio is off; attach_audio needs them
+ * set on the appsrc. Audio flows only while the camera is live (the slate is
+ * silent: nothing is pushed). Thread safe. */
+GstCaps *cordon_pipeline_get_audio_caps (CordonPipeline *pipeline);
+void cordon_pipeline_attach_audio (CordonPipeline *pipeline, GstAppSrc *src);
+void cordon_pipeline_detach_audio (CordonPipeline *pipeline, GstAppSrc *src);
 
 /* Asks the encoder for an IDR frame as soon as possible. Thread safe. */
 void cordon_pipeline_request_keyframe (CordonPipeline *pipeline);

@@ -1,0 +1,380 @@
+/* cordon — one connection attempt to a camera.
+ *
+ * rtspsrc (TCP only) ! <depay ! parse ! decoder chosen from a fixed table>
+ *   ! videoconvert ! videoscale ! videorate ! capsfilter(I420 W×H F) ! appsink
+ *
+ * The camera must not choose which code parses its data, so there is no
+ * decodebin: the RTP encoding-name picks a row of `codecs`, or the stream is
+ * refused.
+ */
+#define G_LOG_DOMAIN "cordon-pipeline"
+
+#include "pipeline-private.h"
+
+#include <gst/rtsp/gstrtspdefs.h>
+#include <string.h>
+
+typedef struct {
+  const char *media;        /* SDP media: "video" or "audio" */
+  const char *encoding;     /* RTP encoding-name */
+  const char *name;         /* for stats and logs */
+  const char *depay;
+  const char *parse;        /* NULL: none needed */
+  const char *decoder;
+} Codec;
+
+static const Codec codecs[] = {
+  { "video", "H264", "h264", "rtph264depay", "h264parse", "avdec_h264" },
+  { "video", "H265", "h265", "rtph265depay", "h265parse", "avdec_h265" },
+  { "video", "JPEG", "jpeg", "rtpjpegdepay", NULL, "jpegdec" },
+  { "audio", "PCMA", "pcma", "rtppcmadepay", NULL, "alawdec" },
+  { "audio", "PCMU", "pcmu", "rtppcmudepay", NULL, "mulawdec" },
+  { "audio", "MPEG4-GENERIC", "aac", "rtpmp4gdepay", "aacparse", "avdec_aac" },
+};
+
+static const Codec *
+find_codec (const GstStructure *s)
+{
+  const char *media = gst_structure_get_string (s, "media");
+  const char *encoding = gst_structure_get_string (s, "encoding-name");
+  if (!media || !encoding)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (codecs); i++)
+    if (g_str_equal (media, codecs[i].media) && g_ascii_strcasecmp (encoding, codecs[i].encoding) == 0)
+      return &codecs[i];
+  return NULL;
+}
+
+static void
+refuse (Ingest *in, const char *media, const char *encoding)
+{
+  CordonPipeline *p = in->p;
+  g_autofree char *m = cordon_sanitize (media ? media : "?");
+  g_autofree char *e = cordon_sanitize (encoding ? encoding : "?");
+  g_autofree char *why = g_strdup_printf ("unsupported %s codec %s", m, e);
+  gboolean first;
+
+  g_mutex_lock (&p->lock);
+  first = in->refusal == NULL;
+  if (first && g_str_equal (m, "video"))
+    in->refusal = g_strdup (why);
+  g_mutex_unlock (&p->lock);
+  g_message ("%s: refusing stream: %s", p->camera->name, why);
+}
+
+/* SETUP only what we use: one video stream, and one audio stream when the
+ * camera has audio enabled. Everything else is never requested. */
+static gboolean
+select_stream (GstElement *src, guint num, GstCaps *caps, gpointer data)
+{
+  Ingest *in = data;
+  CordonPipeline *p = in->p;
+  const GstStructure *s = gst_caps_get_structure (caps, 0);
+  const char *media = s ? gst_structure_get_string (s, "media") : NULL;
+  const Codec *codec = s ? find_codec (s) : NULL;
+  gboolean take = FALSE;
+
+  if (!media || (!g_str_equal (media, "video") && !g_str_equal (media, "audio")))
+    return FALSE;
+  if (g_str_equal (media, "audio") && !p->camera->audio)
+    return FALSE;
+  if (!codec) {
+    refuse (in, media, gst_structure_get_string (s, "encoding-name"));
+    return FALSE;
+  }
+  g_mutex_lock (&p->lock);
+  if (g_str_equal (media, "video") && !in->video_selected)
+    take = in->video_selected = TRUE;
+  else if (g_str_equal (media, "audio") && !in->audio_selected)
+    take = in->audio_selected = TRUE;
+  if (take && g_str_equal (media, "video"))
+    g_clear_pointer (&in->refusal, g_free);
+  g_mutex_unlock (&p->lock);
+  return take;
+}
+
+static GstFlowReturn
+camera_sample (GstAppSink *sink, gpointer data)
+{
+  Ingest *in = data;
+  g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
+  GstBuffer *buffer = sample ? gst_sample_get_buffer (sample) : NULL;
+  if (buffer)
+    cordon_pipeline_feed (in->p, FEED_CAMERA, in, buffer);
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+audio_sample (GstAppSink *sink, gpointer data)
+{
+  Ingest *in = data;
+  g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
+  GstBuffer *buffer = sample ? gst_sample_get_buffer (sample) : NULL;
+  if (buffer)
+    cordon_pipeline_push_audio (in->p, in, buffer);
+  return GST_FLOW_OK;
+}
+
+/* Notes the decoded camera size for the stats and the "live" log line. */
+static GstPadProbeReturn
+decoded_caps (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Ingest *in = data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstCaps *caps;
+  int width = 0, height = 0;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_caps (event, &caps);
+  const GstStructure *s = gst_caps_get_structure (caps, 0);
+  if (!gst_structure_get_int (s, "width", &width) || !gst_structure_get_int (s, "height", &height))
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&in->p->lock);
+  if (!in->retired) {
+    in->p->input_width = MAX (width, 0);
+    in->p->input_height = MAX (height, 0);
+  }
+  g_mutex_unlock (&in->p->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Adds ELEMENTS (NULL entries skipped) to the ingest bin, links them in a
+ * row and starts them; returns the first, or NULL if they do not link. */
+static GstElement *
+add_chain (Ingest *in, GstElement **elements, guint n)
+{
+  GstElement *prev = NULL, *first = NULL;
+  for (guint i = 0; i < n; i++) {
+    if (!elements[i])
+      continue;
+    gst_bin_add (GST_BIN (in->pipeline), elements[i]);
+    if (prev && !gst_element_link (prev, elements[i]))
+      return NULL;
+    if (!first)
+      first = elements[i];
+    prev = elements[i];
+  }
+  for (guint i = n; i > 0; i--)
+    if (elements[i - 1])
+      gst_element_sync_state_with_parent (elements[i - 1]);
+  return first;
+}
+
+static gboolean
+make_all (const char *const *names, GstElement **out, guint n, GError **error)
+{
+  for (guint i = 0; i < n; i++) {
+    out[i] = NULL;
+    if (names[i] && !(out[i] = cordon_make (names[i], error))) {
+      for (guint j = 0; j < i; j++)
+        gst_clear_object (&out[j]);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static GstElement *
+build_video (Ingest *in, const Codec *codec, GError **error)
+{
+  CordonPipeline *p = in->p;
+  enum { DEPAY, PARSE, DEC, CONVERT, SCALE, RATE, FILTER, SINK, N };
+  const char *names[N] = { codec->depay, codec->parse, codec->decoder, "videoconvert",
+                           "videoscale", "videorate", "capsfilter", "appsink" };
+  GstElement *e[N];
+
+  if (!make_all (names, e, N, error))
+    return NULL;
+  /* Corrupt slices are the camera's problem: keep decoding what we can
+   * rather than failing the stream on the first bad frame. */
+  gst_video_decoder_set_max_errors (GST_VIDEO_DECODER (e[DEC]), -1);
+  /* A camera that jumps its timestamps must not make us invent hours of
+   * duplicate frames. */
+  g_object_set (e[RATE], "max-duplication-time", (guint64) GST_SECOND, NULL);
+  g_object_set (e[FILTER], "caps", p->raw_caps, NULL);
+  g_object_set (e[SINK], "sync", FALSE, "max-buffers", 2, "drop", TRUE, "enable-last-sample", FALSE, NULL);
+  GstAppSinkCallbacks callbacks = { .new_sample = camera_sample };
+  gst_app_sink_set_callbacks (GST_APP_SINK (e[SINK]), &callbacks, in, NULL);
+
+  g_autoptr (GstPad) decoded = gst_element_get_static_pad (e[DEC], "src");
+  gst_pad_add_probe (decoded, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, decoded_caps, in, NULL);
+
+  g_mutex_lock (&p->lock);
+  in->videorate = gst_object_ref (e[RATE]);
+  g_mutex_unlock (&p->lock);
+
+  GstElement *first = add_chain (in, e, N);
+  if (!first)
+    g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,
+                 "cannot link the %s decoder", codec->name);
+  return first;
+}
+
+static GstElement *
+build_audio (Ingest *in, const Codec *codec, GError **error)
+{
+  enum { DEPAY, PARSE, DEC, CONVERT, RESAMPLE, FILTER, ENC, SINK, N };
+  const char *names[N] = { codec->depay, codec->parse, codec->decoder, "audioconvert",
+                           "audioresample", "capsfilter", "alawenc", "appsink" };
+  GstElement *e[N];
+
+  if (!make_all (names, e, N, error))
+    return NULL;
+  g_autoptr (GstCaps) caps = gst_caps_new_simple ("audio/x-raw", "rate", G_TYPE_INT, 8000,
+                                                  "channels", G_TYPE_INT, 1, NULL);
+  g_object_set (e[FILTER], "caps", caps, NULL);
+  g_object_set (e[SINK], "sync", FALSE, "max-buffers", 10, "drop", TRUE, "enable-last-sample", FALSE, NULL);
+  GstAppSinkCallbacks callbacks = { .new_sample = audio_sample };
+  gst_app_sink_set_callbacks (GST_APP_SINK (e[SINK]), &callbacks, in, NULL);
+
+  GstElement *first = add_chain (in, e, N);
+  if (!first)
+    g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,
+                 "cannot link the %s audio decoder", codec->name);
+  return first;
+}
+
+/* Streams we did not ask for still need a sink, or rtspsrc stalls on them. */
+static void
+discard_pad (Ingest *in, GstPad *pad)
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  if (!sink)
+    return;
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add (GST_BIN (in->pipeline), sink);
+  gst_element_sync_state_with_parent (sink);
+  g_autoptr (GstPad) sinkpad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_link (pad, sinkpad);
+}
+
+static void
+pad_added (GstElement *src, GstPad *pad, gpointer data)
+{
+  Ingest *in = data;
+  CordonPipeline *p = in->p;
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  const GstStructure *s = caps ? gst_caps_get_structure (caps, 0) : NULL;
+  const Codec *codec = s ? find_codec (s) : NULL;
+  gboolean video = codec && g_str_equal (codec->media, "video");
+  gboolean wanted;
+  g_autoptr (GError) err = NULL;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  g_mutex_lock (&p->lock);
+  if (!codec || in->retired)
+    wanted = FALSE;
+  else if (video && !in->video_linked)
+    wanted = in->video_linked = TRUE;
+  else if (!video && p->camera->audio && !in->audio_linked)
+    wanted = in->audio_linked = TRUE;
+  else
+    wanted = FALSE;
+  if (wanted && video)
+    p->input_codec = codec->name;
+  g_mutex_unlock (&p->lock);
+
+  if (!wanted) {
+    discard_pad (in, pad);
+    return;
+  }
+  GstElement *first = video ? build_video (in, codec, &err) : build_audio (in, codec, &err);
+  g_autoptr (GstPad) sinkpad = first ? gst_element_get_static_pad (first, "sink") : NULL;
+  if (!sinkpad || GST_PAD_LINK_FAILED (gst_pad_link (pad, sinkpad))) {
+    /* Surfaces on the bus, so the main context treats it as a failed attempt. */
+    GST_ELEMENT_ERROR (src, CORE, NEGOTIATION, ("%s", err ? err->message : "cannot link the stream"), (NULL));
+    return;
+  }
+  g_debug ("%s: %s stream linked", p->camera->name, codec->name);
+}
+
+Ingest *
+cordon_ingest_new (CordonPipeline *p, GError **error)
+{
+  const CordonCamera *cam = p->camera;
+  g_autoptr (GstElement) pipeline = gst_pipeline_new (NULL);
+  GstElement *src = cordon_make ("rtspsrc", error);
+  if (!src)
+    return NULL;
+  gst_bin_add (GST_BIN (pipeline), src);
+
+  g_object_set (src, "location", cam->url, "latency", CORDON_RTSP_LATENCY_MS,
+                "tcp-timeout", (guint64) 5 * G_USEC_PER_SEC, NULL);
+  /* RTSP over TCP only: the camera then never opens a flow toward us, and the
+   * firewall can refuse every inbound packet from the camera VLAN. */
+  gst_util_set_object_arg (G_OBJECT (src), "protocols", "tcp");
+  if (cam->username)
+    g_object_set (src, "user-id", cam->username, "user-pw", cam->password ? cam->password : "", NULL);
+
+  Ingest *in = g_new0 (Ingest, 1);
+  in->p = p;
+  in->started = g_get_monotonic_time ();
+  g_signal_connect (src, "select-stream", G_CALLBACK (select_stream), in);
+  g_signal_connect (src, "pad-added", G_CALLBACK (pad_added), in);
+  in->pipeline = g_steal_pointer (&pipeline);
+  return in;
+}
+
+/* Runs on the reaper thread: may block while rtspsrc gives up on the camera. */
+void
+cordon_ingest_free (Ingest *in)
+{
+  if (!in)
+    return;
+  if (in->pipeline) {
+    gst_element_set_state (in->pipeline, GST_STATE_NULL);
+    gst_object_unref (in->pipeline);
+  }
+  gst_clear_object (&in->videorate);
+  g_free (in->refusal);
+  g_free (in);
+}
+
+/* A short reason for the log and the state callback. */
+char *
+cordon_ingest_describe_error (Ingest *in, GstMessage *msg)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree char *debug = NULL;
+  char *refusal = NULL;
+
+  g_mutex_lock (&in->p->lock);
+  if (in->refusal && !in->video_selected)
+    refusal = g_strdup (in->refusal);
+  g_mutex_unlock (&in->p->lock);
+  if (refusal)
+    return refusal;
+
+  gst_message_parse_error (msg, &err, &debug);
+  if (g_error_matches (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED))
+    return g_strdup ("401 Unauthorized: wrong username or password");
+  /* rtspsrc attaches the camera's status code; the text is ours, not the
+   * reason phrase the camera chose. */
+  const GstStructure *details = NULL;
+  guint code = 0;
+  gst_message_parse_error_details (msg, &details);
+  if (details && gst_structure_get_uint (details, "rtsp-status-code", &code) && code >= 100 && code < 1000)
+  {
+    const char *text = gst_rtsp_status_as_text (code);
+    return g_strdup_printf ("RTSP %u %s", code, text ? text : "error");
+  }
+  if (debug) {
+    /* rtspsrc keeps no errno for a failed connect ("Generic error"), so
+     * refused and unreachable read the same. */
+    static const struct { const char *needle, *reason; } known[] = {
+      { "Timeout", "connection timed out" },
+      { "timed out", "connection timed out" },
+      { "Failed to connect", "cannot connect (refused or unreachable)" },
+      { "Connection refused", "connection refused" },
+      { "No route to host", "no route to host" },
+      { "Network is unreachable", "network unreachable" },
+      { "Connection reset", "connection reset by the camera" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (known); i++)
+      if (strstr (debug, known[i].needle))
+        return g_strdup (known[i].reason);
+  }
+  return cordon_sanitize (err->message);
+}

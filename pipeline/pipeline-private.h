@@ -1,0 +1,115 @@
+/* cordon — pipeline internals shared by pipeline.c, ingest.c and output.c.
+ *
+ * Threads: the GMainContext captured at cordon_pipeline_new() runs the state
+ * machine (bus watches, watchdog, retries, state callbacks). GStreamer
+ * streaming threads only push buffers and update counters under `lock`.
+ * Retired ingest pipelines are set to NULL on the `reaper` thread, because an
+ * rtspsrc talking to a dead camera can block on the way down.
+ */
+#pragma once
+
+#include "pipeline.h"
+
+#include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
+
+G_BEGIN_DECLS
+
+#define CORDON_LOST_AFTER_MS 1000       /* no camera frame for this long: lost */
+#define CORDON_CONNECT_TIMEOUT_MS 10000 /* first frame must come within this */
+#define CORDON_BACKOFF_MAX_S 30
+#define CORDON_BACKOFF_RESET_S 60       /* live this long: next loss retries after 1 s */
+#define CORDON_RTSP_LATENCY_MS 200
+
+typedef enum {
+  FEED_NONE,
+  FEED_SLATE,
+  FEED_CAMERA,
+} Feeder;
+
+/* One connection attempt: an rtspsrc pipeline that lives until it fails. */
+typedef struct {
+  CordonPipeline *p;
+  GstElement *pipeline;
+  GSource *bus_watch;       /* main context only */
+  gint64 started;           /* g_get_monotonic_time() */
+  /* under p->lock: */
+  gboolean retired;         /* no longer feeds anything; being torn down */
+  gboolean video_selected;  /* select-stream chose a video stream */
+  gboolean audio_selected;
+  gboolean video_linked;
+  gboolean audio_linked;
+  gboolean got_frame;
+  char *refusal;            /* why no usable stream was offered, or NULL */
+  GstElement *videorate;    /* (ref) to read its drop count */
+} Ingest;
+
+typedef struct {
+  GstAppSrc *src;           /* (ref) */
+  gboolean started;         /* has had a keyframe: deltas may follow */
+} Consumer;
+
+struct _CordonPipeline {
+  CordonCamera *camera;
+  GMainContext *context;
+  GMutex lock;
+
+  GstCaps *raw_caps;        /* what the encoder eats: I420 at the output size */
+  GstCaps *out_caps;        /* what consumers get */
+  GstCaps *audio_caps;      /* NULL when audio is off */
+
+  GstElement *encode;       /* long-lived: appsrc ! queue ! x264enc ! … ! appsink */
+  GstElement *encode_src;
+  GstElement *encoder;
+  GstElement *slate;        /* videotestsrc … ! appsink, PLAYING only while needed */
+  GSource *encode_watch;
+  GSource *slate_watch;
+  gint *encoder_count;      /* atomic-rc box shared with the x264enc instances */
+
+  GThreadPool *reaper;
+  Ingest *ingest;           /* current attempt (main context), or NULL */
+  GSource *watchdog;
+  GSource *retry;
+  GSource *live_idle;       /* under lock: set by a streaming thread */
+  guint backoff_s;
+  gint64 live_since;        /* monotonic */
+  gboolean running;
+  gboolean slate_on;
+
+  CordonPipelineStateFunc state_func;
+  gpointer state_data;
+
+  /* under lock: */
+  Feeder feeder;
+  GPtrArray *consumers;       /* Consumer* */
+  GPtrArray *audio_consumers; /* GstAppSrc* (ref) */
+  CordonCameraState state;
+  gint64 state_since;
+  guint reconnects;
+  const char *input_codec;
+  guint input_width;
+  guint input_height;
+  guint64 frames_in;
+  guint64 frames_out;
+  guint64 dropped_closed;   /* videorate drops of retired ingests */
+  guint64 dropped_queue;    /* frames the encoder queue had to drop */
+  guint64 bytes_out;
+  gint64 last_frame;        /* monotonic, 0 if none yet */
+  char *last_error;
+};
+
+/* ingest.c */
+Ingest *cordon_ingest_new (CordonPipeline *p, GError **error);
+void cordon_ingest_free (Ingest *ingest);
+char *cordon_ingest_describe_error (Ingest *ingest, GstMessage *msg);
+
+/* output.c */
+gboolean cordon_output_build (CordonPipeline *p, GError **error);
+
+/* pipeline.c */
+void cordon_pipeline_feed (CordonPipeline *p, Feeder from, Ingest *ingest, GstBuffer *buffer);
+void cordon_pipeline_push_audio (CordonPipeline *p, Ingest *ingest, GstBuffer *buffer);
+GstElement *cordon_make (const char *factory, GError **error);
+char *cordon_sanitize (const char *text);
+
+G_END_DECLS

@@ -1,0 +1,606 @@
+/* cordon — per-camera state machine: connect, watch, switch to the slate,
+ * reconnect with backoff; fan the encoded stream out to the consumers. */
+#define G_LOG_DOMAIN "cordon-pipeline"
+
+#include "pipeline-private.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK (cordon-pipeline-error-quark, cordon_pipeline_error)
+
+static void connect_camera (CordonPipeline *p);
+
+GstElement *
+cordon_make (const char *factory, GError **error)
+{
+  GstElement *element = gst_element_factory_make (factory, NULL);
+  if (!element)
+    g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,
+                 "GStreamer element %s is missing (install the plugin that provides it)", factory);
+  return element;
+}
+
+/* Text that came from the camera (or from an element describing what the
+ * camera did) goes into the log as one printable line. */
+char *
+cordon_sanitize (const char *text)
+{
+  GString *out = g_string_new (NULL);
+  for (const char *c = text ? text : ""; *c && out->len < 200; c++)
+    g_string_append_c (out, g_ascii_isprint (*c) ? *c : '?');
+  return g_string_free (out, FALSE);
+}
+
+static void
+clear_source (GSource **source)
+{
+  if (*source) {
+    g_source_destroy (*source);
+    g_clear_pointer (source, g_source_unref);
+  }
+}
+
+static GSource *
+add_timeout (CordonPipeline *p, guint ms, GSourceFunc func)
+{
+  GSource *source = g_timeout_source_new (ms);
+  g_source_set_callback (source, func, p, NULL);
+  g_source_attach (source, p->context);
+  return source;
+}
+
+static void
+consumer_free (Consumer *c)
+{
+  gst_object_unref (c->src);
+  g_free (c);
+}
+
+const char *
+cordon_camera_state_to_string (CordonCameraState state)
+{
+  switch (state) {
+  case CORDON_CAMERA_CONNECTING:
+    return "connecting";
+  case CORDON_CAMERA_LIVE:
+    return "live";
+  case CORDON_CAMERA_OFFLINE:
+    return "offline";
+  }
+  return "unknown";
+}
+
+/* ---- state ---- */
+
+static void
+set_state (CordonPipeline *p, CordonCameraState state, const char *reason)
+{
+  g_mutex_lock (&p->lock);
+  p->state = state;
+  p->state_since = g_get_real_time ();
+  g_mutex_unlock (&p->lock);
+  if (p->state_func)
+    p->state_func (p, state, reason, p->state_data);
+}
+
+static void
+start_slate (CordonPipeline *p)
+{
+  g_mutex_lock (&p->lock);
+  p->feeder = FEED_SLATE;
+  g_mutex_unlock (&p->lock);
+  if (!p->slate_on) {
+    p->slate_on = TRUE;
+    if (gst_element_set_state (p->slate, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+      g_warning ("%s: the offline slate does not start", p->camera->name);
+  }
+}
+
+static void
+stop_slate (CordonPipeline *p)
+{
+  if (p->slate_on) {
+    p->slate_on = FALSE;
+    gst_element_set_state (p->slate, GST_STATE_NULL);
+  }
+}
+
+static guint64
+videorate_drops (GstElement *videorate)
+{
+  guint64 drop = 0;
+  if (videorate)
+    g_object_get (videorate, "drop", &drop, NULL);
+  return drop;
+}
+
+/* Stops the current attempt from feeding anything and hands it to the
+ * reaper thread for the (possibly slow) shutdown. */
+static void
+retire_ingest (CordonPipeline *p)
+{
+  Ingest *in = p->ingest;
+  g_autoptr (GstElement) videorate = NULL;
+  if (!in)
+    return;
+  clear_source (&in->bus_watch);
+
+  g_mutex_lock (&p->lock);
+  p->ingest = NULL;
+  in->retired = TRUE;
+  if (p->feeder == FEED_CAMERA)
+    p->feeder = FEED_NONE;
+  if (in->videorate)
+    videorate = gst_object_ref (in->videorate);
+  g_mutex_unlock (&p->lock);
+
+  guint64 drops = videorate_drops (videorate);
+  g_mutex_lock (&p->lock);
+  p->dropped_closed += drops;
+  g_mutex_unlock (&p->lock);
+  g_thread_pool_push (p->reaper, in, NULL);
+}
+
+static gboolean
+retry_due (gpointer data)
+{
+  CordonPipeline *p = data;
+  g_clear_pointer (&p->retry, g_source_unref);
+  g_mutex_lock (&p->lock);
+  p->reconnects++;
+  g_mutex_unlock (&p->lock);
+  connect_camera (p);
+  return G_SOURCE_REMOVE;
+}
+
+/* The current attempt has failed for REASON: slate on, retry later. */
+static void
+attempt_failed (CordonPipeline *p, const char *reason)
+{
+  const char *name = p->camera->name;
+
+  g_mutex_lock (&p->lock);
+  CordonCameraState old = p->state;
+  g_free (p->last_error);
+  p->last_error = g_strdup (reason);
+  g_mutex_unlock (&p->lock);
+
+  if (old == CORDON_CAMERA_LIVE
+      && g_get_monotonic_time () - p->live_since >= CORDON_BACKOFF_RESET_S * G_USEC_PER_SEC)
+    p->backoff_s = 1;
+  guint delay = p->backoff_s;
+  p->backoff_s = MIN (p->backoff_s * 2, CORDON_BACKOFF_MAX_S);
+
+  if (p->running) {
+    start_slate (p);
+    clear_source (&p->retry);
+    p->retry = add_timeout (p, delay * 1000, retry_due);
+  }
+  if (old == CORDON_CAMERA_LIVE) {
+    g_message ("%s: lost: %s; retrying in %u s", name, reason, delay);
+    set_state (p, CORDON_CAMERA_OFFLINE, reason);
+  } else if (old == CORDON_CAMERA_CONNECTING) {
+    g_message ("%s: offline: %s; retrying in %u s", name, reason, delay);
+    set_state (p, CORDON_CAMERA_OFFLINE, reason);
+  } else {
+    g_message ("%s: still offline: %s; retrying in %u s", name, reason, delay);
+  }
+}
+
+static void
+ingest_failed (CordonPipeline *p, Ingest *in, const char *reason)
+{
+  if (in != p->ingest)
+    return;
+  retire_ingest (p);
+  attempt_failed (p, reason);
+}
+
+static gboolean
+ingest_bus (GstBus *bus, GstMessage *msg, gpointer data)
+{
+  Ingest *in = data;
+  CordonPipeline *p = in->p;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+  case GST_MESSAGE_ERROR: {
+    g_autofree char *reason = cordon_ingest_describe_error (in, msg);
+    ingest_failed (p, in, reason);
+    return G_SOURCE_REMOVE;
+  }
+  case GST_MESSAGE_EOS:
+    ingest_failed (p, in, "the camera ended the stream");
+    return G_SOURCE_REMOVE;
+  case GST_MESSAGE_WARNING: {
+    g_autoptr (GError) err = NULL;
+    gst_message_parse_warning (msg, &err, NULL);
+    g_autofree char *text = cordon_sanitize (err->message);
+    g_debug ("%s: %s", p->camera->name, text);
+    break;
+  }
+  default:
+    break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+connect_camera (CordonPipeline *p)
+{
+  g_autoptr (GError) err = NULL;
+  Ingest *in = cordon_ingest_new (p, &err);
+
+  if (!in) {
+    /* Not the camera's fault, but handled the same way: slate, retry. */
+    attempt_failed (p, err->message);
+    return;
+  }
+  g_autoptr (GstBus) bus = gst_element_get_bus (in->pipeline);
+  in->bus_watch = gst_bus_create_watch (bus);
+  g_source_set_callback (in->bus_watch, (GSourceFunc) (void (*) (void)) ingest_bus, in, NULL);
+  g_source_attach (in->bus_watch, p->context);
+
+  g_mutex_lock (&p->lock);
+  p->ingest = in;
+  g_mutex_unlock (&p->lock);
+
+  g_debug ("%s: connecting to %s port %u", p->camera->name, p->camera->host, p->camera->port);
+  if (gst_element_set_state (in->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    ingest_failed (p, in, "the RTSP client does not start");
+}
+
+/* Main context, after a streaming thread saw the first camera frame. */
+static gboolean
+go_live (gpointer data)
+{
+  CordonPipeline *p = data;
+
+  g_mutex_lock (&p->lock);
+  g_clear_pointer (&p->live_idle, g_source_unref);
+  gboolean camera = p->ingest && p->feeder == FEED_CAMERA && p->state != CORDON_CAMERA_LIVE;
+  g_autofree char *what = g_strdup_printf ("%s %ux%u", p->input_codec ? p->input_codec : "?",
+                                           p->input_width, p->input_height);
+  g_mutex_unlock (&p->lock);
+
+  if (!camera || !p->running)
+    return G_SOURCE_REMOVE;
+  stop_slate (p);
+  p->live_since = g_get_monotonic_time ();
+  g_message ("%s: live (%s)", p->camera->name, what);
+  set_state (p, CORDON_CAMERA_LIVE, what);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+watchdog (gpointer data)
+{
+  CordonPipeline *p = data;
+  Ingest *in = p->ingest;
+  if (!in)
+    return G_SOURCE_CONTINUE;
+
+  g_mutex_lock (&p->lock);
+  gboolean got_frame = in->got_frame;
+  gint64 last = p->last_frame;
+  g_mutex_unlock (&p->lock);
+
+  gint64 now = g_get_monotonic_time ();
+  if (got_frame && now - last > CORDON_LOST_AFTER_MS * 1000)
+    ingest_failed (p, in, "no video frames for 1 s");
+  else if (!got_frame && now - in->started > CORDON_CONNECT_TIMEOUT_MS * 1000)
+    ingest_failed (p, in, "no video within 10 s of connecting");
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+reap (gpointer data, gpointer user_data)
+{
+  cordon_ingest_free (data);
+}
+
+/* ---- feeding the encoder (streaming threads) ---- */
+
+void
+cordon_pipeline_feed (CordonPipeline *p, Feeder from, Ingest *in, GstBuffer *buffer)
+{
+  gboolean push;
+
+  g_mutex_lock (&p->lock);
+  if (from == FEED_CAMERA) {
+    push = !in->retired;
+    if (push) {
+      p->frames_in++;
+      p->last_frame = g_get_monotonic_time ();
+      in->got_frame = TRUE;
+      if (p->feeder != FEED_CAMERA) {
+        /* Slate frames stop now; the main context catches up (state, slate
+         * shutdown) when it runs. */
+        p->feeder = FEED_CAMERA;
+        if (!p->live_idle) {
+          p->live_idle = g_idle_source_new ();
+          g_source_set_callback (p->live_idle, go_live, p, NULL);
+          g_source_attach (p->live_idle, p->context);
+        }
+      }
+    }
+  } else {
+    push = p->feeder == FEED_SLATE;
+  }
+  g_mutex_unlock (&p->lock);
+  if (!push)
+    return;
+
+  /* Shares the pixels; the encoder's appsrc stamps it on arrival, so camera
+   * and slate frames form one monotonic timeline. */
+  GstBuffer *copy = gst_buffer_copy (buffer);
+  GST_BUFFER_PTS (copy) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DTS (copy) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION (copy) = GST_CLOCK_TIME_NONE;
+  gst_app_src_push_buffer (GST_APP_SRC (p->encode_src), copy);
+}
+
+void
+cordon_pipeline_push_audio (CordonPipeline *p, Ingest *in, GstBuffer *buffer)
+{
+  g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func (gst_object_unref);
+
+  g_mutex_lock (&p->lock);
+  if (!in->retired)
+    for (guint i = 0; i < p->audio_consumers->len; i++)
+      g_ptr_array_add (targets, gst_object_ref (p->audio_consumers->pdata[i]));
+  g_mutex_unlock (&p->lock);
+
+  for (guint i = 0; i < targets->len; i++) {
+    GstBuffer *copy = gst_buffer_copy (buffer);
+    GST_BUFFER_PTS (copy) = GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DTS (copy) = GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DURATION (copy) = GST_CLOCK_TIME_NONE;
+    gst_app_src_push_buffer (targets->pdata[i], copy);
+  }
+}
+
+/* ---- public API ---- */
+
+CordonPipeline *
+cordon_pipeline_new (CordonCamera *camera, GError **error)
+{
+  g_autoptr (CordonPipeline) p = g_new0 (CordonPipeline, 1);
+
+  g_return_val_if_fail (camera != NULL, NULL);
+  g_mutex_init (&p->lock);
+  p->camera = cordon_camera_ref (camera);
+  p->context = g_main_context_ref_thread_default ();
+  p->consumers = g_ptr_array_new_with_free_func ((GDestroyNotify) consumer_free);
+  p->audio_consumers = g_ptr_array_new_with_free_func (gst_object_unref);
+  p->encoder_count = g_atomic_rc_box_new0 (gint);
+  p->backoff_s = 1;
+  p->state = CORDON_CAMERA_CONNECTING;
+  p->state_since = g_get_real_time ();
+
+  p->raw_caps = gst_caps_new_simple ("video/x-raw",
+                                     "format", G_TYPE_STRING, "I420",
+                                     "width", G_TYPE_INT, (int) camera->width,
+                                     "height", G_TYPE_INT, (int) camera->height,
+                                     "framerate", GST_TYPE_FRACTION, (int) camera->framerate, 1,
+                                     "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  p->out_caps = gst_caps_new_simple ("video/x-h264",
+                                     "stream-format", G_TYPE_STRING, "byte-stream",
+                                     "alignment", G_TYPE_STRING, "au",
+                                     "profile", G_TYPE_STRING, camera->profile,
+                                     "width", G_TYPE_INT, (int) camera->width,
+                                     "height", G_TYPE_INT, (int) camera->height,
+                                     "framerate", GST_TYPE_FRACTION, (int) camera->framerate, 1, NULL);
+  if (camera->audio)
+    p->audio_caps = gst_caps_new_simple ("audio/x-alaw", "rate", G_TYPE_INT, 8000,
+                                         "channels", G_TYPE_INT, 1, NULL);
+
+  /* One reaper per camera, one thread at most: a slow teardown only ever
+   * delays this camera's own teardowns. */
+  p->reaper = g_thread_pool_new (reap, p, 1, FALSE, error);
+  if (!p->reaper)
+    return NULL;
+  if (!cordon_output_build (p, error))
+    return NULL;
+  return g_steal_pointer (&p);
+}
+
+gboolean
+cordon_pipeline_start (CordonPipeline *p, GError **error)
+{
+  if (p->running)
+    return TRUE;
+  if (gst_element_set_state (p->encode, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    gst_element_set_state (p->encode, GST_STATE_NULL);
+    g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,
+                 "%s: the encoder does not start", p->camera->name);
+    return FALSE;
+  }
+  p->running = TRUE;
+  /* Something is on the output from the start, so a recorder that connects
+   * while the camera is still being reached gets frames at once. */
+  start_slate (p);
+  g_message ("%s: connecting to %s port %u", p->camera->name, p->camera->host, p->camera->port);
+  connect_camera (p);
+  p->watchdog = add_timeout (p, 250, watchdog);
+  return TRUE;
+}
+
+void
+cordon_pipeline_stop (CordonPipeline *p)
+{
+  g_autoptr (GPtrArray) consumers = NULL;
+  g_autoptr (GPtrArray) audio = NULL;
+
+  p->running = FALSE;
+  clear_source (&p->watchdog);
+  clear_source (&p->retry);
+  g_mutex_lock (&p->lock);
+  GSource *idle = g_steal_pointer (&p->live_idle);
+  g_mutex_unlock (&p->lock);
+  clear_source (&idle);
+
+  retire_ingest (p);
+  stop_slate (p);
+  if (p->encode)
+    gst_element_set_state (p->encode, GST_STATE_NULL);
+
+  g_mutex_lock (&p->lock);
+  p->feeder = FEED_NONE;
+  consumers = g_steal_pointer (&p->consumers);
+  p->consumers = g_ptr_array_new_with_free_func ((GDestroyNotify) consumer_free);
+  audio = g_steal_pointer (&p->audio_consumers);
+  p->audio_consumers = g_ptr_array_new_with_free_func (gst_object_unref);
+  g_mutex_unlock (&p->lock);
+
+  for (guint i = 0; i < consumers->len; i++)
+    gst_app_src_end_of_stream (((Consumer *) consumers->pdata[i])->src);
+  for (guint i = 0; i < audio->len; i++)
+    gst_app_src_end_of_stream (audio->pdata[i]);
+}
+
+void
+cordon_pipeline_free (CordonPipeline *p)
+{
+  if (!p)
+    return;
+  if (p->reaper) {
+    cordon_pipeline_stop (p);
+    /* Waits for retired ingests: their callbacks point at p. */
+    g_thread_pool_free (p->reaper, FALSE, TRUE);
+  }
+  clear_source (&p->encode_watch);
+  clear_source (&p->slate_watch);
+  if (p->slate)
+    gst_element_set_state (p->slate, GST_STATE_NULL);
+  gst_clear_object (&p->slate);
+  if (p->encode)
+    gst_element_set_state (p->encode, GST_STATE_NULL);
+  gst_clear_object (&p->encode);
+  if (p->encoder_count)
+    g_atomic_rc_box_release (p->encoder_count);
+  gst_clear_caps (&p->raw_caps);
+  gst_clear_caps (&p->out_caps);
+  gst_clear_caps (&p->audio_caps);
+  g_clear_pointer (&p->consumers, g_ptr_array_unref);
+  g_clear_pointer (&p->audio_consumers, g_ptr_array_unref);
+  g_free (p->last_error);
+  g_clear_pointer (&p->camera, cordon_camera_unref);
+  g_clear_pointer (&p->context, g_main_context_unref);
+  g_mutex_clear (&p->lock);
+  g_free (p);
+}
+
+const CordonCamera *
+cordon_pipeline_get_camera (CordonPipeline *p)
+{
+  return p->camera;
+}
+
+GstCaps *
+cordon_pipeline_get_caps (CordonPipeline *p)
+{
+  return gst_caps_ref (p->out_caps);
+}
+
+void
+cordon_pipeline_attach (CordonPipeline *p, GstAppSrc *src)
+{
+  gboolean added = TRUE;
+
+  g_mutex_lock (&p->lock);
+  for (guint i = 0; i < p->consumers->len; i++)
+    if (((Consumer *) p->consumers->pdata[i])->src == src)
+      added = FALSE;
+  if (added) {
+    Consumer *c = g_new0 (Consumer, 1);
+    c->src = gst_object_ref (src);
+    g_ptr_array_add (p->consumers, c);
+  }
+  g_mutex_unlock (&p->lock);
+  if (added)
+    cordon_pipeline_request_keyframe (p);
+}
+
+void
+cordon_pipeline_detach (CordonPipeline *p, GstAppSrc *src)
+{
+  g_mutex_lock (&p->lock);
+  for (guint i = 0; i < p->consumers->len; i++)
+    if (((Consumer *) p->consumers->pdata[i])->src == src) {
+      g_ptr_array_remove_index (p->consumers, i);
+      break;
+    }
+  g_mutex_unlock (&p->lock);
+}
+
+GstCaps *
+cordon_pipeline_get_audio_caps (CordonPipeline *p)
+{
+  return p->audio_caps ? gst_caps_ref (p->audio_caps) : NULL;
+}
+
+void
+cordon_pipeline_attach_audio (CordonPipeline *p, GstAppSrc *src)
+{
+  g_return_if_fail (p->audio_caps != NULL);
+  g_mutex_lock (&p->lock);
+  if (!g_ptr_array_find (p->audio_consumers, src, NULL))
+    g_ptr_array_add (p->audio_consumers, gst_object_ref (src));
+  g_mutex_unlock (&p->lock);
+}
+
+void
+cordon_pipeline_detach_audio (CordonPipeline *p, GstAppSrc *src)
+{
+  g_mutex_lock (&p->lock);
+  g_ptr_array_remove (p->audio_consumers, src);
+  g_mutex_unlock (&p->lock);
+}
+
+void
+cordon_pipeline_request_keyframe (CordonPipeline *p)
+{
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (p->encoder, "src");
+  /* Upstream into the encoder; all-headers so SPS/PPS come with it. */
+  gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
+void
+cordon_pipeline_set_state_func (CordonPipeline *p, CordonPipelineStateFunc func, gpointer user_data)
+{
+  p->state_func = func;
+  p->state_data = user_data;
+}
+
+void
+cordon_pipeline_get_stats (CordonPipeline *p, CordonPipelineStats *stats)
+{
+  g_autoptr (GstElement) videorate = NULL;
+
+  memset (stats, 0, sizeof *stats);
+  g_mutex_lock (&p->lock);
+  stats->state = p->state;
+  stats->state_since = p->state_since;
+  stats->reconnects = p->reconnects;
+  stats->input_codec = p->input_codec;
+  stats->input_width = p->input_width;
+  stats->input_height = p->input_height;
+  stats->frames_in = p->frames_in;
+  stats->frames_out = p->frames_out;
+  stats->frames_dropped = p->dropped_closed + p->dropped_queue;
+  stats->bytes_out = p->bytes_out;
+  stats->last_frame_age_ms = p->last_frame ? (g_get_monotonic_time () - p->last_frame) / 1000 : -1;
+  stats->last_error = g_strdup (p->last_error);
+  if (p->ingest && p->ingest->videorate)
+    videorate = gst_object_ref (p->ingest->videorate);
+  g_mutex_unlock (&p->lock);
+
+  stats->frames_dropped += videorate_drops (videorate);
+  stats->encoders = g_atomic_int_get (p->encoder_count);
+}
+
+void
+cordon_pipeline_stats_clear (CordonPipelineStats *stats)
+{
+  g_clear_pointer (&stats->last_error, g_free);
+}
