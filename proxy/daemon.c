@@ -1,0 +1,251 @@
+/* cordon — `cordon run`: set-up order, main loop, signals, reload. */
+#define G_LOG_DOMAIN "cordon"
+
+#include "daemon.h"
+
+#include <glib-unix.h>
+#include <gst/gst.h>
+#include <systemd/sd-daemon.h>
+
+static void
+on_camera_state (CordonPipeline *pipeline, CordonCameraState state, const char *reason, gpointer user_data)
+{
+  /* The pipeline logs the transition itself; nothing else to do yet. */
+}
+
+static gboolean
+start_camera (CordonDaemon *d, CordonCamera *cam, GError **error)
+{
+  g_autoptr (CordonPipeline) p = cordon_pipeline_new (cam, error);
+  if (!p)
+    return FALSE;
+  cordon_pipeline_set_state_func (p, on_camera_state, d);
+  if (!cordon_pipeline_start (p, error))
+    return FALSE;
+  cordon_server_add_camera (d->server, p, d->config);
+  g_hash_table_replace (d->pipelines, g_strdup (cam->name), g_steal_pointer (&p));
+  return TRUE;
+}
+
+static void
+stop_camera (CordonDaemon *d, const char *name)
+{
+  g_autofree char *key = g_strdup (name);
+  cordon_server_remove_camera (d->server, key);
+  CordonPipeline *p = g_hash_table_lookup (d->pipelines, key);
+  if (p)
+    cordon_pipeline_stop (p);
+  g_hash_table_remove (d->pipelines, key);
+  g_hash_table_remove (d->rates, key);
+}
+
+gboolean
+cordon_daemon_reload (CordonDaemon *d)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CordonConfig) next = cordon_config_load (d->config_path, &error);
+
+  if (!next) {
+    d->reload_failures++;
+    g_auto (GStrv) lines = g_strsplit (error->message, "\n", -1);
+    for (guint i = 0; lines[i]; i++)
+      g_warning ("reload refused: %s", lines[i]);
+    g_warning ("reload refused: still running the previous configuration");
+    return FALSE;
+  }
+  if (g_strcmp0 (next->listen_host, d->config->listen_host) != 0 || next->listen_port != d->config->listen_port
+      || g_strcmp0 (next->tls_listen_host, d->config->tls_listen_host) != 0
+      || next->tls_listen_port != d->config->tls_listen_port
+      || g_strcmp0 (next->tls_certificate, d->config->tls_certificate) != 0
+      || g_strcmp0 (next->status_host, d->config->status_host) != 0 || next->status_port != d->config->status_port
+      || g_strcmp0 (next->user, d->config->user) != 0)
+    g_warning ("reload: changes to listen, tls-*, status and user in [proxy] take effect only on restart");
+
+  /* The firewall first: if the new rules cannot be applied the old ones stay
+   * and so does the old configuration, so rules and streams never disagree. */
+  if (next->mode != CORDON_FIREWALL_MODE_OFF || d->firewall_applied) {
+    if (!cordon_firewall_apply (next, &error)) {
+      d->reload_failures++;
+      g_warning ("reload refused: firewall: %s; still running the previous configuration", error->message);
+      return FALSE;
+    }
+    d->firewall_applied = next->mode != CORDON_FIREWALL_MODE_OFF;
+  }
+
+  guint added = 0, removed = 0, changed = 0, kept = 0;
+  for (guint i = 0; i < d->config->cameras->len; i++) {
+    const CordonCamera *old = d->config->cameras->pdata[i];
+    const CordonCamera *now = cordon_config_find_camera (next, old->name);
+    if (!now) {
+      g_message ("%s: removed by reload", old->name);
+      stop_camera (d, old->name);
+      removed++;
+    }
+  }
+  CordonConfig *prev = d->config;
+  d->config = g_steal_pointer (&next);
+  for (guint i = 0; i < d->config->cameras->len; i++) {
+    CordonCamera *cam = d->config->cameras->pdata[i];
+    const CordonCamera *old = cordon_config_find_camera (prev, cam->name);
+    if (old && cordon_camera_equal (old, cam)) {
+      kept++;
+      continue;
+    }
+    if (old) {
+      g_message ("%s: changed by reload; restarting it", cam->name);
+      stop_camera (d, cam->name);
+      changed++;
+    } else {
+      g_message ("%s: added by reload", cam->name);
+      added++;
+    }
+    if (!start_camera (d, cam, &error)) {
+      g_warning ("%s: cannot start: %s", cam->name, error->message);
+      g_clear_error (&error);
+    }
+  }
+  cordon_server_set_config (d->server, d->config);
+  if (d->phonehome)
+    cordon_phonehome_set_config (d->phonehome, d->config);
+  cordon_config_free (prev);
+  d->reloads++;
+  g_message ("reloaded %s: %u added, %u removed, %u restarted, %u unchanged", d->config_path, added, removed,
+             changed, kept);
+  return TRUE;
+}
+
+static gboolean
+on_quit (gpointer data)
+{
+  CordonDaemon *d = data;
+  g_message ("stopping");
+  sd_notify (0, "STOPPING=1");
+  g_main_loop_quit (d->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_hup (gpointer data)
+{
+  CordonDaemon *d = data;
+  sd_notify (0, "RELOADING=1");
+  cordon_daemon_reload (d);
+  sd_notify (0, "READY=1");
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_watchdog (gpointer data)
+{
+  /* Sent from the main loop: a wedged loop stops the pings and systemd
+   * restarts us. */
+  sd_notify (0, "WATCHDOG=1");
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+daemon_free (CordonDaemon *d)
+{
+  if (d->server) {
+    GHashTableIter it;
+    gpointer k;
+    g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+    g_hash_table_iter_init (&it, d->pipelines);
+    while (g_hash_table_iter_next (&it, &k, NULL))
+      g_ptr_array_add (names, g_strdup (k));
+    for (guint i = 0; i < names->len; i++)
+      stop_camera (d, names->pdata[i]);
+  }
+  g_clear_pointer (&d->server, cordon_server_free);
+  g_clear_pointer (&d->pipelines, g_hash_table_unref);
+  g_clear_pointer (&d->rates, g_hash_table_unref);
+  g_clear_object (&d->status);
+  g_clear_pointer (&d->phonehome, cordon_phonehome_free);
+  g_clear_pointer (&d->config, cordon_config_free);
+  g_clear_pointer (&d->loop, g_main_loop_unref);
+  g_free (d->config_path);
+  g_free (d);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CordonDaemon, daemon_free)
+
+int
+cordon_daemon_run (const char *config_path, gboolean verbose)
+{
+  g_autoptr (CordonDaemon) d = g_new0 (CordonDaemon, 1);
+  g_autoptr (GError) error = NULL;
+  guint64 watchdog_us = 0;
+
+  d->config_path = g_strdup (config_path);
+  d->started = g_get_real_time ();
+  d->config = cordon_config_load (config_path, &error);
+  if (!d->config) {
+    g_auto (GStrv) lines = g_strsplit (error->message, "\n", -1);
+    for (guint i = 0; lines[i]; i++)
+      g_critical ("%s", lines[i]);
+    return 1;
+  }
+
+  /* Isolation before any camera connection: if the rules cannot be applied we
+   * do not start at all. */
+  if (d->config->mode != CORDON_FIREWALL_MODE_OFF) {
+    if (!cordon_firewall_apply (d->config, &error)) {
+      g_critical ("firewall: %s; not starting", error->message);
+      return 1;
+    }
+    d->firewall_applied = TRUE;
+    g_message ("firewall: table inet %s applied (%s mode)", CORDON_FIREWALL_TABLE,
+               cordon_firewall_mode_to_string (d->config->mode));
+    d->phonehome = cordon_phonehome_new (d->config, &error);
+    if (!d->phonehome) {
+      g_warning ("firewall: phone-home report unavailable: %s", error->message);
+      g_clear_error (&error);
+    }
+  } else {
+    g_warning ("firewall: mode = off; cameras are NOT isolated by cordon");
+  }
+
+  d->server = cordon_server_new (d->config, &error);
+  if (!d->server) {
+    g_critical ("%s", error->message);
+    return 1;
+  }
+
+  gst_init (NULL, NULL);
+  if (verbose)
+    gst_debug_set_threshold_from_string ("*:2,rtspsrc:4,rtspclient:4,rtspmedia:3", TRUE);
+
+  d->loop = g_main_loop_new (NULL, FALSE);
+  d->pipelines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) cordon_pipeline_free);
+  d->rates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  for (guint i = 0; i < d->config->cameras->len; i++) {
+    CordonCamera *cam = d->config->cameras->pdata[i];
+    if (!start_camera (d, cam, &error)) {
+      g_critical ("%s: cannot start: %s", cam->name, error->message);
+      return 1;
+    }
+  }
+  if (!cordon_server_start (d->server, &error)) {
+    g_critical ("%s", error->message);
+    return 1;
+  }
+  if (d->config->status_host && !cordon_status_start (d, &error)) {
+    g_critical ("status: %s", error->message);
+    return 1;
+  }
+  g_message ("serving %u camera(s) on rtsp://%s:%u/", d->config->cameras->len, d->config->listen_host,
+             cordon_server_get_port (d->server));
+  if (d->config->tls_certificate)
+    g_message ("serving RTSPS on %s:%u", d->config->tls_listen_host, d->config->tls_listen_port);
+
+  g_unix_signal_add (SIGTERM, on_quit, d);
+  g_unix_signal_add (SIGINT, on_quit, d);
+  g_unix_signal_add (SIGHUP, on_hup, d);
+  if (sd_watchdog_enabled (0, &watchdog_us) > 0)
+    g_timeout_add (MAX (watchdog_us / 2000, 100), on_watchdog, d);
+  /* READY only now: the firewall is applied and the RTSP port is open. */
+  sd_notify (0, "READY=1\nSTATUS=serving");
+
+  g_main_loop_run (d->loop);
+  return d->exit_code;
+}

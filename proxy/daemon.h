@@ -1,0 +1,53 @@
+/* cordon — the running daemon: cameras, egress, firewall, status, reload. */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "config.h"
+#include "firewall.h"
+#include "pipeline.h"
+#include "server.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  guint64 bytes;
+  gint64 time;
+  double kbps;
+} RateSample;
+
+typedef struct _CordonDaemon {
+  char *config_path;
+  CordonConfig *config;
+  GMainLoop *loop;
+  CordonServer *server;
+  GHashTable *pipelines;     /* camera name → CordonPipeline* */
+  GHashTable *rates;         /* camera name → RateSample* */
+  CordonPhoneHome *phonehome;
+  SoupServer *status;
+  gint64 started;            /* g_get_real_time () */
+  guint reloads;
+  guint reload_failures;
+  gboolean firewall_applied;
+  int exit_code;
+} CordonDaemon;
+
+/* `cordon run`: returns the process exit code. */
+int cordon_daemon_run (const char *config_path, gboolean verbose);
+
+/* Re-reads the configuration and applies the difference; on error keeps the
+ * running configuration and logs each problem. */
+gboolean cordon_daemon_reload (CordonDaemon *daemon);
+
+/* status.c */
+gboolean cordon_status_start (CordonDaemon *daemon, GError **error);
+char *cordon_status_json (CordonDaemon *daemon);
+char *cordon_status_metrics (CordonDaemon *daemon);
+char *cordon_status_table (CordonDaemon *daemon);
+/* `cordon status`: returns the process exit code. */
+int cordon_status_client (const char *config_path, const char *address, gboolean json);
+
+/* log.c */
+void cordon_log_init (gboolean verbose);
+
+G_END_DECLS

@@ -1,0 +1,434 @@
+/* cordon — RTSP egress built on gst-rtsp-server. */
+#define G_LOG_DOMAIN "cordon-proxy"
+
+#include "server.h"
+
+#include <string.h>
+
+#include "auth.h"
+
+/* ---- media factory: one per camera, shared media fed by the pipeline ---- */
+
+#define CORDON_TYPE_FACTORY (cordon_factory_get_type ())
+G_DECLARE_FINAL_TYPE (CordonFactory, cordon_factory, CORDON, FACTORY, GstRTSPMediaFactory)
+
+struct _CordonFactory {
+  GstRTSPMediaFactory parent;
+  GMutex lock;
+  CordonPipeline *pipeline; /* NULL once the camera is removed */
+  char *name;
+  GPtrArray *sources;       /* GstAppSrc* currently attached (refs) */
+  guint media_count;
+};
+
+G_DEFINE_TYPE (CordonFactory, cordon_factory, GST_TYPE_RTSP_MEDIA_FACTORY)
+
+static GstElement *
+cordon_factory_create_element (GstRTSPMediaFactory *factory, const GstRTSPUrl *url)
+{
+  CordonFactory *self = CORDON_FACTORY (factory);
+  g_autoptr (GstCaps) caps = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->pipeline)
+    caps = cordon_pipeline_get_caps (self->pipeline);
+  g_mutex_unlock (&self->lock);
+  if (!caps)
+    return NULL;
+
+  GstElement *bin = gst_bin_new (NULL);
+  GstElement *src = gst_element_factory_make ("appsrc", "src");
+  GstElement *pay = gst_element_factory_make ("rtph264pay", "pay0");
+  if (!src || !pay) {
+    g_warning ("%s: appsrc or rtph264pay is missing", self->name);
+    gst_clear_object (&src);
+    gst_clear_object (&pay);
+    gst_object_unref (bin);
+    return NULL;
+  }
+  /* Live source stamped on arrival; bounded so a stalled media cannot hold
+   * frames without limit (old ones are dropped first). */
+  g_object_set (src, "caps", caps, "is-live", TRUE, "format", GST_FORMAT_TIME, "do-timestamp", TRUE,
+                "max-buffers", (guint64) 50, "leaky-type", 2 /* downstream: drop oldest */, NULL);
+  g_object_set (pay, "pt", 96, "config-interval", -1, NULL);
+  gst_bin_add_many (GST_BIN (bin), src, pay, NULL);
+  gst_element_link (src, pay);
+  return bin;
+}
+
+static void
+media_unprepared (GstRTSPMedia *media, CordonFactory *self)
+{
+  GstAppSrc *src = g_object_get_data (G_OBJECT (media), "cordon-src");
+  if (!src)
+    return;
+  g_mutex_lock (&self->lock);
+  if (g_ptr_array_remove (self->sources, src) && self->pipeline)
+    cordon_pipeline_detach (self->pipeline, src);
+  g_mutex_unlock (&self->lock);
+  g_object_set_data (G_OBJECT (media), "cordon-src", NULL);
+}
+
+static void
+media_gone (gpointer data, GObject *where_the_object_was)
+{
+  CordonFactory *self = data;
+  g_mutex_lock (&self->lock);
+  self->media_count--;
+  g_mutex_unlock (&self->lock);
+  g_object_unref (self);
+}
+
+static void
+cordon_factory_configure (GstRTSPMediaFactory *factory, GstRTSPMedia *media)
+{
+  CordonFactory *self = CORDON_FACTORY (factory);
+  GST_RTSP_MEDIA_FACTORY_CLASS (cordon_factory_parent_class)->configure (factory, media);
+
+  g_autoptr (GstElement) element = gst_rtsp_media_get_element (media);
+  g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (element), "src");
+  g_object_set_data_full (G_OBJECT (media), "cordon-camera", g_strdup (self->name), g_free);
+  g_object_weak_ref (G_OBJECT (media), media_gone, g_object_ref (self));
+  g_signal_connect_object (media, "unprepared", G_CALLBACK (media_unprepared), self, 0);
+
+  g_mutex_lock (&self->lock);
+  self->media_count++;
+  if (src && self->pipeline) {
+    g_object_set_data (G_OBJECT (media), "cordon-src", src);
+    g_ptr_array_add (self->sources, gst_object_ref (src));
+    cordon_pipeline_attach (self->pipeline, GST_APP_SRC (src));
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+cordon_factory_detach_all (CordonFactory *self)
+{
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->sources->len; i++) {
+    GstAppSrc *src = self->sources->pdata[i];
+    if (self->pipeline)
+      cordon_pipeline_detach (self->pipeline, src);
+    gst_app_src_end_of_stream (src);
+  }
+  g_ptr_array_set_size (self->sources, 0);
+  self->pipeline = NULL;
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+cordon_factory_finalize (GObject *object)
+{
+  CordonFactory *self = CORDON_FACTORY (object);
+  g_ptr_array_unref (self->sources);
+  g_free (self->name);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (cordon_factory_parent_class)->finalize (object);
+}
+
+static void
+cordon_factory_class_init (CordonFactoryClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = cordon_factory_finalize;
+  GST_RTSP_MEDIA_FACTORY_CLASS (klass)->create_element = cordon_factory_create_element;
+  GST_RTSP_MEDIA_FACTORY_CLASS (klass)->configure = cordon_factory_configure;
+}
+
+static void
+cordon_factory_init (CordonFactory *self)
+{
+  g_mutex_init (&self->lock);
+  self->sources = g_ptr_array_new_with_free_func (gst_object_unref);
+}
+
+static void
+factory_set_permissions (CordonFactory *f, const CordonConfig *config)
+{
+  g_autoptr (GstRTSPPermissions) perms = gst_rtsp_permissions_new ();
+  for (guint i = 0; i < config->recorders->len; i++) {
+    const CordonRecorder *r = config->recorders->pdata[i];
+    if (cordon_recorder_allows_camera (r, f->name))
+      gst_rtsp_permissions_add_role (perms, r->name, GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
+                                     GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, NULL);
+  }
+  gst_rtsp_media_factory_set_permissions (GST_RTSP_MEDIA_FACTORY (f), perms);
+}
+
+/* ---- server ---- */
+
+typedef struct {
+  GstRTSPServer *rtsp;
+  CordonAuth *auth;
+  GSocket *socket;
+  GSource *source;
+} Listener;
+
+struct _CordonServer {
+  GstRTSPMountPoints *mounts;
+  GHashTable *factories;  /* camera name → CordonFactory* */
+  Listener plain;
+  Listener tls;           /* rtsp == NULL when RTSPS is off */
+};
+
+static GSocket *
+bind_socket (const char *host, guint16 port, GError **error)
+{
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
+  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (addr, port);
+  g_autoptr (GSocket) sock = g_socket_new (g_inet_address_get_family (addr), G_SOCKET_TYPE_STREAM,
+                                           G_SOCKET_PROTOCOL_TCP, error);
+  if (!sock)
+    return NULL;
+  g_socket_set_keepalive (sock, TRUE);
+  g_socket_set_blocking (sock, FALSE);
+  if (!g_socket_bind (sock, sa, TRUE, error)) {
+    g_prefix_error (error, "cannot listen on %s port %u: ", host, port);
+    return NULL;
+  }
+  g_socket_set_listen_backlog (sock, 64);
+  if (!g_socket_listen (sock, error)) {
+    g_prefix_error (error, "cannot listen on %s port %u: ", host, port);
+    return NULL;
+  }
+  return g_steal_pointer (&sock);
+}
+
+static gboolean
+listener_init (Listener *l, CordonServer *server, const CordonConfig *config, gboolean tls, GError **error)
+{
+  const char *host = tls ? config->tls_listen_host : config->listen_host;
+  guint16 port = tls ? config->tls_listen_port : config->listen_port;
+
+  l->rtsp = gst_rtsp_server_new ();
+  l->auth = cordon_auth_new (config, tls);
+  if (tls) {
+    g_autoptr (GTlsCertificate) cert = g_tls_certificate_new_from_files (config->tls_certificate, config->tls_key,
+                                                                         error);
+    if (!cert) {
+      g_prefix_error (error, "[proxy] tls-certificate/tls-key: ");
+      return FALSE;
+    }
+    gst_rtsp_auth_set_tls_certificate (GST_RTSP_AUTH (l->auth), cert);
+  }
+  gst_rtsp_server_set_auth (l->rtsp, GST_RTSP_AUTH (l->auth));
+  gst_rtsp_server_set_mount_points (l->rtsp, server->mounts);
+  /* Requests are small; a huge body is an attack, not a recorder. */
+  gst_rtsp_server_set_content_length_limit (l->rtsp, 16 * 1024);
+  l->socket = bind_socket (host, port, error);
+  return l->socket != NULL;
+}
+
+CordonServer *
+cordon_server_new (const CordonConfig *config, GError **error)
+{
+  g_autoptr (CordonServer) server = g_new0 (CordonServer, 1);
+
+  server->mounts = gst_rtsp_mount_points_new ();
+  server->factories = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  if (!listener_init (&server->plain, server, config, FALSE, error))
+    return NULL;
+  if (config->tls_certificate && !listener_init (&server->tls, server, config, TRUE, error))
+    return NULL;
+  return g_steal_pointer (&server);
+}
+
+static gboolean
+listener_start (Listener *l, GError **error)
+{
+  if (!l->rtsp)
+    return TRUE;
+  l->source = g_socket_create_source (l->socket, G_IO_IN | G_IO_ERR | G_IO_HUP | G_IO_NVAL, NULL);
+  g_source_set_callback (l->source, (GSourceFunc) (void (*) (void)) gst_rtsp_server_io_func,
+                         g_object_ref (l->rtsp), g_object_unref);
+  g_source_attach (l->source, g_main_context_get_thread_default ());
+  return TRUE;
+}
+
+gboolean
+cordon_server_start (CordonServer *server, GError **error)
+{
+  return listener_start (&server->plain, error) && listener_start (&server->tls, error);
+}
+
+void
+cordon_server_add_camera (CordonServer *server, CordonPipeline *pipeline, const CordonConfig *config)
+{
+  const CordonCamera *cam = cordon_pipeline_get_camera (pipeline);
+  CordonFactory *f = g_object_new (CORDON_TYPE_FACTORY, NULL);
+  g_autofree char *path = g_strconcat ("/", cam->name, NULL);
+
+  f->pipeline = pipeline;
+  f->name = g_strdup (cam->name);
+  gst_rtsp_media_factory_set_shared (GST_RTSP_MEDIA_FACTORY (f), TRUE);
+  gst_rtsp_media_factory_set_suspend_mode (GST_RTSP_MEDIA_FACTORY (f), GST_RTSP_SUSPEND_MODE_NONE);
+  gst_rtsp_media_factory_set_protocols (GST_RTSP_MEDIA_FACTORY (f),
+                                        GST_RTSP_LOWER_TRANS_TCP | GST_RTSP_LOWER_TRANS_UDP);
+  factory_set_permissions (f, config);
+  g_hash_table_replace (server->factories, g_strdup (cam->name), g_object_ref (f));
+  gst_rtsp_mount_points_add_factory (server->mounts, path, GST_RTSP_MEDIA_FACTORY (f));
+}
+
+static GstRTSPFilterResult
+media_of_camera (GstRTSPSession *session, GstRTSPSessionMedia *sm, gpointer name)
+{
+  GstRTSPMedia *media = gst_rtsp_session_media_get_media (sm);
+  if (g_strcmp0 (g_object_get_data (G_OBJECT (media), "cordon-camera"), name) == 0)
+    *(gboolean *) g_object_get_data (G_OBJECT (session), "cordon-hit") = TRUE;
+  return GST_RTSP_FILTER_KEEP;
+}
+
+static GstRTSPFilterResult
+session_of_camera (GstRTSPClient *client, GstRTSPSession *session, gpointer name)
+{
+  gboolean *hit = g_object_get_data (G_OBJECT (client), "cordon-hit");
+  g_object_set_data (G_OBJECT (session), "cordon-hit", hit);
+  gst_rtsp_session_filter (session, media_of_camera, name);
+  g_object_set_data (G_OBJECT (session), "cordon-hit", NULL);
+  return GST_RTSP_FILTER_KEEP;
+}
+
+static GstRTSPFilterResult
+client_of_camera (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer name)
+{
+  gboolean hit = FALSE;
+  g_object_set_data (G_OBJECT (client), "cordon-hit", &hit);
+  gst_rtsp_client_session_filter (client, session_of_camera, name);
+  g_object_set_data (G_OBJECT (client), "cordon-hit", NULL);
+  /* REMOVE closes the recorder's connection: it was watching a camera that is
+   * no longer served, and a reconnect now gets 404. */
+  return hit ? GST_RTSP_FILTER_REMOVE : GST_RTSP_FILTER_KEEP;
+}
+
+void
+cordon_server_remove_camera (CordonServer *server, const char *name)
+{
+  g_autofree char *path = g_strconcat ("/", name, NULL);
+  CordonFactory *f = g_hash_table_lookup (server->factories, name);
+  if (!f)
+    return;
+  gst_rtsp_mount_points_remove_factory (server->mounts, path);
+  cordon_factory_detach_all (f);
+  gst_rtsp_server_client_filter (server->plain.rtsp, client_of_camera, (gpointer) name);
+  if (server->tls.rtsp)
+    gst_rtsp_server_client_filter (server->tls.rtsp, client_of_camera, (gpointer) name);
+  g_hash_table_remove (server->factories, name);
+}
+
+void
+cordon_server_set_config (CordonServer *server, const CordonConfig *config)
+{
+  GHashTableIter it;
+  gpointer v;
+  cordon_auth_set_config (server->plain.auth, config);
+  if (server->tls.auth)
+    cordon_auth_set_config (server->tls.auth, config);
+  g_hash_table_iter_init (&it, server->factories);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    factory_set_permissions (v, config);
+}
+
+guint
+cordon_server_media_count (CordonServer *server, const char *name)
+{
+  CordonFactory *f = g_hash_table_lookup (server->factories, name);
+  guint n = 0;
+  if (f) {
+    g_mutex_lock (&f->lock);
+    n = f->media_count;
+    g_mutex_unlock (&f->lock);
+  }
+  return n;
+}
+
+static GstRTSPFilterResult
+count_client (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer data)
+{
+  GHashTable *counts = data;
+  const char *who = cordon_auth_client_recorder (client);
+  if (who)
+    g_hash_table_insert (counts, (gpointer) who, GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, who)) + 1));
+  return GST_RTSP_FILTER_KEEP;
+}
+
+GPtrArray *
+cordon_server_recorder_stats (CordonServer *server, const CordonConfig *config)
+{
+  GPtrArray *out = g_ptr_array_new ();
+  g_autoptr (GHashTable) counts = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) fails = cordon_auth_get_failures (server->plain.auth);
+  g_autoptr (GHashTable) tls_fails = server->tls.auth ? cordon_auth_get_failures (server->tls.auth) : NULL;
+
+  /* client_filter holds the server lock only while listing; the names it
+   * returns stay valid while the clients do, which outlive this call. */
+  g_autoptr (GList) plain = gst_rtsp_server_client_filter (server->plain.rtsp, count_client, counts);
+  g_autoptr (GList) tls = server->tls.rtsp ? gst_rtsp_server_client_filter (server->tls.rtsp, count_client, counts)
+                                           : NULL;
+  for (guint i = 0; i < config->recorders->len; i++) {
+    const CordonRecorder *r = config->recorders->pdata[i];
+    CordonRecorderStats *s = g_new0 (CordonRecorderStats, 1);
+    s->name = g_strdup (r->name);
+    s->sessions = GPOINTER_TO_UINT (g_hash_table_lookup (counts, r->name));
+    guint64 *f = g_hash_table_lookup (fails, r->name);
+    s->auth_failures = f ? *f : 0;
+    if (tls_fails && (f = g_hash_table_lookup (tls_fails, r->name)))
+      s->auth_failures += *f;
+    g_ptr_array_add (out, s);
+  }
+  return out;
+}
+
+guint64
+cordon_server_refused_connections (CordonServer *server)
+{
+  CordonAuthStats a = { 0 }, b = { 0 };
+  cordon_auth_get_stats (server->plain.auth, &a);
+  if (server->tls.auth)
+    cordon_auth_get_stats (server->tls.auth, &b);
+  return a.refused_connections + b.refused_connections;
+}
+
+guint16
+cordon_server_get_port (CordonServer *server)
+{
+  g_autoptr (GSocketAddress) sa = g_socket_get_local_address (server->plain.socket, NULL);
+  return sa ? g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (sa)) : 0;
+}
+
+static GstRTSPFilterResult
+close_client (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer data)
+{
+  return GST_RTSP_FILTER_REMOVE;
+}
+
+static void
+listener_clear (Listener *l)
+{
+  if (l->source) {
+    g_source_destroy (l->source);
+    g_clear_pointer (&l->source, g_source_unref);
+  }
+  if (l->rtsp)
+    gst_rtsp_server_client_filter (l->rtsp, close_client, NULL);
+  g_clear_object (&l->socket);
+  g_clear_object (&l->auth);
+  g_clear_object (&l->rtsp);
+}
+
+void
+cordon_server_free (CordonServer *server)
+{
+  if (!server)
+    return;
+  GHashTableIter it;
+  gpointer v;
+  if (server->factories) {
+    g_hash_table_iter_init (&it, server->factories);
+    while (g_hash_table_iter_next (&it, NULL, &v))
+      cordon_factory_detach_all (v);
+  }
+  listener_clear (&server->plain);
+  listener_clear (&server->tls);
+  g_clear_pointer (&server->factories, g_hash_table_unref);
+  g_clear_object (&server->mounts);
+  g_free (server);
+}

@@ -1,0 +1,39 @@
+#!/bin/bash
+# `cordon check`: exit 0 on the example configuration in docs/, exit 1 with
+# every expected message on each bad fixture in tests/config/.
+set -u
+BUILD=${CORDON_BUILD_DIR:?}
+SRC=${CORDON_SOURCE_DIR:?}
+CORDON=$BUILD/proxy/cordon
+WORK=$(mktemp -d /tmp/cordon-check-XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# The example refers to secrets next to it, as /etc/cordon/secrets/ would be.
+mkdir -p "$WORK/example/secrets"
+cp "$SRC/docs/cordon.conf.example" "$WORK/example/cordon.conf"
+for s in lobby yard nvr1 nvr2; do (umask 077; echo "secret-$s" >"$WORK/example/secrets/$s"); done
+if out=$("$CORDON" check --config "$WORK/example/cordon.conf" 2>&1); then
+  echo "ok: docs/cordon.conf.example: $out"
+else
+  fail "docs/cordon.conf.example does not pass cordon check: $out"
+fi
+
+# Bad fixtures: private copies, secrets made private (git keeps no modes).
+cp -r "$SRC/tests/config" "$WORK/config"
+chmod 600 "$WORK"/config/secrets/*
+chmod 644 "$WORK"/config/secrets/*public*
+for conf in "$WORK"/config/bad-*.conf; do
+  base=${conf%.conf}
+  "$CORDON" check --config "$conf" >"$WORK/out" 2>&1
+  rc=$?
+  [ $rc = 1 ] || fail "$(basename "$conf"): exit $rc, want 1"
+  if [ -f "$base.err" ]; then
+    sed -e "s|$conf|FILE|g" -e "s|$WORK/config|DIR|g" "$WORK/out" >"$WORK/got"
+    diff -u "$base.err" "$WORK/got" >/dev/null || fail "$(basename "$conf"): messages differ: $(diff -u "$base.err" "$WORK/got")"
+  fi
+done
+"$CORDON" check --config "$WORK/none.conf" >/dev/null 2>&1 && fail "a missing file passed check"
+"$CORDON" frobnicate >/dev/null 2>&1; [ $? = 2 ] || fail "an unknown command did not exit 2"
+[ $failures = 0 ] && echo "all checks passed" || exit 1

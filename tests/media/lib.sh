@@ -1,0 +1,57 @@
+# Helpers for cordon's media tests: a camera namespace, a cordon namespace and
+# recorder namespaces, wired like a site (camera VLAN | cordon | core).
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/netns.sh"
+
+CAM_IP=198.18.1.10
+GW_CAM_IP=198.18.1.1
+GW_CORE_IP=198.18.2.1
+REC_IP=198.18.2.5
+REC2_IP=198.18.2.6
+
+# media_topology: namespaces cam, gw, rec (and rec2) with addresses above.
+media_topology() {
+  netns_add cam
+  netns_add gw
+  netns_add rec
+  netns_link cam eth0 "$CAM_IP/24 198.18.1.11/24 198.18.1.12/24" gw cam0 "$GW_CAM_IP/24"
+  netns_link gw core0 "$GW_CORE_IP/24" rec eth0 "$REC_IP/24 $REC2_IP/24"
+  nsx rec ip route add default via "$GW_CORE_IP"
+  nsx cam ip route add default via "$GW_CAM_IP"
+}
+
+# start_testcam LABEL ADDR ARGS...: a test camera on ADDR:554 in namespace cam.
+start_testcam() {
+  local label=$1 addr=$2; shift 2
+  bg cam "$WORK/testcam-$label.log" "$TESTCAM" --listen "$addr:554" "$@"
+  eval "TESTCAM_PID_$label=$LAST_PID"
+  wait_until 15 nsx cam sh -c "ss -ltn | grep -q '$addr:554'" || die "testcam $label did not start: $(cat "$WORK/testcam-$label.log")"
+}
+
+# write_recorder_secret: recorder credentials used by ffmpeg below.
+REC_USER=nvr1
+REC_PASS=nvr1-secret
+write_recorder_secret() { secret "$WORK/nvr1.secret" "$REC_PASS"; }
+
+# start_cordon CONFIG: cordon run in namespace gw; waits for the status port.
+start_cordon() {
+  bg gw "$WORK/cordon.log" "$CORDON" run --config "$1"
+  CORDON_PID=$LAST_PID
+  wait_until 20 status_json || die "cordon did not start: $(cat "$WORK/cordon.log")"
+}
+
+# statusq ARGS...: tests/lib/statusq.py against cordon's status port in gw.
+statusq() { nsx gw "$PY" "$SRC/tests/lib/statusq.py" "$@"; }
+status_json() { statusq json; }
+
+rec_url() { echo "rtsp://$REC_USER:$REC_PASS@$GW_CORE_IP:554/$1"; }
+
+# record NS SECONDS URL OUT: ffmpeg records SECONDS of the stream with -c copy.
+record() {
+  nsx "$1" timeout $(( $2 + 30 )) ffmpeg -nostdin -hide_banner -loglevel error -rtsp_transport tcp \
+    -i "$3" -t "$2" -c copy -f h264 "$4"
+}
+
+# frames FILE: decoded frame count of an H.264/H.265 elementary stream.
+frames() {
+  ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$1" | head -1
+}

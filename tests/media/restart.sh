@@ -1,0 +1,58 @@
+#!/bin/bash
+# camera_restart_keeps_recorder_connected: the camera is killed for 10 s and
+# restarted during a 40 s recording. The recorder never disconnects (the slate
+# fills the gap with unchanged caps), /status shows the camera offline within
+# 5 s and live again after, and camera frames arrive after the restart.
+source "$(dirname "$0")/lib.sh"
+require_root
+media_topology
+FPS=15
+write_recorder_secret
+cat >"$WORK/cordon.conf" <<CONF
+[proxy]
+listen = 0.0.0.0:554
+status = 127.0.0.1:9554
+[firewall]
+mode = off
+[camera:lobby]
+url = rtsp://$CAM_IP/Streaming/Channels/101
+size = 640x360
+framerate = $FPS
+bitrate = 1000
+[recorder:nvr1]
+address = $REC_IP
+username = $REC_USER
+password-file = nvr1.secret
+cameras = lobby
+CONF
+
+start_testcam a $CAM_IP --codec h264 --size 640x360 --fps $FPS
+start_cordon "$WORK/cordon.conf"
+statusq wait lobby state live 20 || die "camera never went live: $(tail -5 "$WORK/cordon.log")"
+
+record rec 40 "$(rec_url lobby)" "$WORK/rec.h264" & recorder=$!
+sleep 10
+stop_pid "$TESTCAM_PID_a" KILL
+lost=$SECONDS
+if statusq wait lobby state offline 5; then
+  pass "camera shown offline within $((SECONDS - lost)) s of its loss"
+else
+  fail "camera not offline within 5 s of its loss"
+fi
+wait_s=$(( 10 - (SECONDS - lost) )); [ $wait_s -gt 0 ] && sleep $wait_s
+before=$(statusq camera lobby frames_in)
+start_testcam b $CAM_IP --codec h264 --size 640x360 --fps $FPS
+statusq wait lobby state live 40 && pass "camera live again after restart" || fail "camera not live again after restart"
+sleep 3
+after=$(statusq camera lobby frames_in)
+[ "$after" -gt "$((before + FPS))" ] && pass "camera frames arrive after the restart ($before -> $after)" \
+  || fail "no camera frames after the restart ($before -> $after)"
+
+if wait $recorder; then pass "recorder stayed connected for the whole 40 s"; else fail "recorder failed or disconnected"; fi
+n=$(frames "$WORK/rec.h264")
+want=$(( 40 * FPS * 9 / 10 ))
+[ "${n:-0}" -ge $want ] && pass "40 s recording holds $n frames (>= $want, slate included)" \
+  || fail "40 s recording holds ${n:-0} frames, want >= $want"
+reconnects=$(statusq camera lobby reconnects)
+[ "$reconnects" -ge 1 ] && pass "reconnects counted ($reconnects)" || fail "reconnects not counted"
+finish

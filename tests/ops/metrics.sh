@@ -1,0 +1,68 @@
+#!/bin/bash
+# /metrics is valid Prometheus text (strict parser) and its figures move:
+# frames out grow while a recorder is connected; blocked packets grow when the
+# camera tries to phone home. /status is valid JSON.
+source "$(dirname "$0")/../media/lib.sh"
+require_root
+media_topology
+netns_add inet
+netns_link gw inet0 "198.18.3.1/24" inet eth0 "198.18.3.100/24"
+nsx inet ip route add default via 198.18.3.1
+nsx gw sysctl -qw net.ipv4.ip_forward=1
+write_recorder_secret
+start_testcam cam $CAM_IP --size 320x240 --fps 10
+cat >"$WORK/cordon.conf" <<CONF
+[proxy]
+listen = 0.0.0.0:554
+status = 127.0.0.1:9554
+[firewall]
+mode = gateway
+camera-interface = cam0
+core-interface = core0
+[camera:lobby]
+url = rtsp://$CAM_IP/test
+size = 320x240
+framerate = 10
+bitrate = 300
+[recorder:nvr1]
+address = $REC_IP
+username = $REC_USER
+password-file = nvr1.secret
+cameras = lobby
+CONF
+start_cordon "$WORK/cordon.conf"
+statusq wait lobby state live 20 || die "camera never live: $(tail -5 "$WORK/cordon.log")"
+M="http://127.0.0.1:9554/metrics"
+metric() { # NAME -> value for camera lobby
+  nsx gw "$PY" "$SRC/tests/ops/metrics.py" "$M" "$1" | sed -n "s/^$1{camera=\"lobby\"} //p"
+}
+if nsx gw "$PY" "$SRC/tests/ops/metrics.py" "$M" cordon_camera_frames_out_total cordon_camera_up \
+   cordon_firewall_blocked_packets_total cordon_recorder_sessions >"$WORK/m.txt"; then
+  pass "/metrics parses as Prometheus text ($(wc -l <"$WORK/m.txt") samples checked)"
+else
+  fail "/metrics does not parse: $(cat "$WORK/m.txt")"
+fi
+statusq json >/dev/null && pass "/status is valid JSON" || fail "/status is not valid JSON"
+
+f0=$(metric cordon_camera_frames_out_total)
+record rec 4 "$(rec_url lobby)" "$WORK/r.h264" || fail "recording failed"
+f1=$(metric cordon_camera_frames_out_total)
+"$PY" -c "import sys; sys.exit(0 if float('$f1') >= float('$f0') + 30 else 1)" \
+  && pass "frames out grew while recording ($f0 -> $f1)" || fail "frames out did not grow ($f0 -> $f1)"
+
+b0=$(metric cordon_firewall_blocked_packets_total)
+nsx cam "$PY" -c '
+import socket
+for i in range(20):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"x", ("198.18.3.100", 53 + i % 2 * 70)); s.close()'
+sleep 1
+b1=$(metric cordon_firewall_blocked_packets_total)
+"$PY" -c "import sys; sys.exit(0 if float('${b1:-0}') >= float('${b0:-0}') + 20 else 1)" \
+  && pass "blocked packets grew when the camera phoned home (${b0} -> ${b1})" \
+  || fail "blocked packets did not grow (${b0:-none} -> ${b1:-none})"
+out=$(nsx gw "$CORDON" status --address 127.0.0.1:9554)
+echo "$out" | grep -q "^lobby .*live" && pass "cordon status prints the camera table" || fail "cordon status: $out"
+nsx gw setpriv --reuid=65534 --regid=65534 --clear-groups "$CORDON" status --config "$WORK/cordon.conf" --json \
+  | "$PY" -c 'import json,sys; json.load(sys.stdin)' && pass "cordon status --json works without root" \
+  || fail "cordon status --json without root failed"
+finish
