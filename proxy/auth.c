@@ -203,8 +203,10 @@ cordon_auth_check (GstRTSPAuth *auth, GstRTSPContext *ctx, const char *check)
 {
   CordonAuth *self = CORDON_AUTH (auth);
 
+  /* The parent's connect check is where gst-rtsp-server starts TLS on RTSPS
+   * connections, so it runs after ours, never instead of it. */
   if (g_str_equal (check, GST_RTSP_AUTH_CHECK_CONNECT))
-    return check_connect (self, ctx);
+    return check_connect (self, ctx) && GST_RTSP_AUTH_CLASS (cordon_auth_parent_class)->check (auth, ctx, check);
 
   gboolean ok = GST_RTSP_AUTH_CLASS (cordon_auth_parent_class)->check (auth, ctx, check);
   if (!ok) {
