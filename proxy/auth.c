@@ -147,12 +147,12 @@ note_failure (CordonAuth *self, const char *ip, const char *username)
   g_mutex_unlock (&self->lock);
 }
 
-static char *
-request_username (GstRTSPContext *ctx)
+char *
+cordon_auth_request_username (GstRTSPMessage *request)
 {
-  if (!ctx->request)
+  if (!request)
     return NULL;
-  GstRTSPAuthCredential **creds = gst_rtsp_message_parse_auth_credentials (ctx->request, GST_RTSP_HDR_AUTHORIZATION);
+  GstRTSPAuthCredential **creds = gst_rtsp_message_parse_auth_credentials (request, GST_RTSP_HDR_AUTHORIZATION);
   char *user = NULL;
   for (guint i = 0; creds && creds[i] && !user; i++)
     for (guint j = 0; creds[i]->params && creds[i]->params[j]; j++)
@@ -213,7 +213,7 @@ cordon_auth_check (GstRTSPAuth *auth, GstRTSPContext *ctx, const char *check)
     /* A failed check ends the request, so this counts once per request; only
      * requests that carried credentials are failed logins (the first request
      * of every client has none and just learns the challenge). */
-    g_autofree char *user = request_username (ctx);
+    g_autofree char *user = cordon_auth_request_username (ctx->request);
     const char *ip = context_ip (ctx);
     if (user && ip && !ctx->token)
       note_failure (self, ip, *user ? user : NULL);

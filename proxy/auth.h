@@ -26,6 +26,10 @@ typedef struct {
 GHashTable *cordon_auth_get_failures (CordonAuth *auth);
 void cordon_auth_get_stats (CordonAuth *auth, CordonAuthStats *stats);
 
+/* The user name in REQUEST's Authorization header ("" when it has a header
+ * without one), or NULL when there is none (transfer full). */
+char *cordon_auth_request_username (GstRTSPMessage *request);
+
 /* The recorder a client authenticated as, or NULL. */
 const char *cordon_auth_client_recorder (GstRTSPClient *client);
 

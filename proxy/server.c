@@ -16,7 +16,9 @@ struct _CordonFactory {
   GstRTSPMediaFactory parent;
   GMutex lock;
   CordonPipeline *pipeline; /* NULL once the camera is removed */
-  char *name;
+  char *name;               /* camera name */
+  GstRTSPMountPoints *mounts; /* where it is mounted (not a ref) */
+  char *path;               /* its mount path */
   GPtrArray *sources;       /* GstAppSrc* currently attached (refs) */
   guint media_count;
 };
@@ -122,6 +124,7 @@ cordon_factory_finalize (GObject *object)
   CordonFactory *self = CORDON_FACTORY (object);
   g_ptr_array_unref (self->sources);
   g_free (self->name);
+  g_free (self->path);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (cordon_factory_parent_class)->finalize (object);
 }
@@ -154,18 +157,95 @@ factory_set_permissions (CordonFactory *f, const CordonConfig *config)
   gst_rtsp_media_factory_set_permissions (GST_RTSP_MEDIA_FACTORY (f), perms);
 }
 
+/* ---- RTSPS mount points: SRTP recorders are routed to SAVP media ---- */
+
+/* On the RTSPS listener each camera has two factories: /NAME (RTP inside the
+ * TLS connection only) and /NAME~srtp (SAVP only: SRTP, keys by MIKEY inside
+ * TLS). Which one a request reaches depends on the recorder's srtp policy,
+ * read from the user name it authenticates with; '~' cannot occur in a camera
+ * name. A recorder with srtp set can therefore never get a plain RTP media. */
+#define SRTP_SUFFIX "~srtp"
+
+#define CORDON_TYPE_MOUNTS (cordon_mounts_get_type ())
+G_DECLARE_FINAL_TYPE (CordonMounts, cordon_mounts, CORDON, MOUNTS, GstRTSPMountPoints)
+
+struct _CordonMounts {
+  GstRTSPMountPoints parent;
+  GMutex lock;
+  GHashTable *srtp_users;   /* user names of recorders with srtp != off */
+};
+
+G_DEFINE_TYPE (CordonMounts, cordon_mounts, GST_TYPE_RTSP_MOUNT_POINTS)
+
+static char *
+cordon_mounts_make_path (GstRTSPMountPoints *mounts, const GstRTSPUrl *url)
+{
+  CordonMounts *self = CORDON_MOUNTS (mounts);
+  char *path = GST_RTSP_MOUNT_POINTS_CLASS (cordon_mounts_parent_class)->make_path (mounts, url);
+  GstRTSPContext *ctx = gst_rtsp_context_get_current ();
+  if (!path || !ctx || !ctx->request)
+    return path;
+  g_autofree char *user = cordon_auth_request_username (ctx->request);
+  g_mutex_lock (&self->lock);
+  gboolean srtp = user && g_hash_table_contains (self->srtp_users, user);
+  g_mutex_unlock (&self->lock);
+  if (!srtp || path[0] != '/')
+    return path;
+  const char *slash = strchr (path + 1, '/');
+  g_autofree char *name = slash ? g_strndup (path, slash - path) : g_strdup (path);
+  char *routed = g_strconcat (name, SRTP_SUFFIX, slash ? slash : "", NULL);
+  g_free (path);
+  return routed;
+}
+
+static void
+cordon_mounts_finalize (GObject *object)
+{
+  CordonMounts *self = CORDON_MOUNTS (object);
+  g_hash_table_unref (self->srtp_users);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (cordon_mounts_parent_class)->finalize (object);
+}
+
+static void
+cordon_mounts_class_init (CordonMountsClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = cordon_mounts_finalize;
+  GST_RTSP_MOUNT_POINTS_CLASS (klass)->make_path = cordon_mounts_make_path;
+}
+
+static void
+cordon_mounts_init (CordonMounts *self)
+{
+  g_mutex_init (&self->lock);
+  self->srtp_users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+static void
+cordon_mounts_set_config (CordonMounts *self, const CordonConfig *config)
+{
+  g_mutex_lock (&self->lock);
+  g_hash_table_remove_all (self->srtp_users);
+  for (guint i = 0; i < config->recorders->len; i++) {
+    const CordonRecorder *r = config->recorders->pdata[i];
+    if (r->srtp != CORDON_POLICY_OFF)
+      g_hash_table_add (self->srtp_users, g_strdup (r->username));
+  }
+  g_mutex_unlock (&self->lock);
+}
+
 /* ---- server ---- */
 
 typedef struct {
   GstRTSPServer *rtsp;
+  GstRTSPMountPoints *mounts;
   CordonAuth *auth;
   GSocket *socket;
   GSource *source;
 } Listener;
 
 struct _CordonServer {
-  GstRTSPMountPoints *mounts;
-  GHashTable *factories;  /* camera name → CordonFactory* */
+  GHashTable *factories;  /* camera name → GPtrArray of CordonFactory* */
   Listener plain;
   Listener tls;           /* rtsp == NULL when RTSPS is off */
 };
@@ -211,7 +291,10 @@ listener_init (Listener *l, CordonServer *server, const CordonConfig *config, gb
     gst_rtsp_auth_set_tls_certificate (GST_RTSP_AUTH (l->auth), cert);
   }
   gst_rtsp_server_set_auth (l->rtsp, GST_RTSP_AUTH (l->auth));
-  gst_rtsp_server_set_mount_points (l->rtsp, server->mounts);
+  l->mounts = tls ? g_object_new (CORDON_TYPE_MOUNTS, NULL) : gst_rtsp_mount_points_new ();
+  if (tls)
+    cordon_mounts_set_config (CORDON_MOUNTS (l->mounts), config);
+  gst_rtsp_server_set_mount_points (l->rtsp, l->mounts);
   /* Requests are small; a huge body is an attack, not a recorder. */
   gst_rtsp_server_set_content_length_limit (l->rtsp, 16 * 1024);
   l->socket = bind_socket (host, port, error);
@@ -223,8 +306,7 @@ cordon_server_new (const CordonConfig *config, GError **error)
 {
   g_autoptr (CordonServer) server = g_new0 (CordonServer, 1);
 
-  server->mounts = gst_rtsp_mount_points_new ();
-  server->factories = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  server->factories = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
   if (!listener_init (&server->plain, server, config, FALSE, error))
     return NULL;
   if (config->tls_certificate && !listener_init (&server->tls, server, config, TRUE, error))
@@ -250,22 +332,43 @@ cordon_server_start (CordonServer *server, GError **error)
   return listener_start (&server->plain, error) && listener_start (&server->tls, error);
 }
 
-void
-cordon_server_add_camera (CordonServer *server, CordonPipeline *pipeline, const CordonConfig *config)
+static void
+add_factory (GPtrArray *list, CordonPipeline *pipeline, const CordonConfig *config, Listener *l, const char *suffix,
+             GstRTSPLowerTrans protocols, GstRTSPProfile profiles)
 {
   const CordonCamera *cam = cordon_pipeline_get_camera (pipeline);
   CordonFactory *f = g_object_new (CORDON_TYPE_FACTORY, NULL);
-  g_autofree char *path = g_strconcat ("/", cam->name, NULL);
 
   f->pipeline = pipeline;
   f->name = g_strdup (cam->name);
+  f->mounts = l->mounts;
+  f->path = g_strconcat ("/", cam->name, suffix, NULL);
+  /* Shared: one media per factory however many recorders; the encode itself
+   * happens once, upstream, in the camera's pipeline. */
   gst_rtsp_media_factory_set_shared (GST_RTSP_MEDIA_FACTORY (f), TRUE);
   gst_rtsp_media_factory_set_suspend_mode (GST_RTSP_MEDIA_FACTORY (f), GST_RTSP_SUSPEND_MODE_NONE);
-  gst_rtsp_media_factory_set_protocols (GST_RTSP_MEDIA_FACTORY (f),
-                                        GST_RTSP_LOWER_TRANS_TCP | GST_RTSP_LOWER_TRANS_UDP);
+  gst_rtsp_media_factory_set_protocols (GST_RTSP_MEDIA_FACTORY (f), protocols);
+  gst_rtsp_media_factory_set_profiles (GST_RTSP_MEDIA_FACTORY (f), profiles);
   factory_set_permissions (f, config);
-  g_hash_table_replace (server->factories, g_strdup (cam->name), g_object_ref (f));
-  gst_rtsp_mount_points_add_factory (server->mounts, path, GST_RTSP_MEDIA_FACTORY (f));
+  g_ptr_array_add (list, g_object_ref (f));
+  gst_rtsp_mount_points_add_factory (l->mounts, f->path, GST_RTSP_MEDIA_FACTORY (f));
+}
+
+void
+cordon_server_add_camera (CordonServer *server, CordonPipeline *pipeline, const CordonConfig *config)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func (g_object_unref);
+
+  add_factory (list, pipeline, config, &server->plain, "", GST_RTSP_LOWER_TRANS_TCP | GST_RTSP_LOWER_TRANS_UDP,
+               GST_RTSP_PROFILE_AVP);
+  if (server->tls.rtsp) {
+    /* Over RTSPS, plain RTP only inside the TLS connection: UDP would leave
+     * it in clear on the wire. SRTP may use UDP as well. */
+    add_factory (list, pipeline, config, &server->tls, "", GST_RTSP_LOWER_TRANS_TCP, GST_RTSP_PROFILE_AVP);
+    add_factory (list, pipeline, config, &server->tls, SRTP_SUFFIX,
+                 GST_RTSP_LOWER_TRANS_TCP | GST_RTSP_LOWER_TRANS_UDP, GST_RTSP_PROFILE_SAVP);
+  }
+  g_hash_table_replace (server->factories, g_strdup (cordon_pipeline_get_camera (pipeline)->name), list);
 }
 
 static GstRTSPFilterResult
@@ -302,12 +405,14 @@ client_of_camera (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer name)
 void
 cordon_server_remove_camera (CordonServer *server, const char *name)
 {
-  g_autofree char *path = g_strconcat ("/", name, NULL);
-  CordonFactory *f = g_hash_table_lookup (server->factories, name);
-  if (!f)
+  GPtrArray *list = g_hash_table_lookup (server->factories, name);
+  if (!list)
     return;
-  gst_rtsp_mount_points_remove_factory (server->mounts, path);
-  cordon_factory_detach_all (f);
+  for (guint i = 0; i < list->len; i++) {
+    CordonFactory *f = list->pdata[i];
+    gst_rtsp_mount_points_remove_factory (f->mounts, f->path);
+    cordon_factory_detach_all (f);
+  }
   gst_rtsp_server_client_filter (server->plain.rtsp, client_of_camera, (gpointer) name);
   if (server->tls.rtsp)
     gst_rtsp_server_client_filter (server->tls.rtsp, client_of_camera, (gpointer) name);
@@ -320,21 +425,27 @@ cordon_server_set_config (CordonServer *server, const CordonConfig *config)
   GHashTableIter it;
   gpointer v;
   cordon_auth_set_config (server->plain.auth, config);
-  if (server->tls.auth)
+  if (server->tls.auth) {
     cordon_auth_set_config (server->tls.auth, config);
+    cordon_mounts_set_config (CORDON_MOUNTS (server->tls.mounts), config);
+  }
   g_hash_table_iter_init (&it, server->factories);
-  while (g_hash_table_iter_next (&it, NULL, &v))
-    factory_set_permissions (v, config);
+  while (g_hash_table_iter_next (&it, NULL, &v)) {
+    GPtrArray *list = v;
+    for (guint i = 0; i < list->len; i++)
+      factory_set_permissions (list->pdata[i], config);
+  }
 }
 
 guint
 cordon_server_media_count (CordonServer *server, const char *name)
 {
-  CordonFactory *f = g_hash_table_lookup (server->factories, name);
+  GPtrArray *list = g_hash_table_lookup (server->factories, name);
   guint n = 0;
-  if (f) {
+  for (guint i = 0; list && i < list->len; i++) {
+    CordonFactory *f = list->pdata[i];
     g_mutex_lock (&f->lock);
-    n = f->media_count;
+    n += f->media_count;
     g_mutex_unlock (&f->lock);
   }
   return n;
@@ -411,6 +522,7 @@ listener_clear (Listener *l)
     gst_rtsp_server_client_filter (l->rtsp, close_client, NULL);
   g_clear_object (&l->socket);
   g_clear_object (&l->auth);
+  g_clear_object (&l->mounts);
   g_clear_object (&l->rtsp);
 }
 
@@ -423,12 +535,14 @@ cordon_server_free (CordonServer *server)
   gpointer v;
   if (server->factories) {
     g_hash_table_iter_init (&it, server->factories);
-    while (g_hash_table_iter_next (&it, NULL, &v))
-      cordon_factory_detach_all (v);
+    while (g_hash_table_iter_next (&it, NULL, &v)) {
+      GPtrArray *list = v;
+      for (guint i = 0; i < list->len; i++)
+        cordon_factory_detach_all (list->pdata[i]);
+    }
   }
   listener_clear (&server->plain);
   listener_clear (&server->tls);
   g_clear_pointer (&server->factories, g_hash_table_unref);
-  g_clear_object (&server->mounts);
   g_free (server);
 }
