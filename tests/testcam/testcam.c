@@ -1,0 +1,511 @@
+/* cordon-testcam — an RTSP server that behaves like a Hikvision or Dahua
+ * camera, with hooks for the faults and markers cordon's tests look for. */
+#define G_LOG_DOMAIN "cordon-testcam"
+
+#include "barcode.h"
+
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <gst/gst.h>
+#include <gst/rtsp-server/rtsp-server.h>
+#include <gst/video/video.h>
+#include <signal.h>
+#include <string.h>
+
+/* Private NALs above this size go out as FU-A/FU fragments. Depayloaders
+ * drop a single-NAL RTP packet whose type is undefined (H.264 24–31 and
+ * H.265 48–63 are RTP aggregation/fragment types), but reassemble fragments
+ * of any type. */
+#define PRIVATE_NAL_SIZE 1600
+
+static const guint8 sei_uuid[16] = {
+  0xc0, 0x4d, 0x0f, 0x9e, 0x7e, 0x57, 0xca, 0x3a,
+  0x8b, 0x1d, 0x5e, 0x1f, 0x72, 0x6b, 0x63, 0x61,
+};
+
+typedef struct {
+  char *listen;
+  char *codec;
+  char *size;
+  int fps;
+  int bitrate;
+  char *username;
+  char *password_file;
+  char *pattern;
+  gboolean audio;
+  char *inject_sei;
+  char *inject_private_nal;
+  int corrupt_every;
+  gboolean timestamp_overlay;
+
+  gboolean h265;
+  int width, height;
+  GBytes *injected;      /* NALs with start codes, put before every IDR */
+  guint64 frames;        /* access units seen, for --corrupt-every */
+} Testcam;
+
+static Testcam cam = {
+  .fps = 25,
+  .bitrate = 2000,
+};
+
+static GOptionEntry entries[] = {
+  { "listen", 0, 0, G_OPTION_ARG_STRING, &cam.listen, "Address to bind (default 127.0.0.1:8554)", "ADDR:PORT" },
+  { "codec", 0, 0, G_OPTION_ARG_STRING, &cam.codec, "h264 or h265 (default h264)", "CODEC" },
+  { "size", 0, 0, G_OPTION_ARG_STRING, &cam.size, "Picture size (default 1280x720)", "WxH" },
+  { "fps", 0, 0, G_OPTION_ARG_INT, &cam.fps, "Frames per second (default 25)", "N" },
+  { "bitrate", 0, 0, G_OPTION_ARG_INT, &cam.bitrate, "Video bit rate (default 2000)", "KBITS" },
+  { "username", 0, 0, G_OPTION_ARG_STRING, &cam.username, "Require RTSP digest auth as this user", "U" },
+  { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &cam.password_file, "File holding the password", "F" },
+  { "pattern", 0, 0, G_OPTION_ARG_STRING, &cam.pattern, "moving or still (default moving)", "PATTERN" },
+  { "audio", 0, 0, G_OPTION_ARG_NONE, &cam.audio, "Add a PCMA 8 kHz mono track", NULL },
+  { "inject-sei", 0, 0, G_OPTION_ARG_STRING, &cam.inject_sei, "Put a user-data SEI with MARKER before every IDR", "MARKER" },
+  { "inject-private-nal", 0, 0, G_OPTION_ARG_STRING, &cam.inject_private_nal, "Put an unspecified-type NAL with MARKER before every IDR", "MARKER" },
+  { "corrupt-every", 0, 0, G_OPTION_ARG_INT, &cam.corrupt_every, "Corrupt the slice data of every Nth frame", "N" },
+  { "timestamp-overlay", 0, 0, G_OPTION_ARG_NONE, &cam.timestamp_overlay, "Draw the capture time as a bar code", NULL },
+  { NULL }
+};
+
+/* ---- NAL building ---- */
+
+/* Escapes an RBSP into NAL payload: 00 00 0x (x <= 3) becomes 00 00 03 0x. */
+static void
+append_escaped (GByteArray *out, const guint8 *rbsp, gsize len)
+{
+  int zeros = 0;
+
+  for (gsize i = 0; i < len; i++) {
+    if (zeros >= 2 && rbsp[i] <= 3) {
+      static const guint8 epb = 3;
+      g_byte_array_append (out, &epb, 1);
+      zeros = 0;
+    }
+    g_byte_array_append (out, &rbsp[i], 1);
+    zeros = rbsp[i] == 0 ? zeros + 1 : 0;
+  }
+}
+
+static void
+append_start_code (GByteArray *out)
+{
+  static const guint8 start[] = { 0, 0, 0, 1 };
+  g_byte_array_append (out, start, sizeof start);
+}
+
+/* H.264 NAL header is one byte, H.265's two (layer 0, temporal id 0). */
+static void
+append_nal_header (GByteArray *out, int type)
+{
+  if (cam.h265) {
+    guint8 h[2] = { (guint8) (type << 1), 1 };
+    g_byte_array_append (out, h, 2);
+  } else {
+    guint8 h = (guint8) type;
+    g_byte_array_append (out, &h, 1);
+  }
+}
+
+static void
+append_sei (GByteArray *out, const char *marker)
+{
+  g_autoptr (GByteArray) rbsp = g_byte_array_new ();
+  gsize size = sizeof sei_uuid + strlen (marker);
+  guint8 byte = 5;  /* user_data_unregistered */
+
+  g_byte_array_append (rbsp, &byte, 1);
+  for (byte = 0xff; size >= 255; size -= 255)
+    g_byte_array_append (rbsp, &byte, 1);
+  byte = (guint8) size;
+  g_byte_array_append (rbsp, &byte, 1);
+  g_byte_array_append (rbsp, sei_uuid, sizeof sei_uuid);
+  g_byte_array_append (rbsp, (const guint8 *) marker, strlen (marker));
+  byte = 0x80;  /* rbsp_trailing_bits */
+  g_byte_array_append (rbsp, &byte, 1);
+
+  append_start_code (out);
+  append_nal_header (out, cam.h265 ? 39 : 6);
+  append_escaped (out, rbsp->data, rbsp->len);
+}
+
+static void
+append_private_nal (GByteArray *out, const char *marker)
+{
+  g_autoptr (GByteArray) rbsp = g_byte_array_new ();
+  guint8 byte = 0xaa;
+
+  g_byte_array_append (rbsp, (const guint8 *) marker, strlen (marker));
+  while (rbsp->len < PRIVATE_NAL_SIZE)
+    g_byte_array_append (rbsp, &byte, 1);
+  byte = 0x80;
+  g_byte_array_append (rbsp, &byte, 1);
+
+  append_start_code (out);
+  append_nal_header (out, cam.h265 ? 63 : 31);
+  append_escaped (out, rbsp->data, rbsp->len);
+}
+
+/* ---- access unit probe: injection and corruption ---- */
+
+typedef struct {
+  gsize offset;  /* of the first header byte */
+  gsize size;    /* header and payload, without trailing zeros */
+} Nal;
+
+/* Splits an Annex B access unit at its start codes. */
+static GArray *
+split_nals (const guint8 *data, gsize len)
+{
+  GArray *nals = g_array_new (FALSE, FALSE, sizeof (Nal));
+  gsize i = 0;
+  gssize start = -1;
+
+  while (i + 3 <= len) {
+    if (data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1) {
+      if (start >= 0) {
+        Nal nal = { (gsize) start, i - (gsize) start };
+        g_array_append_val (nals, nal);
+      }
+      i += 3;
+      start = (gssize) i;
+    } else {
+      i++;
+    }
+  }
+  if (start >= 0 && (gsize) start < len) {
+    Nal nal = { (gsize) start, len - (gsize) start };
+    g_array_append_val (nals, nal);
+  }
+  for (guint n = 0; n < nals->len; n++) {
+    Nal *nal = &g_array_index (nals, Nal, n);
+    while (nal->size > 0 && data[nal->offset + nal->size - 1] == 0)
+      nal->size--;
+  }
+  return nals;
+}
+
+static int
+nal_type (const guint8 *nal)
+{
+  return cam.h265 ? (nal[0] >> 1) & 0x3f : nal[0] & 0x1f;
+}
+
+static gboolean
+is_vcl (int type)
+{
+  return cam.h265 ? type < 32 : (type >= 1 && type <= 5);
+}
+
+/* H.265 IRAP pictures (BLA, IDR, CRA) start a GOP as IDR does in H.264. */
+static gboolean
+is_keyframe (int type)
+{
+  return cam.h265 ? (type >= 16 && type <= 21) : type == 5;
+}
+
+static GstPadProbeReturn
+on_access_unit (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstBuffer *in = GST_PAD_PROBE_INFO_BUFFER (info);
+  g_autoptr (GByteArray) out = NULL;
+  g_autoptr (GArray) nals = NULL;
+  GstMapInfo map;
+  gboolean keyframe = FALSE, corrupt, injected = FALSE;
+
+  cam.frames++;
+  corrupt = cam.corrupt_every > 0 && cam.frames % (guint64) cam.corrupt_every == 0;
+  if (!gst_buffer_map (in, &map, GST_MAP_READ))
+    return GST_PAD_PROBE_OK;
+  nals = split_nals (map.data, map.size);
+  for (guint n = 0; n < nals->len; n++) {
+    const Nal *nal = &g_array_index (nals, Nal, n);
+    if (nal->size > 0 && is_keyframe (nal_type (map.data + nal->offset)))
+      keyframe = TRUE;
+  }
+  if (!(keyframe && cam.injected) && !corrupt) {
+    gst_buffer_unmap (in, &map);
+    return GST_PAD_PROBE_OK;
+  }
+
+  out = g_byte_array_sized_new ((guint) map.size + 4096);
+  for (guint n = 0; n < nals->len; n++) {
+    const Nal *nal = &g_array_index (nals, Nal, n);
+    const guint8 *p = map.data + nal->offset;
+    int type;
+    if (nal->size == 0)
+      continue;
+    type = nal_type (p);
+    /* After the parameter sets, before the first slice: where an SEI
+     * belongs and where a camera would put its own NALs. */
+    if (keyframe && cam.injected && !injected && is_vcl (type)) {
+      gsize len;
+      const guint8 *bytes = g_bytes_get_data (cam.injected, &len);
+      g_byte_array_append (out, bytes, (guint) len);
+      injected = TRUE;
+    }
+    append_start_code (out);
+    g_byte_array_append (out, p, (guint) nal->size);
+    /* Overwrite the middle of the slice data, well past the slice header.
+     * 0x55 never forms a start code with its neighbours. */
+    if (corrupt && is_vcl (type) && nal->size >= 64) {
+      gsize from = out->len - nal->size + nal->size / 3;
+      gsize count = nal->size / 3;
+      memset (out->data + from, 0x55, count);
+    }
+  }
+  gst_buffer_unmap (in, &map);
+
+  {
+    gsize len = out->len;
+    GstBuffer *buf = gst_buffer_new_wrapped (g_byte_array_free (g_steal_pointer (&out), FALSE), len);
+    gst_buffer_copy_into (buf, in, GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_META, 0, -1);
+    gst_buffer_unref (in);
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* ---- raw video probe: timestamp bar code ---- */
+
+static GstPadProbeReturn
+on_raw_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstVideoInfo *vinfo = user_data;
+  GstBuffer *buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  guint64 now_ms = (guint64) g_get_real_time () / 1000;
+  GstVideoFrame frame;
+
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  if (!gst_video_frame_map (&frame, vinfo, buf, GST_MAP_WRITE))
+    return GST_PAD_PROBE_OK;
+  cordon_barcode_encode (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
+                         GST_VIDEO_FRAME_WIDTH (&frame), GST_VIDEO_FRAME_HEIGHT (&frame),
+                         GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), now_ms);
+  /* Grey chroma under the strip, so colour never bleeds into the code. */
+  for (guint plane = 1; plane < 3; plane++) {
+    int rows = (cordon_barcode_strip_height (GST_VIDEO_FRAME_HEIGHT (&frame)) + 1) / 2;
+    guint8 *data = GST_VIDEO_FRAME_PLANE_DATA (&frame, plane);
+    int stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, plane);
+    for (int y = 0; y < rows; y++)
+      memset (data + (gsize) y * stride, 128, GST_VIDEO_FRAME_COMP_WIDTH (&frame, plane));
+  }
+  gst_video_frame_unmap (&frame);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+add_probe (GstElement *bin, const char *name, const char *pad_name,
+           GstPadProbeCallback cb, gpointer data, GDestroyNotify destroy)
+{
+  g_autoptr (GstElement) element = gst_bin_get_by_name (GST_BIN (bin), name);
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (element, pad_name);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, cb, data, destroy);
+}
+
+static void
+on_media_configure (GstRTSPMediaFactory *factory, GstRTSPMedia *media, gpointer user_data)
+{
+  g_autoptr (GstElement) bin = gst_rtsp_media_get_element (media);
+
+  cam.frames = 0;
+  if (cam.injected || cam.corrupt_every > 0)
+    add_probe (bin, "au", "src", on_access_unit, NULL, NULL);
+  if (cam.timestamp_overlay) {
+    GstVideoInfo *vinfo = gst_video_info_new ();
+    gst_video_info_set_format (vinfo, GST_VIDEO_FORMAT_I420, cam.width, cam.height);
+    add_probe (bin, "enc", "sink", on_raw_frame, vinfo, (GDestroyNotify) gst_video_info_free);
+  }
+}
+
+/* ---- setup ---- */
+
+static char *
+launch_line (void)
+{
+  const char *source = g_str_equal (cam.pattern, "still")
+    ? "videotestsrc is-live=true pattern=smpte"
+    : "videotestsrc is-live=true pattern=smpte horizontal-speed=4";
+  g_autofree char *encoder = cam.h265
+    ? g_strdup_printf ("x265enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max=%d bitrate=%d"
+                       " ! h265parse ! video/x-h265,stream-format=byte-stream,alignment=au"
+                       " ! identity name=au ! rtph265pay name=pay0 pt=96 config-interval=-1",
+                       cam.fps * 2, cam.bitrate)
+    : g_strdup_printf ("x264enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max=%d bitrate=%d"
+                       " ! h264parse ! video/x-h264,stream-format=byte-stream,alignment=au"
+                       " ! identity name=au ! rtph264pay name=pay0 pt=96 config-interval=-1",
+                       cam.fps * 2, cam.bitrate);
+  const char *audio = cam.audio
+    ? " audiotestsrc is-live=true wave=sine ! audio/x-raw,rate=8000,channels=1"
+      " ! alawenc ! rtppcmapay name=pay1 pt=8"
+    : "";
+
+  return g_strdup_printf ("( %s ! video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1"
+                          " ! %s%s )", source, cam.width, cam.height, cam.fps, encoder, audio);
+}
+
+static char *
+read_password (const char *path, GError **error)
+{
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return NULL;
+  text[strcspn (text, "\r\n")] = '\0';
+  if (text[0] == '\0') {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: password file is empty", path);
+    return NULL;
+  }
+  return g_steal_pointer (&text);
+}
+
+static gboolean
+check_options (GError **error)
+{
+  g_auto (GStrv) size = NULL;
+  gint64 width, height;
+
+  if (!cam.listen)
+    cam.listen = g_strdup ("127.0.0.1:8554");
+  if (!cam.codec)
+    cam.codec = g_strdup ("h264");
+  if (!cam.size)
+    cam.size = g_strdup ("1280x720");
+  if (!cam.pattern)
+    cam.pattern = g_strdup ("moving");
+
+  if (g_str_equal (cam.codec, "h265"))
+    cam.h265 = TRUE;
+  else if (!g_str_equal (cam.codec, "h264")) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--codec: %s is neither h264 nor h265", cam.codec);
+    return FALSE;
+  }
+  size = g_strsplit (cam.size, "x", 2);
+  if (g_strv_length (size) != 2
+      || !g_ascii_string_to_signed (size[0], 10, 64, 8192, &width, NULL)
+      || !g_ascii_string_to_signed (size[1], 10, 16, 8192, &height, NULL)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--size: %s is not WxH", cam.size);
+    return FALSE;
+  }
+  cam.width = (int) width;
+  cam.height = (int) height;
+  if (cam.width % 2 || cam.height % 2) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--size: %s must be even", cam.size);
+    return FALSE;
+  }
+  if (cam.fps < 1 || cam.fps > 120 || cam.bitrate < 16 || cam.corrupt_every < 0) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--fps, --bitrate or --corrupt-every out of range");
+    return FALSE;
+  }
+  if (!g_str_equal (cam.pattern, "moving") && !g_str_equal (cam.pattern, "still")) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--pattern: %s is neither moving nor still", cam.pattern);
+    return FALSE;
+  }
+  if (!cam.username != !cam.password_file) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--username and --password-file go together");
+    return FALSE;
+  }
+  if (cam.inject_sei || cam.inject_private_nal) {
+    g_autoptr (GByteArray) nals = g_byte_array_new ();
+    if (cam.inject_sei)
+      append_sei (nals, cam.inject_sei);
+    if (cam.inject_private_nal)
+      append_private_nal (nals, cam.inject_private_nal);
+    cam.injected = g_byte_array_free_to_bytes (g_steal_pointer (&nals));
+  }
+  return TRUE;
+}
+
+static gboolean
+on_signal (gpointer loop)
+{
+  g_message ("signal received, stopping");
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GOptionContext) context = g_option_context_new ("- simulated IP camera for cordon's tests");
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (GstRTSPServer) server = NULL;
+  g_autoptr (GstRTSPMountPoints) mounts = NULL;
+  g_autoptr (GstRTSPMediaFactory) factory = NULL;
+  g_autoptr (GSocketConnectable) address = NULL;
+  g_autoptr (GSource) source = NULL;
+  g_autofree char *launch = NULL;
+  g_autofree char *service = NULL;
+  static const char *const paths[] = { "/Streaming/Channels/101", "/cam/realmonitor", "/test" };
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_group (context, gst_init_get_option_group ());
+  if (!g_option_context_parse (context, &argc, &argv, &error) || !check_options (&error)) {
+    g_printerr ("cordon-testcam: %s\n", error->message);
+    return 2;
+  }
+
+  address = g_network_address_parse (cam.listen, 0, &error);
+  if (!address) {
+    g_printerr ("cordon-testcam: --listen %s: %s\n", cam.listen, error->message);
+    return 2;
+  }
+
+  server = gst_rtsp_server_new ();
+  gst_rtsp_server_set_address (server, g_network_address_get_hostname (G_NETWORK_ADDRESS (address)));
+  service = g_strdup_printf ("%u", g_network_address_get_port (G_NETWORK_ADDRESS (address)));
+  gst_rtsp_server_set_service (server, service);
+
+  factory = gst_rtsp_media_factory_new ();
+  launch = launch_line ();
+  gst_rtsp_media_factory_set_launch (factory, launch);
+  gst_rtsp_media_factory_set_shared (factory, TRUE);
+  g_signal_connect (factory, "media-configure", G_CALLBACK (on_media_configure), NULL);
+
+  if (cam.username) {
+    g_autoptr (GstRTSPAuth) auth = gst_rtsp_auth_new ();
+    g_autoptr (GstRTSPToken) token = NULL;
+    g_autoptr (GstRTSPPermissions) permissions = gst_rtsp_permissions_new ();
+    g_autofree char *password = read_password (cam.password_file, &error);
+    if (!password) {
+      g_printerr ("cordon-testcam: --password-file: %s\n", error->message);
+      return 2;
+    }
+    gst_rtsp_auth_set_supported_methods (auth, GST_RTSP_AUTH_DIGEST);
+    token = gst_rtsp_token_new (GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, "user", NULL);
+    gst_rtsp_auth_add_digest (auth, cam.username, password, token);
+    gst_rtsp_server_set_auth (server, auth);
+    gst_rtsp_permissions_add_role (permissions, "user",
+                                   GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
+                                   GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, NULL);
+    gst_rtsp_media_factory_set_permissions (factory, permissions);
+  }
+
+  mounts = gst_rtsp_server_get_mount_points (server);
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    gst_rtsp_mount_points_add_factory (mounts, paths[i], g_object_ref (factory));
+
+  source = gst_rtsp_server_create_source (server, NULL, &error);
+  if (!source) {
+    g_printerr ("cordon-testcam: cannot listen on %s: %s\n", cam.listen, error->message);
+    return 1;
+  }
+  loop = g_main_loop_new (NULL, FALSE);
+  g_source_attach (source, NULL);
+  g_unix_signal_add (SIGINT, on_signal, loop);
+  g_unix_signal_add (SIGTERM, on_signal, loop);
+
+  g_message ("listening on %s (port %d)", cam.listen, gst_rtsp_server_get_bound_port (server));
+  g_message ("mounts: %s, %s, %s", paths[0], paths[1], paths[2]);
+  g_message ("video: %s %dx%d %d fps %d kbit/s, pattern %s%s%s",
+             cam.codec, cam.width, cam.height, cam.fps, cam.bitrate, cam.pattern,
+             cam.audio ? ", audio PCMA 8 kHz" : "", cam.username ? ", digest auth" : "");
+  if (cam.inject_sei || cam.inject_private_nal || cam.corrupt_every || cam.timestamp_overlay)
+    g_message ("faults: sei=%s private-nal=%s corrupt-every=%d timestamp-overlay=%s",
+               cam.inject_sei ? cam.inject_sei : "-", cam.inject_private_nal ? cam.inject_private_nal : "-",
+               cam.corrupt_every, cam.timestamp_overlay ? "yes" : "no");
+
+  g_main_loop_run (loop);
+  g_source_destroy (source);
+  g_clear_pointer (&cam.injected, g_bytes_unref);
+  return 0;
+}
