@@ -4,6 +4,7 @@
 #include "daemon.h"
 
 #include <glib-unix.h>
+#include <unistd.h>
 #include <gst/gst.h>
 #include <systemd/sd-daemon.h>
 
@@ -64,7 +65,8 @@ cordon_daemon_reload (CordonDaemon *d)
   /* The firewall first: if the new rules cannot be applied the old ones stay
    * and so does the old configuration, so rules and streams never disagree. */
   if (next->mode != CORDON_FIREWALL_MODE_OFF || d->firewall_applied) {
-    if (!cordon_firewall_apply (next, &error)) {
+    gboolean ok = d->fwhelper ? cordon_fw_helper_apply (d->fwhelper, &error) : cordon_firewall_apply (next, &error);
+    if (!ok) {
       d->reload_failures++;
       g_warning ("reload refused: firewall: %s; still running the previous configuration", error->message);
       return FALSE;
@@ -161,6 +163,7 @@ daemon_free (CordonDaemon *d)
   g_clear_pointer (&d->rates, g_hash_table_unref);
   g_clear_object (&d->status);
   g_clear_pointer (&d->phonehome, cordon_phonehome_free);
+  g_clear_pointer (&d->fwhelper, cordon_fw_helper_free);
   g_clear_pointer (&d->config, cordon_config_free);
   g_clear_pointer (&d->loop, g_main_loop_unref);
   g_free (d->config_path);
@@ -174,6 +177,12 @@ cordon_daemon_run (const char *config_path, gboolean verbose)
   g_autoptr (CordonDaemon) d = g_new0 (CordonDaemon, 1);
   g_autoptr (GError) error = NULL;
   guint64 watchdog_us = 0;
+
+  /* Camera connections never go through a proxy taken from the environment
+   * or desktop settings, and the daemon has no use for GSettings (whose dconf
+   * backend would try to write under $HOME after the drop). */
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
 
   d->config_path = g_strdup (config_path);
   d->started = g_get_real_time ();
@@ -207,6 +216,22 @@ cordon_daemon_run (const char *config_path, gboolean verbose)
   d->server = cordon_server_new (d->config, &error);
   if (!d->server) {
     g_critical ("%s", error->message);
+    return 1;
+  }
+
+  /* Everything that needs root is done. The helper keeps CAP_NET_ADMIN for
+   * reloads; this process drops to the configured user with no capability,
+   * before gst_init() or anything else starts a thread (capabilities are per
+   * thread). */
+  if (geteuid () == 0) {
+    d->fwhelper = cordon_fw_helper_spawn (config_path, &error);
+    if (!d->fwhelper) {
+      g_critical ("%s; not starting", error->message);
+      return 1;
+    }
+  }
+  if (!cordon_privileges_drop (d->config->user, &error)) {
+    g_critical ("%s; not starting", error->message);
     return 1;
   }
 

@@ -5,6 +5,8 @@
 
 #include "config.h"
 #include "firewall.h"
+#include "fwhelper.h"
+#include "privileges.h"
 #include "pipeline.h"
 #include "server.h"
 
@@ -24,6 +26,7 @@ typedef struct _CordonDaemon {
   GHashTable *pipelines;     /* camera name → CordonPipeline* */
   GHashTable *rates;         /* camera name → RateSample* */
   CordonPhoneHome *phonehome;
+  CordonFwHelper *fwhelper;  /* CAP_NET_ADMIN-only helper for reloads; NULL when not root */
   SoupServer *status;
   gint64 started;            /* g_get_real_time () */
   guint reloads;

@@ -25,6 +25,33 @@ struct _CordonFactory {
 
 G_DEFINE_TYPE (CordonFactory, cordon_factory, GST_TYPE_RTSP_MEDIA_FACTORY)
 
+typedef struct {
+  gint fps_n, fps_d;
+  gint64 last;  /* frame index of the previous buffer, -1 before the first */
+} Cadence;
+
+/* Buffers are stamped on arrival (do-timestamp), which jitters with
+ * scheduling; recorders want a steady, strictly increasing clock. Each time
+ * stamp is moved to the nearest frame slot of the fixed output rate, and
+ * never to a slot already used. */
+static GstPadProbeReturn
+regular_cadence (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Cadence *c = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (!GST_BUFFER_PTS_IS_VALID (buf))
+    return GST_PAD_PROBE_OK;
+  gint64 frame = gst_util_uint64_scale_round (GST_BUFFER_PTS (buf), c->fps_n, (guint64) GST_SECOND * c->fps_d);
+  if (frame <= c->last)
+    frame = c->last + 1;
+  c->last = frame;
+  buf = gst_buffer_make_writable (buf);
+  GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) = gst_util_uint64_scale (frame, (guint64) GST_SECOND * c->fps_d, c->fps_n);
+  GST_BUFFER_DURATION (buf) = gst_util_uint64_scale (1, (guint64) GST_SECOND * c->fps_d, c->fps_n);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
 static GstElement *
 cordon_factory_create_element (GstRTSPMediaFactory *factory, const GstRTSPUrl *url)
 {
@@ -52,7 +79,19 @@ cordon_factory_create_element (GstRTSPMediaFactory *factory, const GstRTSPUrl *u
    * frames without limit (old ones are dropped first). */
   g_object_set (src, "caps", caps, "is-live", TRUE, "format", GST_FORMAT_TIME, "do-timestamp", TRUE,
                 "max-buffers", (guint64) 50, "leaky-type", 2 /* downstream: drop oldest */, NULL);
-  g_object_set (pay, "pt", 96, "config-interval", -1, NULL);
+  /* SPS/PPS already precede every IDR (h264parse in the pipeline); the
+   * payloader adding its own copies would give recorders duplicate time
+   * stamps. */
+  g_object_set (pay, "pt", 96, "config-interval", 0, NULL);
+  Cadence *cadence = g_new0 (Cadence, 1);
+  cadence->last = -1;
+  if (!gst_structure_get_fraction (gst_caps_get_structure (caps, 0), "framerate", &cadence->fps_n, &cadence->fps_d)
+      || cadence->fps_n <= 0 || cadence->fps_d <= 0) {
+    cadence->fps_n = 25;
+    cadence->fps_d = 1;
+  }
+  g_autoptr (GstPad) srcpad = gst_element_get_static_pad (src, "src");
+  gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_BUFFER, regular_cadence, cadence, g_free);
   gst_bin_add_many (GST_BIN (bin), src, pay, NULL);
   gst_element_link (src, pay);
   return bin;

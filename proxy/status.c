@@ -87,7 +87,8 @@ collect_cameras (CordonDaemon *d, GHashTable **counters_out)
   GHashTable *counters = NULL;
 
   if (d->firewall_applied) {
-    counters = cordon_firewall_read_counters (d->config, &error);
+    counters = d->fwhelper ? cordon_fw_helper_read_counters (d->fwhelper, &error)
+                           : cordon_firewall_read_counters (d->config, &error);
     if (!counters)
       g_debug ("firewall counters unavailable: %s", error->message);
   }

@@ -1,14 +1,14 @@
 """Reads a pcap of UDP packets and reports how many RTP payloads start like a
 plaintext H.264 RTP payload (NAL header with forbidden bit 0 and a type of
-1, 5, 6, 7, 8, 24 or 28 — the FU-A/STAP-A/slice/SPS/PPS/SEI seen in cordon's
-stream). SRTP-encrypted payloads look random: about 7 in 256 match by chance.
+1, 5, 6, 7, 8, 9, 24 or 28 — the slice/SEI/SPS/PPS/AUD/STAP-A/FU-A seen in cordon's
+stream). SRTP-encrypted payloads look random: about 1 in 8 match by chance.
 
 rtppayload.py FILE -> prints "packets matching fraction"
 """
 import struct
 import sys
 
-PLAIN_TYPES = {1, 5, 6, 7, 8, 24, 28}
+PLAIN_TYPES = {1, 5, 6, 7, 8, 9, 24, 28}
 data = open(sys.argv[1], "rb").read()
 magic = struct.unpack("<I", data[:4])[0]
 endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
@@ -38,7 +38,7 @@ while off + 16 <= len(data):
     else:
         continue
     rtp = udp[8:]
-    if len(rtp) < 14 or rtp[0] >> 6 != 2 or (rtp[1] & 0x7F) >= 72:   # RTP v2, not RTCP
+    if len(rtp) < 14 or rtp[0] >> 6 != 2 or rtp[1] & 0x7F != 96:   # RTP v2, cordon's payload type
         continue
     cc = rtp[0] & 15
     payload = rtp[12 + 4 * cc:]

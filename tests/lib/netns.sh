@@ -113,9 +113,12 @@ wait_until() {
   return 1
 }
 
-# secret FILE TEXT: a private password file.
+# secret FILE TEXT: a password file as a site would keep it: root-owned,
+# readable by the group cordon drops to (here nogroup, with user = nobody),
+# since reload re-reads secrets after privileges are dropped.
 secret() {
   (umask 077; printf '%s\n' "$2" >"$1")
+  chgrp nogroup "$1" && chmod 640 "$1"
 }
 
 # finish: exit status for meson from the recorded failures.

@@ -14,6 +14,7 @@ start_testcam cam $CAM_IP --size 320x240 --fps 10
 cat >"$WORK/cordon.conf" <<CONF
 [proxy]
 listen = 0.0.0.0:554
+user = nobody
 status = 127.0.0.1:9554
 [firewall]
 mode = gateway

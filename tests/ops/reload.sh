@@ -18,6 +18,7 @@ conf() { # CAMERAS...
   cat <<CONF
 [proxy]
 listen = 0.0.0.0:554
+user = nobody
 status = 127.0.0.1:9554
 [firewall]
 mode = off

@@ -322,7 +322,7 @@ static char *
 launch_line (void)
 {
   const char *source = g_str_equal (cam.pattern, "still")
-    ? "videotestsrc is-live=true pattern=smpte"
+    ? "videotestsrc is-live=true pattern=smpte75"
     : "videotestsrc is-live=true pattern=smpte horizontal-speed=4";
   g_autofree char *encoder = cam.h265
     ? g_strdup_printf ("x265enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max=%d bitrate=%d"
@@ -458,6 +458,9 @@ main (int argc, char **argv)
   factory = gst_rtsp_media_factory_new ();
   launch = launch_line ();
   gst_rtsp_media_factory_set_launch (factory, launch);
+  /* One media per client, as a camera serves each client the streams it
+   * asked for: a shared media set up by a video-only client (cordon) answers
+   * a later client's DESCRIBE with 503 in gst-rtsp-server 1.22. */
   gst_rtsp_media_factory_set_shared (factory, TRUE);
   g_signal_connect (factory, "media-configure", G_CALLBACK (on_media_configure), NULL);
 
