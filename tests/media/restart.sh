@@ -11,6 +11,7 @@ write_recorder_secret
 cat >"$WORK/cordon.conf" <<CONF
 [proxy]
 listen = 0.0.0.0:554
+user = nobody
 status = 127.0.0.1:9554
 [firewall]
 mode = off
