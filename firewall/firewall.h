@@ -34,8 +34,14 @@ gboolean cordon_firewall_apply (const CordonConfig *config, GError **error);
 /* Deletes table inet cordon; TRUE also when it was not there. */
 gboolean cordon_firewall_remove (GError **error);
 
+/* Key of read_counters() for packets on the camera interface from no
+ * configured camera (spoofed or unknown sources, MAC pinning violations).
+ * Camera names cannot contain parentheses, so it never collides. */
+#define CORDON_FIREWALL_UNKNOWN_SOURCE "(unknown)"
+
 /* Reads the per-camera drop counters of the applied table: camera name →
- * guint64* packets (transfer full). Needs CAP_NET_ADMIN. */
+ * guint64* packets (transfer full), plus CORDON_FIREWALL_UNKNOWN_SOURCE.
+ * Needs CAP_NET_ADMIN. */
 GHashTable *cordon_firewall_read_counters (const CordonConfig *config, GError **error);
 
 /* One distinct thing a camera tried and was refused. */

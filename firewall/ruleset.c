@@ -1,0 +1,556 @@
+/* cordon — configuration → rule description (see firewall-private.h). */
+#define G_LOG_DOMAIN "cordon-firewall"
+
+#include "firewall-private.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+G_DEFINE_QUARK (cordon-firewall-error-quark, cordon_firewall_error)
+
+static void
+item_clear (gpointer data)
+{
+  FwItem *item = data;
+  g_clear_pointer (&item->text, g_free);
+}
+
+static void
+rule_free (gpointer data)
+{
+  FwRule *rule = data;
+  g_free (rule->chain);
+  g_array_unref (rule->items);
+  g_free (rule->comment);
+  g_free (rule);
+}
+
+static void
+chain_free (gpointer data)
+{
+  FwChain *chain = data;
+  g_free (chain->name);
+  g_free (chain->comment);
+  g_free (chain);
+}
+
+static void
+set_free (gpointer data)
+{
+  FwSet *set = data;
+  g_free (set->name);
+  g_array_unref (set->elements);
+  g_free (set->comment);
+  g_free (set);
+}
+
+static void
+counter_free (gpointer data)
+{
+  FwCounter *counter = data;
+  g_free (counter->name);
+  g_free (counter->camera);
+  g_free (counter->comment);
+  g_free (counter);
+}
+
+void
+fw_ruleset_free (FwRuleset *rs)
+{
+  if (!rs)
+    return;
+  g_free (rs->summary);
+  g_ptr_array_unref (rs->chains);
+  g_ptr_array_unref (rs->sets);
+  g_ptr_array_unref (rs->counters);
+  g_ptr_array_unref (rs->rules);
+  g_free (rs);
+}
+
+char *
+fw_camera_counter_name (const char *camera)
+{
+  return g_strconcat (FW_CAMERA_COUNTER_PREFIX, camera, NULL);
+}
+
+const char *
+fw_proto_name (guint8 proto)
+{
+  switch (proto) {
+  case IPPROTO_TCP: return "tcp";
+  case IPPROTO_UDP: return "udp";
+  case IPPROTO_ICMP: return "icmp";
+  case IPPROTO_ICMPV6: return "icmpv6";
+  default: return NULL;
+  }
+}
+
+/* Building blocks. */
+
+static void
+add_chain (FwRuleset *rs, const char *name, FwHook hook, const char *comment)
+{
+  FwChain *chain = g_new0 (FwChain, 1);
+  chain->name = g_strdup (name);
+  chain->hook = hook;
+  chain->comment = g_strdup (comment);
+  g_ptr_array_add (rs->chains, chain);
+}
+
+static FwRule *
+add_rule (FwRuleset *rs, const char *chain, const char *comment)
+{
+  FwRule *rule = g_new0 (FwRule, 1);
+  rule->chain = g_strdup (chain);
+  rule->items = g_array_new (FALSE, TRUE, sizeof (FwItem));
+  g_array_set_clear_func (rule->items, item_clear);
+  rule->comment = g_strdup (comment);
+  g_ptr_array_add (rs->rules, rule);
+  return rule;
+}
+
+static FwItem *
+push (FwRule *rule, FwKind kind)
+{
+  FwItem item = { .kind = kind };
+  g_array_append_val (rule->items, item);
+  return &g_array_index (rule->items, FwItem, rule->items->len - 1);
+}
+
+static void
+m_iif (FwRule *rule, const char *name, gboolean negate)
+{
+  FwItem *it = push (rule, FW_IIFNAME);
+  it->text = g_strdup (name);
+  it->negate = negate;
+}
+
+static void
+m_oif (FwRule *rule, const char *name, gboolean negate)
+{
+  FwItem *it = push (rule, FW_OIFNAME);
+  it->text = g_strdup (name);
+  it->negate = negate;
+}
+
+static void
+m_addr (FwRule *rule, FwKind kind, GInetAddress *address, gboolean negate)
+{
+  FwItem *it = push (rule, kind);
+  gsize size = g_inet_address_get_native_size (address);
+  it->family = size == 4 ? 4 : 6;
+  memcpy (it->addr, g_inet_address_to_bytes (address), size);
+  it->negate = negate;
+}
+
+static void
+m_addr_zero4 (FwRule *rule, FwKind kind)
+{
+  FwItem *it = push (rule, kind);
+  it->family = 4;
+}
+
+static void
+m_set (FwRule *rule, int family, const char *set, gboolean negate)
+{
+  FwItem *it = push (rule, FW_SADDR_SET);
+  it->family = family;
+  it->text = g_strdup (set);
+  it->negate = negate;
+}
+
+static void
+m_port (FwRule *rule, FwKind kind, guint8 proto, guint16 port)
+{
+  FwItem *it = push (rule, kind);
+  it->proto = proto;
+  it->value = port;
+}
+
+static void
+m_value (FwRule *rule, FwKind kind, guint32 value)
+{
+  push (rule, kind)->value = value;
+}
+
+static void
+m_mac (FwRule *rule, const char *mac, gboolean negate)
+{
+  FwItem *it = push (rule, FW_ETHER_SADDR);
+  guint b[6];
+  if (sscanf (mac, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) == 6)
+    for (guint i = 0; i < 6; i++)
+      it->addr[i] = b[i];
+  it->negate = negate;
+}
+
+static void
+s_text (FwRule *rule, FwKind kind, const char *text)
+{
+  push (rule, kind)->text = g_strdup (text);
+}
+
+static void
+s_plain (FwRule *rule, FwKind kind)
+{
+  push (rule, kind);
+}
+
+/* Interface names go into nft text between quotes and are matched exactly
+ * (no wildcard), so only plain names are accepted. */
+static gboolean
+check_interface (const char *what, const char *name, GError **error)
+{
+  if (!name || !*name) {
+    g_set_error (error, CORDON_FIREWALL_ERROR, CORDON_FIREWALL_ERROR_FAILED,
+                 "[firewall] %s: missing", what);
+    return FALSE;
+  }
+  for (const char *p = name; *p; p++) {
+    if (!g_ascii_isalnum (*p) && !strchr ("-_.@", *p)) {
+      g_set_error (error, CORDON_FIREWALL_ERROR, CORDON_FIREWALL_ERROR_FAILED,
+                   "[firewall] %s: \"%s\": only letters, digits and - _ . @ are supported", what, name);
+      return FALSE;
+    }
+  }
+  if (strlen (name) >= 16) {
+    g_set_error (error, CORDON_FIREWALL_ERROR, CORDON_FIREWALL_ERROR_FAILED,
+                 "[firewall] %s: \"%s\" is longer than 15 characters", what, name);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static int
+element_cmp (gconstpointer a, gconstpointer b)
+{
+  const FwElement *x = a, *y = b;
+  int c = memcmp (x->addr, y->addr, 16);
+  if (c)
+    return c;
+  return (int) x->prefix - (int) y->prefix;
+}
+
+static gboolean
+prefix_contains (const FwElement *outer, const FwElement *inner)
+{
+  if (inner->prefix < outer->prefix)
+    return FALSE;
+  guint full = outer->prefix / 8, rest = outer->prefix % 8;
+  if (memcmp (outer->addr, inner->addr, full) != 0)
+    return FALSE;
+  if (rest) {
+    guint8 mask = (guint8) (0xff << (8 - rest));
+    if ((outer->addr[full] & mask) != (inner->addr[full] & mask))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Sorted, and without elements that lie inside another one: the kernel
+ * refuses overlapping intervals, and two recorders may share a prefix. */
+static void
+normalise_elements (FwSet *set)
+{
+  g_array_sort (set->elements, element_cmp);
+  g_autoptr (GArray) kept = g_array_new (FALSE, TRUE, sizeof (FwElement));
+  for (guint i = 0; i < set->elements->len; i++) {
+    const FwElement *e = &g_array_index (set->elements, FwElement, i);
+    if (kept->len > 0 && prefix_contains (&g_array_index (kept, FwElement, kept->len - 1), e))
+      continue;
+    g_array_append_val (kept, *e);
+  }
+  g_array_unref (set->elements);
+  set->elements = g_steal_pointer (&kept);
+}
+
+static FwSet *
+add_set (FwRuleset *rs, const char *name, int family, gboolean interval, const char *comment)
+{
+  FwSet *set = g_new0 (FwSet, 1);
+  set->name = g_strdup (name);
+  set->family = family;
+  set->interval = interval;
+  set->elements = g_array_new (FALSE, TRUE, sizeof (FwElement));
+  set->comment = g_strdup (comment);
+  g_ptr_array_add (rs->sets, set);
+  return set;
+}
+
+static void
+set_add (FwSet *set, GInetAddress *address, guint prefix)
+{
+  FwElement e = { .prefix = prefix };
+  memcpy (e.addr, g_inet_address_to_bytes (address), g_inet_address_get_native_size (address));
+  g_array_append_val (set->elements, e);
+}
+
+static int
+camera_family (const CordonCamera *cam)
+{
+  return g_inet_address_get_family (cam->address) == G_SOCKET_FAMILY_IPV4 ? 4 : 6;
+}
+
+/* Every camera's own counter, then refuse. MAC pinning first: a packet that
+ * carries a camera's address from another MAC is a spoofer, not the camera. */
+static void
+add_attribution (FwRuleset *rs, const CordonConfig *c, const char *chain, gboolean allow)
+{
+  FwRule *r;
+
+  r = add_rule (rs, chain, "IPv4 source is no configured camera (spoofed or unknown device)");
+  m_set (r, 4, "cameras4", TRUE);
+  s_text (r, FW_COUNTER_REF, FW_UNKNOWN_COUNTER);
+  s_text (r, FW_JUMP, FW_REFUSE_CHAIN);
+
+  r = add_rule (rs, chain, "IPv6 source is no configured camera (spoofed or unknown device)");
+  m_set (r, 6, "cameras6", TRUE);
+  s_text (r, FW_COUNTER_REF, FW_UNKNOWN_COUNTER);
+  s_text (r, FW_JUMP, FW_REFUSE_CHAIN);
+
+  for (guint i = 0; i < c->cameras->len; i++) {
+    const CordonCamera *cam = g_ptr_array_index (c->cameras, i);
+    g_autofree char *counter = fw_camera_counter_name (cam->name);
+    g_autofree char *what = NULL;
+    int family = camera_family (cam);
+
+    if (cam->mac) {
+      what = g_strdup_printf ("%s: address used from another MAC", cam->name);
+      r = add_rule (rs, chain, what);
+      m_addr (r, FW_SADDR, cam->address, FALSE);
+      m_mac (r, cam->mac, TRUE);
+      s_text (r, FW_COUNTER_REF, FW_UNKNOWN_COUNTER);
+      s_text (r, FW_JUMP, FW_REFUSE_CHAIN);
+      g_clear_pointer (&what, g_free);
+    }
+
+    if (allow) {
+      /* RTSP over TCP only: cordon opens the connection, the camera may only
+       * answer it, so no new flow ever starts on the camera side. */
+      what = g_strdup_printf ("%s: replies on the RTSP connection cordon opened", cam->name);
+      r = add_rule (rs, chain, what);
+      m_addr (r, FW_SADDR, cam->address, FALSE);
+      m_port (r, FW_SPORT, IPPROTO_TCP, cam->port);
+      m_value (r, FW_CT_STATE, FW_CT_ESTABLISHED);
+      s_plain (r, FW_ACCEPT);
+      g_clear_pointer (&what, g_free);
+
+      what = g_strdup_printf ("%s: ICMP errors about cordon's connections", cam->name);
+      r = add_rule (rs, chain, what);
+      m_addr (r, FW_SADDR, cam->address, FALSE);
+      m_value (r, FW_L4PROTO, family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+      m_value (r, FW_CT_STATE, FW_CT_RELATED);
+      s_plain (r, FW_ACCEPT);
+      g_clear_pointer (&what, g_free);
+
+      if (c->serve_ntp) {
+        what = g_strdup_printf ("%s: NTP served by this host", cam->name);
+        r = add_rule (rs, chain, what);
+        m_addr (r, FW_SADDR, cam->address, FALSE);
+        m_port (r, FW_DPORT, IPPROTO_UDP, 123);
+        s_plain (r, FW_ACCEPT);
+        g_clear_pointer (&what, g_free);
+      }
+      if (c->serve_dhcp && family == 4) {
+        what = g_strdup_printf ("%s: DHCP served by this host", cam->name);
+        r = add_rule (rs, chain, what);
+        m_addr (r, FW_SADDR, cam->address, FALSE);
+        m_port (r, FW_DPORT, IPPROTO_UDP, 67);
+        s_plain (r, FW_ACCEPT);
+        g_clear_pointer (&what, g_free);
+      }
+    }
+
+    what = g_strdup_printf ("%s: anything else", cam->name);
+    r = add_rule (rs, chain, what);
+    m_addr (r, FW_SADDR, cam->address, FALSE);
+    s_text (r, FW_COUNTER_REF, counter);
+    s_text (r, FW_JUMP, FW_REFUSE_CHAIN);
+  }
+
+  r = add_rule (rs, chain, "anything else");
+  s_text (r, FW_COUNTER_REF, FW_UNKNOWN_COUNTER);
+  s_text (r, FW_JUMP, FW_REFUSE_CHAIN);
+}
+
+/* IPv6 neighbour discovery must pass both ways on the camera link, or the
+ * host cannot reach an IPv6 camera at all. Hop limit 255 proves on-link. */
+static void
+add_neighbour_discovery (FwRuleset *rs, const char *chain)
+{
+  static const guint8 types[] = { 135, 136 };  /* neighbour solicit, advert */
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++) {
+    FwRule *r = add_rule (rs, chain, types[i] == 135 ? "IPv6 neighbour solicitation" : "IPv6 neighbour advertisement");
+    m_value (r, FW_HOPLIMIT, 255);
+    m_value (r, FW_ICMPV6_TYPE, types[i]);
+    s_plain (r, FW_ACCEPT);
+  }
+}
+
+FwRuleset *
+fw_ruleset_new (const CordonConfig *c, GError **error)
+{
+  g_autoptr (FwRuleset) rs = g_new0 (FwRuleset, 1);
+  gboolean gateway = c->mode == CORDON_FIREWALL_MODE_GATEWAY;
+  const char *cam_if = c->camera_interface;
+  FwRule *r;
+
+  rs->mode = c->mode;
+  rs->chains = g_ptr_array_new_with_free_func (chain_free);
+  rs->sets = g_ptr_array_new_with_free_func (set_free);
+  rs->counters = g_ptr_array_new_with_free_func (counter_free);
+  rs->rules = g_ptr_array_new_with_free_func (rule_free);
+
+  if (c->mode == CORDON_FIREWALL_MODE_OFF) {
+    rs->summary = g_strdup ("mode = off: no table; apply removes table inet " CORDON_FIREWALL_TABLE);
+    return g_steal_pointer (&rs);
+  }
+  if (!check_interface ("camera-interface", cam_if, error))
+    return NULL;
+
+  rs->summary = g_strdup_printf ("mode = %s, camera interface %s, %u camera(s), %u recorder(s), nflog group %u",
+                                 cordon_firewall_mode_to_string (c->mode), cam_if,
+                                 c->cameras->len, c->recorders->len, c->nflog_group);
+
+  /* Sets. */
+  FwSet *cam4 = add_set (rs, "cameras4", 4, FALSE, "camera addresses (IPv4)");
+  FwSet *cam6 = add_set (rs, "cameras6", 6, FALSE, "camera addresses (IPv6)");
+  FwSet *rec4 = add_set (rs, "recorders4", 4, TRUE, "where recorders may connect from (IPv4)");
+  FwSet *rec6 = add_set (rs, "recorders6", 6, TRUE, "where recorders may connect from (IPv6)");
+  for (guint i = 0; i < c->cameras->len; i++) {
+    const CordonCamera *cam = g_ptr_array_index (c->cameras, i);
+    set_add (camera_family (cam) == 4 ? cam4 : cam6, cam->address, camera_family (cam) == 4 ? 32 : 128);
+  }
+  for (guint i = 0; i < c->recorders->len; i++) {
+    const CordonRecorder *rec = g_ptr_array_index (c->recorders, i);
+    for (guint j = 0; j < rec->addresses->len; j++) {
+      GInetAddressMask *mask = g_ptr_array_index (rec->addresses, j);
+      GInetAddress *addr = g_inet_address_mask_get_address (mask);
+      gboolean v4 = g_inet_address_get_family (addr) == G_SOCKET_FAMILY_IPV4;
+      set_add (v4 ? rec4 : rec6, addr, g_inet_address_mask_get_length (mask));
+    }
+  }
+  for (guint i = 0; i < rs->sets->len; i++)
+    normalise_elements (g_ptr_array_index (rs->sets, i));
+
+  /* Counters: one per camera, one for everything else. */
+  for (guint i = 0; i < c->cameras->len; i++) {
+    const CordonCamera *cam = g_ptr_array_index (c->cameras, i);
+    FwCounter *counter = g_new0 (FwCounter, 1);
+    counter->name = fw_camera_counter_name (cam->name);
+    counter->camera = g_strdup (cam->name);
+    counter->comment = g_strdup_printf ("refused packets from camera %s (%s)", cam->name, cam->host);
+    g_ptr_array_add (rs->counters, counter);
+  }
+  FwCounter *unknown = g_new0 (FwCounter, 1);
+  unknown->name = g_strdup (FW_UNKNOWN_COUNTER);
+  unknown->comment = g_strdup ("refused packets on the camera interface from no configured camera");
+  g_ptr_array_add (rs->counters, unknown);
+
+  /* Chains: the base chains only dispatch; policy accept, so nothing but
+   * cordon's explicit drops changes the host's behaviour. */
+  add_chain (rs, "input", FW_HOOK_INPUT, "traffic to this host");
+  if (gateway)
+    add_chain (rs, "forward", FW_HOOK_FORWARD, "routed traffic");
+  add_chain (rs, "output", FW_HOOK_OUTPUT, "traffic from this host");
+  add_chain (rs, "camera_in", FW_HOOK_NONE, "from the camera interface to this host");
+  if (gateway)
+    add_chain (rs, "camera_forward", FW_HOOK_NONE, "from the camera interface, routed: never");
+  add_chain (rs, "camera_out", FW_HOOK_NONE, "from this host to the camera interface");
+  add_chain (rs, "recorder_port", FW_HOOK_NONE, "RTSP/RTSPS port: recorders only");
+  add_chain (rs, FW_REFUSE_CHAIN, FW_HOOK_NONE, "log for the phone-home report (rate-limited), then drop");
+
+  /* input */
+  r = add_rule (rs, "input", NULL);
+  m_iif (r, cam_if, FALSE);
+  s_text (r, FW_JUMP, "camera_in");
+  guint16 ports[2] = { c->listen_port, c->tls_certificate ? c->tls_listen_port : 0 };
+  for (guint i = 0; i < G_N_ELEMENTS (ports); i++) {
+    if (!ports[i] || (i == 1 && ports[1] == ports[0]))
+      continue;
+    r = add_rule (rs, "input", NULL);
+    m_iif (r, "lo", TRUE);
+    m_port (r, FW_DPORT, IPPROTO_TCP, ports[i]);
+    s_text (r, FW_JUMP, "recorder_port");
+  }
+
+  /* forward */
+  if (gateway) {
+    r = add_rule (rs, "forward", NULL);
+    m_iif (r, cam_if, FALSE);
+    s_text (r, FW_JUMP, "camera_forward");
+    r = add_rule (rs, "forward", "nothing is routed to the cameras");
+    m_oif (r, cam_if, FALSE);
+    s_plain (r, FW_COUNTER);
+    s_plain (r, FW_DROP);
+  }
+
+  /* output */
+  r = add_rule (rs, "output", NULL);
+  m_oif (r, cam_if, FALSE);
+  s_text (r, FW_JUMP, "camera_out");
+
+  /* camera_in */
+  add_neighbour_discovery (rs, "camera_in");
+  if (c->serve_dhcp) {
+    r = add_rule (rs, "camera_in", "DHCP from cameras without an address yet");
+    m_addr_zero4 (r, FW_SADDR);
+    m_port (r, FW_DPORT, IPPROTO_UDP, 67);
+    s_plain (r, FW_ACCEPT);
+  }
+  add_attribution (rs, c, "camera_in", TRUE);
+
+  /* camera_forward */
+  if (gateway)
+    add_attribution (rs, c, "camera_forward", FALSE);
+
+  /* camera_out */
+  add_neighbour_discovery (rs, "camera_out");
+  for (guint i = 0; i < c->cameras->len; i++) {
+    const CordonCamera *cam = g_ptr_array_index (c->cameras, i);
+    g_autofree char *what = g_strdup_printf ("%s: cordon's RTSP connection", cam->name);
+    r = add_rule (rs, "camera_out", what);
+    m_addr (r, FW_DADDR, cam->address, FALSE);
+    m_port (r, FW_DPORT, IPPROTO_TCP, cam->port);
+    m_value (r, FW_CT_STATE, FW_CT_NEW | FW_CT_ESTABLISHED);
+    s_plain (r, FW_ACCEPT);
+  }
+  if (c->serve_ntp) {
+    r = add_rule (rs, "camera_out", "NTP replies");
+    m_port (r, FW_SPORT, IPPROTO_UDP, 123);
+    m_value (r, FW_CT_STATE, FW_CT_ESTABLISHED);
+    s_plain (r, FW_ACCEPT);
+  }
+  if (c->serve_dhcp) {
+    /* Replies go to broadcast or the offered address: conntrack cannot tie
+     * them to the request. */
+    r = add_rule (rs, "camera_out", "DHCP replies");
+    m_port (r, FW_SPORT, IPPROTO_UDP, 67);
+    m_port (r, FW_DPORT, IPPROTO_UDP, 68);
+    s_plain (r, FW_ACCEPT);
+  }
+  r = add_rule (rs, "camera_out", "nothing else goes to the cameras");
+  s_plain (r, FW_COUNTER);
+  s_plain (r, FW_DROP);
+
+  /* recorder_port */
+  r = add_rule (rs, "recorder_port", NULL);
+  m_set (r, 4, "recorders4", FALSE);
+  s_plain (r, FW_RETURN);
+  r = add_rule (rs, "recorder_port", NULL);
+  m_set (r, 6, "recorders6", FALSE);
+  s_plain (r, FW_RETURN);
+  r = add_rule (rs, "recorder_port", "not a recorder address");
+  s_plain (r, FW_COUNTER);
+  s_plain (r, FW_DROP);
+
+  /* refuse */
+  r = add_rule (rs, FW_REFUSE_CHAIN, NULL);
+  m_value (r, FW_LIMIT, FW_LOG_RATE);
+  m_value (r, FW_LOG, c->nflog_group);
+  r = add_rule (rs, FW_REFUSE_CHAIN, NULL);
+  s_plain (r, FW_DROP);
+
+  return g_steal_pointer (&rs);
+}

@@ -1,0 +1,239 @@
+/* Unit tests of the firewall module: plan rendering against fixture dumps,
+ * and the phone-home parser on hand-built (and hostile) packets. */
+#include "firewall-private.h"
+
+#include <glib/gstdio.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <linux/netlink.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
+
+static void
+test_plan_fixture (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *conf = g_strdup_printf ("%s/%s.conf", FIXTURE_DIR, name);
+  g_autofree char *nft = g_strdup_printf ("%s/%s.nft", FIXTURE_DIR, name);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *expected = NULL;
+
+  g_autoptr (CordonConfig) config = cordon_config_load (conf, &error);
+  g_assert_no_error (error);
+  g_autofree char *plan = cordon_firewall_plan (config, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (nft, &expected, NULL, &error));
+  g_assert_no_error (error);
+  if (g_strcmp0 (plan, expected) != 0) {
+    g_printerr ("plan for %s differs from %s; got:\n%s", conf, nft, plan);
+    g_test_fail ();
+  }
+}
+
+static void
+test_plan_same_description_twice (void)
+{
+  g_autofree char *conf = g_strdup_printf ("%s/gateway.conf", FIXTURE_DIR);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CordonConfig) config = cordon_config_load (conf, &error);
+  g_assert_no_error (error);
+  g_autofree char *a = cordon_firewall_plan (config, &error);
+  g_autofree char *b = cordon_firewall_plan (config, &error);
+  g_assert_cmpstr (a, ==, b);
+  /* Never an owner-bound table, never a flag the admin did not see. */
+  g_assert_null (strstr (a, "owner"));
+  g_assert_nonnull (strstr (a, "table inet cordon {"));
+}
+
+/* Packet builders. */
+
+static gsize
+dns_query (guint8 *out, const char *name)
+{
+  static const guint8 header[12] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
+  gsize n = 0;
+  memcpy (out, header, 12);
+  n = 12;
+  g_auto (GStrv) labels = g_strsplit (name, ".", -1);
+  for (guint i = 0; labels[i]; i++) {
+    out[n++] = (guint8) strlen (labels[i]);
+    memcpy (out + n, labels[i], strlen (labels[i]));
+    n += strlen (labels[i]);
+  }
+  out[n++] = 0;
+  out[n++] = 0; out[n++] = 1; out[n++] = 0; out[n++] = 1;
+  return n;
+}
+
+static gsize
+ipv4_udp (guint8 *out, const char *src, const char *dst, guint16 dport, const guint8 *payload, gsize plen)
+{
+  memset (out, 0, 28);
+  out[0] = 0x45;
+  out[2] = (guint8) ((28 + plen) >> 8);
+  out[3] = (guint8) (28 + plen);
+  out[8] = 64;
+  out[9] = IPPROTO_UDP;
+  inet_pton (AF_INET, src, out + 12);
+  inet_pton (AF_INET, dst, out + 16);
+  out[20] = 0xc3; out[21] = 0x50;
+  out[22] = (guint8) (dport >> 8); out[23] = (guint8) dport;
+  out[24] = (guint8) ((8 + plen) >> 8); out[25] = (guint8) (8 + plen);
+  memcpy (out + 28, payload, plen);
+  return 28 + plen;
+}
+
+static void
+test_parse_ipv4_dns (void)
+{
+  guint8 dns[300], pkt[400];
+  FwPacketInfo info;
+  gsize dlen = dns_query (dns, "Vendor.Example");
+  gsize len = ipv4_udp (pkt, "198.18.1.10", "198.18.3.100", 53, dns, dlen);
+
+  g_assert_true (fw_parse_packet (pkt, len, &info));
+  g_assert_cmpint (info.family, ==, 4);
+  g_assert_cmpuint (info.protocol, ==, IPPROTO_UDP);
+  g_assert_cmpuint (info.dport, ==, 53);
+  g_assert_cmpstr (info.dns_name, ==, "vendor.example");
+  guint8 want[4];
+  inet_pton (AF_INET, "198.18.3.100", want);
+  g_assert_cmpmem (info.dst, 4, want, 4);
+
+  /* Every truncation parses safely; the name only when it is complete. */
+  for (gsize cut = 0; cut < len; cut++) {
+    g_assert_true (fw_parse_packet (pkt, cut, &info) == (cut >= 20));
+    if (cut < len - 4)
+      g_assert_cmpstr (info.dns_name, ==, "");
+  }
+}
+
+static void
+test_parse_ipv6_tcp_syn (void)
+{
+  guint8 pkt[60] = { 0 };
+  FwPacketInfo info;
+  pkt[0] = 0x60;
+  pkt[5] = 20;
+  pkt[6] = IPPROTO_TCP;
+  pkt[7] = 64;
+  inet_pton (AF_INET6, "fd00:1::10", pkt + 8);
+  inet_pton (AF_INET6, "fd00:3::100", pkt + 24);
+  pkt[40] = 0xc3; pkt[41] = 0x50; pkt[42] = 0x01; pkt[43] = 0xbb;  /* → 443 */
+  pkt[53] = 0x02;  /* SYN */
+  pkt[52] = 0x50;
+
+  g_assert_true (fw_parse_packet (pkt, sizeof pkt, &info));
+  g_assert_cmpint (info.family, ==, 6);
+  g_assert_cmpuint (info.protocol, ==, IPPROTO_TCP);
+  g_assert_cmpuint (info.dport, ==, 443);
+  g_assert_cmpstr (info.dns_name, ==, "");
+
+  /* Cut inside the IPv6 header: not a packet. Cut in TCP: no port. */
+  g_assert_false (fw_parse_packet (pkt, 39, &info));
+  g_assert_true (fw_parse_packet (pkt, 42, &info));
+  g_assert_cmpuint (info.dport, ==, 0);
+  g_assert_false (fw_parse_packet (NULL, 0, &info));
+  guint8 junk[] = { 0x70, 1, 2, 3 };
+  g_assert_false (fw_parse_packet (junk, sizeof junk, &info));
+}
+
+static void
+test_dns_hostile (void)
+{
+  char name[256];
+  guint8 msg[600];
+  gsize n;
+
+  /* Pointer to itself. */
+  static const guint8 self_loop[] = { 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12 };
+  g_assert_false (fw_parse_dns_qname (self_loop, sizeof self_loop, name, sizeof name));
+  /* Two pointers to each other (the second one forward). */
+  static const guint8 pair[] = { 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0xc0, 16, 0xc0, 12 };
+  g_assert_false (fw_parse_dns_qname (pair, sizeof pair, name, sizeof name));
+  /* A backward pointer is fine. */
+  static const guint8 back[] = { 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 1, 'b', 0xc0, 12 };
+  g_assert_true (fw_parse_dns_qname (back, 14 + 1, name, sizeof name));
+  g_assert_cmpstr (name, ==, "a");
+  /* Label length with the reserved 0x40 bits. */
+  static const guint8 reserved[] = { 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x41, 'a', 0 };
+  g_assert_false (fw_parse_dns_qname (reserved, sizeof reserved, name, sizeof name));
+  /* Label running past the end. */
+  static const guint8 past[] = { 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 63, 'a', 'b' };
+  g_assert_false (fw_parse_dns_qname (past, sizeof past, name, sizeof name));
+  /* A name longer than 253 characters. */
+  memset (msg, 0, sizeof msg);
+  msg[5] = 1;
+  n = 12;
+  for (guint i = 0; i < 6; i++) {
+    msg[n++] = 63;
+    memset (msg + n, 'x', 63);
+    n += 63;
+  }
+  msg[n++] = 0;
+  g_assert_false (fw_parse_dns_qname (msg, n, name, sizeof name));
+  /* Odd bytes come out as '?', never raw. */
+  static const guint8 odd[] = { 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'a', '"', '\n', 0 };
+  g_assert_true (fw_parse_dns_qname (odd, sizeof odd, name, sizeof name));
+  g_assert_cmpstr (name, ==, "a??");
+  /* A response is not a query. */
+  static const guint8 resp[] = { 0, 1, 0x81, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0 };
+  g_assert_false (fw_parse_dns_qname (resp, sizeof resp, name, sizeof name));
+}
+
+static void
+count_packet (const FwPacketInfo *info, gpointer data)
+{
+  guint *n = data;
+  (*n)++;
+  g_assert_cmpuint (info->dport, ==, 53);
+}
+
+static void
+test_nflog_messages (void)
+{
+  guint8 dns[300], pkt[400], buf[2048] = { 0 };
+  gsize plen = ipv4_udp (pkt, "198.18.1.10", "198.18.3.100", 53, dns, dns_query (dns, "a.example"));
+  struct nlmsghdr *nlh = (struct nlmsghdr *) buf;
+  struct nfgenmsg *nfg = (struct nfgenmsg *) (buf + NLMSG_HDRLEN);
+  struct nlattr *attr = (struct nlattr *) (buf + NLMSG_HDRLEN + NLMSG_ALIGN (sizeof *nfg));
+  guint count = 0;
+
+  nfg->nfgen_family = AF_INET;
+  attr->nla_type = NFULA_PAYLOAD;
+  attr->nla_len = (guint16) (NLA_HDRLEN + plen);
+  memcpy ((guint8 *) attr + NLA_HDRLEN, pkt, plen);
+  nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
+  nlh->nlmsg_len = NLMSG_HDRLEN + NLMSG_ALIGN (sizeof *nfg) + NLA_ALIGN (attr->nla_len);
+
+  fw_parse_nflog_messages (buf, nlh->nlmsg_len, count_packet, &count);
+  g_assert_cmpuint (count, ==, 1);
+  /* Attribute claiming more than the message holds: skipped, no read past. */
+  attr->nla_len = 1500;
+  fw_parse_nflog_messages (buf, nlh->nlmsg_len, count_packet, &count);
+  g_assert_cmpuint (count, ==, 1);
+  /* Every truncation of the stream is safe. */
+  attr->nla_len = (guint16) (NLA_HDRLEN + plen);
+  for (gsize cut = 0; cut < nlh->nlmsg_len; cut++)
+    fw_parse_nflog_messages (buf, cut, NULL, NULL);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  /* git keeps no file modes; the loader refuses readable secrets. */
+  g_autofree char *secret = g_strdup_printf ("%s/secrets/recorder", FIXTURE_DIR);
+  g_chmod (secret, 0600);
+
+  g_test_add_data_func ("/firewall/plan/gateway-two-cameras", "gateway", test_plan_fixture);
+  g_test_add_data_func ("/firewall/plan/host-dhcp-ntp", "host", test_plan_fixture);
+  g_test_add_data_func ("/firewall/plan/off-has-no-table", "off", test_plan_fixture);
+  g_test_add_func ("/firewall/plan/deterministic-never-owner", test_plan_same_description_twice);
+  g_test_add_func ("/firewall/parse/ipv4-udp-dns-query", test_parse_ipv4_dns);
+  g_test_add_func ("/firewall/parse/ipv6-tcp-syn", test_parse_ipv6_tcp_syn);
+  g_test_add_func ("/firewall/parse/dns-loops-and-long-labels", test_dns_hostile);
+  g_test_add_func ("/firewall/parse/nflog-message-bounds", test_nflog_messages);
+  return g_test_run ();
+}
