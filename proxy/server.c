@@ -312,6 +312,31 @@ bind_socket (const char *host, guint16 port, GError **error)
   return g_steal_pointer (&sock);
 }
 
+/* A recorder joining a media that is already streaming would wait up to a
+ * keyframe interval for its first IDR; ask the camera's encoder for one. */
+static void
+on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, CordonServer *server)
+{
+  GstRTSPMedia *media = ctx->media;
+  if (!media && ctx->sessmedia)
+    media = gst_rtsp_session_media_get_media (ctx->sessmedia);
+  const char *name = media ? g_object_get_data (G_OBJECT (media), "cordon-camera") : NULL;
+  GPtrArray *list = name ? g_hash_table_lookup (server->factories, name) : NULL;
+  if (!list || list->len == 0)
+    return;
+  CordonFactory *f = list->pdata[0];
+  g_mutex_lock (&f->lock);
+  if (f->pipeline)
+    cordon_pipeline_request_keyframe (f->pipeline);
+  g_mutex_unlock (&f->lock);
+}
+
+static void
+on_client_connected (GstRTSPServer *rtsp, GstRTSPClient *client, CordonServer *server)
+{
+  g_signal_connect (client, "play-request", G_CALLBACK (on_play_request), server);
+}
+
 static gboolean
 listener_init (Listener *l, CordonServer *server, const CordonConfig *config, gboolean tls, GError **error)
 {
@@ -330,6 +355,7 @@ listener_init (Listener *l, CordonServer *server, const CordonConfig *config, gb
     gst_rtsp_auth_set_tls_certificate (GST_RTSP_AUTH (l->auth), cert);
   }
   gst_rtsp_server_set_auth (l->rtsp, GST_RTSP_AUTH (l->auth));
+  g_signal_connect (l->rtsp, "client-connected", G_CALLBACK (on_client_connected), server);
   l->mounts = tls ? g_object_new (CORDON_TYPE_MOUNTS, NULL) : gst_rtsp_mount_points_new ();
   if (tls)
     cordon_mounts_set_config (CORDON_MOUNTS (l->mounts), config);

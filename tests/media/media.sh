@@ -82,7 +82,7 @@ nsx rec timeout 45 ffmpeg -nostdin -hide_banner -loglevel error -rtsp_transport 
   -t 10 -c copy -f h264 "$WORK/via-clean-b.h264" & r2=$!
 record rec 10 "$(rec_url hevc)" "$WORK/via-hevc.h264" & r3=$!
 nsx gw timeout 40 ffmpeg -nostdin -hide_banner -loglevel error -rtsp_transport tcp \
-  -i "rtsp://admin:camsecret@$CAM_IP/Streaming/Channels/101" -t 6 -map 0:v -c copy -f h264 "$WORK/direct-clean.h264" & r4=$!
+  -i "rtsp://admin:camsecret@$CAM_IP/Streaming/Channels/101" -t 8 -map 0:v -c copy -f h264 "$WORK/direct-clean.h264" & r4=$!
 nsx gw timeout 40 ffmpeg -nostdin -hide_banner -loglevel error -rtsp_transport tcp \
   -i "rtsp://198.18.1.11/cam/realmonitor?channel=1&subtype=0" -t 6 -c copy -f hevc "$WORK/direct-hevc.h265" & r5=$!
 sleep 5
@@ -110,8 +110,8 @@ for m in $SEI $NAL; do
 done
 
 # 3. Quality: the still pattern straight from the camera vs through cordon.
-ffmpeg -nostdin -v error -i "$WORK/direct-clean.h264" -vf "select=gte(n\,75)" -frames:v 1 -y "$WORK/direct.png"
-ffmpeg -nostdin -v error -i "$WORK/via-clean-a.h264" -vf "select=gte(n\,120)" -frames:v 1 -y "$WORK/via.png"
+ffmpeg -nostdin -v error -i "$WORK/direct-clean.h264" -vf "select=gte(n\,60)" -frames:v 1 -y "$WORK/direct.png"
+ffmpeg -nostdin -v error -i "$WORK/via-clean-a.h264" -vf "select=gte(n\,100)" -frames:v 1 -y "$WORK/via.png"
 # SSIM in YUV 4:2:0 (as the codecs see the picture), all planes weighted.
 ssim=$(ffmpeg -nostdin -v info -i "$WORK/direct.png" -i "$WORK/via.png" \
   -lavfi "[0]format=yuv420p[a];[1]format=yuv420p[b];[a][b]ssim" -f null - 2>&1 | sed -n 's/.*All:\([0-9.]*\).*/\1/p')

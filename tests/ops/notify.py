@@ -15,6 +15,10 @@ tmp = tempfile.mkdtemp(prefix="cordon-notify-")
 path = os.path.join(tmp, "notify")
 sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 sock.bind(path)
+# cordon drops to an unprivileged user before READY=1; like systemd's
+# /run/systemd/notify, the socket must be writable by it.
+os.chmod(tmp, 0o755)
+os.chmod(path, 0o777)
 sock.settimeout(1)
 env = dict(os.environ, NOTIFY_SOCKET=path, WATCHDOG_USEC="2000000")
 proc = subprocess.Popen([cordon, "run", "--config", config], env=env,

@@ -84,9 +84,6 @@ run (const char *config_path, const char *user)
   g_thread_unref (g_thread_new ("probe-a", sleeper, NULL));
   g_thread_unref (g_thread_new ("probe-b", sleeper, NULL));
 
-#ifdef CORDON_TEST_FW_STUB
-  say ("FIREWALL stub");
-#else
   say ("FIREWALL real");
   /* The media process itself must not be able to change the rules. */
   {
@@ -96,7 +93,6 @@ run (const char *config_path, const char *user)
     else
       print_error_line ("DIRECT", direct);
   }
-#endif
 
   if (cordon_fw_helper_apply (helper, &error))
     say ("APPLY ok");

@@ -14,13 +14,13 @@
 static const int start_pattern[4] = { 1, 0, 1, 0 };
 static const int end_pattern[4] = { 0, 1, 0, 1 };
 
-/* CRC-8, polynomial x^8 + x^2 + x + 1, over the six value bytes. */
+/* CRC-8, polynomial x^8 + x^2 + x + 1, over the eight value bytes. */
 static uint8_t
 crc8 (uint64_t value)
 {
   uint8_t crc = 0;
 
-  for (int i = 5; i >= 0; i--) {
+  for (int i = 7; i >= 0; i--) {
     crc ^= (uint8_t) (value >> (8 * i));
     for (int b = 0; b < 8; b++)
       crc = (crc & 0x80) ? (uint8_t) ((crc << 1) ^ 0x07) : (uint8_t) (crc << 1);
@@ -63,11 +63,11 @@ cordon_barcode_encode (uint8_t *luma, int width, int height, int stride, uint64_
 
   if (width < CORDON_BARCODE_CELLS || height <= 0)
     return;
-  cells_for (value & CORDON_BARCODE_VALUE_MASK, cells);
+  cells_for (value, cells);
   for (int y = 0; y < rows; y++) {
     uint8_t *row = luma + (size_t) y * stride;
     for (int x = 0; x < width; x++) {
-      /* Cell i covers [i*W/64, (i+1)*W/64), so scaling keeps cell edges. */
+      /* Cell i covers [i*W/80, (i+1)*W/80), so scaling keeps cell edges. */
       int cell = (int) ((int64_t) x * CORDON_BARCODE_CELLS / width);
       row[x] = cells[cell] ? WHITE : BLACK;
     }

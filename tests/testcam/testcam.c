@@ -41,8 +41,12 @@ typedef struct {
   gboolean h265;
   int width, height;
   GBytes *injected;      /* NALs with start codes, put before every IDR */
-  guint64 frames;        /* access units seen, for --corrupt-every */
 } Testcam;
+
+/* State of one media (one encoder, shared by every client). */
+typedef struct {
+  guint64 frames;        /* access units seen, for --corrupt-every */
+} MediaState;
 
 static Testcam cam = {
   .fps = 25,
@@ -205,14 +209,15 @@ is_keyframe (int type)
 static GstPadProbeReturn
 on_access_unit (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
+  MediaState *state = user_data;
   GstBuffer *in = GST_PAD_PROBE_INFO_BUFFER (info);
   g_autoptr (GByteArray) out = NULL;
   g_autoptr (GArray) nals = NULL;
   GstMapInfo map;
   gboolean keyframe = FALSE, corrupt, injected = FALSE;
 
-  cam.frames++;
-  corrupt = cam.corrupt_every > 0 && cam.frames % (guint64) cam.corrupt_every == 0;
+  state->frames++;
+  corrupt = cam.corrupt_every > 0 && state->frames % (guint64) cam.corrupt_every == 0;
   if (!gst_buffer_map (in, &map, GST_MAP_READ))
     return GST_PAD_PROBE_OK;
   nals = split_nals (map.data, map.size);
@@ -301,19 +306,120 @@ add_probe (GstElement *bin, const char *name, const char *pad_name,
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, cb, data, destroy);
 }
 
+/* gst-rtsp-server 1.22 links a stream's RTP output only once a client has
+ * set that stream up. Until then a push into it returns not-linked and the
+ * source posts an error that takes the whole shared media down: the camera
+ * would refuse every client after one that asked for video only (as cordon
+ * does). A real camera just does not send what nobody asked for. Dropping
+ * before the RTP session (not only at its output) lets the session start its
+ * timing when the stream is first set up; otherwise a late client gets
+ * sender reports that put audio seconds away from video. */
+static GstPadProbeReturn
+drop_while_unused (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstPad *rtp_out = user_data ? user_data : pad;
+  return gst_pad_is_linked (rtp_out) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
+/* After prepare: the server prerolls by blocking each stream's RTP output
+ * until a buffer arrives there, so nothing may be dropped before that. */
+static void
+on_media_prepared (GstRTSPMedia *media, gpointer user_data)
+{
+  for (guint i = 0; i < gst_rtsp_media_n_streams (media); i++) {
+    GstRTSPStream *stream = gst_rtsp_media_get_stream (media, i);
+    g_autoptr (GstPad) pay_src = gst_rtsp_stream_get_srcpad (stream);
+    g_autoptr (GstPad) rtpbin_sink = pay_src ? gst_pad_get_peer (pay_src) : NULL;
+    g_autoptr (GstElement) rtpbin = rtpbin_sink ? gst_pad_get_parent_element (rtpbin_sink) : NULL;
+    g_autofree char *name = g_strdup_printf ("send_rtp_src_%u", gst_rtsp_stream_get_index (stream));
+    GstPad *rtp_out = rtpbin ? gst_element_get_static_pad (rtpbin, name) : NULL;
+
+    if (!rtp_out) {
+      g_warning ("stream %u: no %s pad; a client setting up only some streams may stop the media", i, name);
+      continue;
+    }
+    /* The server's preroll block still holds one buffer at the output. */
+    gst_pad_add_probe (rtp_out, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                       drop_while_unused, NULL, NULL);
+    gst_pad_add_probe (pay_src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                       drop_while_unused, rtp_out, gst_object_unref);
+  }
+}
+
 static void
 on_media_configure (GstRTSPMediaFactory *factory, GstRTSPMedia *media, gpointer user_data)
 {
   g_autoptr (GstElement) bin = gst_rtsp_media_get_element (media);
 
-  cam.frames = 0;
+  g_signal_connect (media, "prepared", G_CALLBACK (on_media_prepared), NULL);
   if (cam.injected || cam.corrupt_every > 0)
-    add_probe (bin, "au", "src", on_access_unit, NULL, NULL);
+    add_probe (bin, "au", "src", on_access_unit, g_new0 (MediaState, 1), g_free);
   if (cam.timestamp_overlay) {
     GstVideoInfo *vinfo = gst_video_info_new ();
     gst_video_info_set_format (vinfo, GST_VIDEO_FORMAT_I420, cam.width, cam.height);
     add_probe (bin, "enc", "sink", on_raw_frame, vinfo, (GDestroyNotify) gst_video_info_free);
   }
+}
+
+/* A camera is live and ignores Range. gst-rtsp-server would seek the shared
+ * media to the npt=0 that ffmpeg sends, restarting every other client's
+ * timestamps. */
+static GstRTSPStatusCode
+on_pre_play_request (GstRTSPClient *client, GstRTSPContext *ctx, gpointer user_data)
+{
+  gst_rtsp_message_remove_header (ctx->request, GST_RTSP_HDR_RANGE, -1);
+  return GST_RTSP_STS_OK;
+}
+
+/* Like most cameras, start a new viewer on a key frame instead of making it
+ * wait for the next GOP. */
+static void
+on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, gpointer user_data)
+{
+  g_autoptr (GstElement) bin = NULL;
+  g_autoptr (GstElement) pay = NULL;
+
+  if (!ctx->media)
+    return;
+  bin = gst_rtsp_media_get_element (ctx->media);
+  pay = gst_bin_get_by_name (GST_BIN (bin), "pay0");
+  if (pay)
+    gst_element_send_event (pay, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
+static void
+on_client_connected (GstRTSPServer *server, GstRTSPClient *client, gpointer user_data)
+{
+  g_signal_connect (client, "pre-play-request", G_CALLBACK (on_pre_play_request), NULL);
+  g_signal_connect (client, "play-request", G_CALLBACK (on_play_request), NULL);
+}
+
+/* One media for every path and query string: a camera has one encoder per
+ * channel whichever URL style a client uses. (The default key is the URL.) */
+#define TESTCAM_TYPE_FACTORY (testcam_factory_get_type ())
+G_DECLARE_FINAL_TYPE (TestcamFactory, testcam_factory, TESTCAM, FACTORY, GstRTSPMediaFactory)
+
+struct _TestcamFactory {
+  GstRTSPMediaFactory parent;
+};
+
+G_DEFINE_TYPE (TestcamFactory, testcam_factory, GST_TYPE_RTSP_MEDIA_FACTORY)
+
+static char *
+testcam_factory_gen_key (GstRTSPMediaFactory *factory, const GstRTSPUrl *url)
+{
+  return g_strdup ("channel-1");
+}
+
+static void
+testcam_factory_class_init (TestcamFactoryClass *klass)
+{
+  GST_RTSP_MEDIA_FACTORY_CLASS (klass)->gen_key = testcam_factory_gen_key;
+}
+
+static void
+testcam_factory_init (TestcamFactory *factory)
+{
 }
 
 /* ---- setup ---- */
@@ -455,12 +561,10 @@ main (int argc, char **argv)
   service = g_strdup_printf ("%u", g_network_address_get_port (G_NETWORK_ADDRESS (address)));
   gst_rtsp_server_set_service (server, service);
 
-  factory = gst_rtsp_media_factory_new ();
+  factory = g_object_new (TESTCAM_TYPE_FACTORY, NULL);
   launch = launch_line ();
   gst_rtsp_media_factory_set_launch (factory, launch);
-  /* One media per client, as a camera serves each client the streams it
-   * asked for: a shared media set up by a video-only client (cordon) answers
-   * a later client's DESCRIBE with 503 in gst-rtsp-server 1.22. */
+  /* One encoder for every client and path, as on a camera. */
   gst_rtsp_media_factory_set_shared (factory, TRUE);
   g_signal_connect (factory, "media-configure", G_CALLBACK (on_media_configure), NULL);
 
@@ -483,6 +587,7 @@ main (int argc, char **argv)
     gst_rtsp_media_factory_set_permissions (factory, permissions);
   }
 
+  g_signal_connect (server, "client-connected", G_CALLBACK (on_client_connected), NULL);
   mounts = gst_rtsp_server_get_mount_points (server);
   for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
     gst_rtsp_mount_points_add_factory (mounts, paths[i], g_object_ref (factory));
