@@ -27,6 +27,8 @@ struct _CordonAuth {
   GPtrArray *recorders;   /* CordonRecorderInfo*, a private copy of what we need */
   GHashTable *offenders;  /* ip → Offender* */
   GHashTable *failures;   /* recorder name → guint64* */
+  GHashTable *connections; /* ip → open connection count (GUINT_TO_POINTER) */
+  guint max_per_address;
   guint64 refused_connections;
 };
 
@@ -186,16 +188,38 @@ check_connect (CordonAuth *self, GstRTSPContext *ctx)
   /* Only addresses of some recorder may talk RTSP to us at all. */
   for (guint i = 0; i < self->recorders->len && !ok; i++)
     ok = allowed_address (self->recorders->pdata[i], ip);
-  if (!ok) {
+  const char *why = ok ? NULL : "not a recorder address";
+  /* Bounded per address: a flood of connections from one host (a broken or
+   * hostile recorder) cannot exhaust the daemon for the others. */
+  guint open = GPOINTER_TO_UINT (g_hash_table_lookup (self->connections, ip));
+  if (ok && open >= self->max_per_address) {
+    ok = FALSE;
+    why = "too many connections from this address";
+  }
+  if (ok) {
+    g_hash_table_insert (self->connections, g_strdup (ip), GUINT_TO_POINTER (open + 1));
+  } else {
     self->refused_connections++;
     Offender *log = offender (self, ip);
     if (now - log->last_log >= LOG_INTERVAL_US) {
-      g_message ("refused connection from %s: not a recorder address", ip);
+      g_message ("refused connection from %s: %s", ip, why);
       log->last_log = now;
     }
   }
   g_mutex_unlock (&self->lock);
   return ok;
+}
+
+void
+cordon_auth_connection_closed (CordonAuth *self, const char *ip)
+{
+  g_mutex_lock (&self->lock);
+  guint open = GPOINTER_TO_UINT (g_hash_table_lookup (self->connections, ip));
+  if (open <= 1)
+    g_hash_table_remove (self->connections, ip);
+  else
+    g_hash_table_insert (self->connections, g_strdup (ip), GUINT_TO_POINTER (open - 1));
+  g_mutex_unlock (&self->lock);
 }
 
 static gboolean
@@ -249,6 +273,7 @@ cordon_auth_finalize (GObject *object)
   g_ptr_array_unref (self->recorders);
   g_hash_table_unref (self->offenders);
   g_hash_table_unref (self->failures);
+  g_hash_table_unref (self->connections);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (cordon_auth_parent_class)->finalize (object);
 }
@@ -267,6 +292,8 @@ cordon_auth_init (CordonAuth *self)
   self->recorders = g_ptr_array_new_with_free_func ((GDestroyNotify) recorder_info_free);
   self->offenders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->connections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->max_per_address = 16;
 }
 
 void
@@ -275,6 +302,7 @@ cordon_auth_set_config (CordonAuth *self, const CordonConfig *config)
   GstRTSPAuth *auth = GST_RTSP_AUTH (self);
 
   g_mutex_lock (&self->lock);
+  self->max_per_address = config->max_clients_per_address;
   for (guint i = 0; i < self->recorders->len; i++)
     gst_rtsp_auth_remove_digest (auth, ((RecorderInfo *) self->recorders->pdata[i])->username);
   g_ptr_array_set_size (self->recorders, 0);

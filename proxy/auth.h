@@ -26,6 +26,10 @@ typedef struct {
 GHashTable *cordon_auth_get_failures (CordonAuth *auth);
 void cordon_auth_get_stats (CordonAuth *auth, CordonAuthStats *stats);
 
+/* Every connection the connect check admits must be released here when it
+ * closes, so that the per-address limit counts open connections. */
+void cordon_auth_connection_closed (CordonAuth *auth, const char *ip);
+
 /* The user name in REQUEST's Authorization header ("" when it has a header
  * without one), or NULL when there is none (transfer full). */
 char *cordon_auth_request_username (GstRTSPMessage *request);

@@ -287,6 +287,7 @@ struct _CordonServer {
   GHashTable *factories;  /* camera name → GPtrArray of CordonFactory* */
   Listener plain;
   Listener tls;           /* rtsp == NULL when RTSPS is off */
+  GSource *sweep;         /* closes idle connections */
 };
 
 static GSocket *
@@ -331,10 +332,80 @@ on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, CordonServer *serve
   g_mutex_unlock (&f->lock);
 }
 
+#define IDLE_LIMIT_US (20 * G_USEC_PER_SEC)
+
+static void
+note_activity (GstRTSPClient *client, GstRTSPContext *ctx, gpointer data)
+{
+  gint64 *last = g_object_get_data (G_OBJECT (client), "cordon-last-request");
+  if (last)
+    *last = g_get_monotonic_time ();
+}
+
+static void
+on_client_closed (GstRTSPClient *client, CordonAuth *auth)
+{
+  const char *ip = g_object_get_data (G_OBJECT (client), "cordon-ip");
+  if (ip)
+    cordon_auth_connection_closed (auth, ip);
+}
+
 static void
 on_client_connected (GstRTSPServer *rtsp, GstRTSPClient *client, CordonServer *server)
 {
+  GstRTSPConnection *conn = gst_rtsp_client_get_connection (client);
+  CordonAuth *auth = CORDON_AUTH (gst_rtsp_server_get_auth (rtsp));
+  gint64 *last = g_new (gint64, 1);
+
+  *last = g_get_monotonic_time ();
+  g_object_set_data_full (G_OBJECT (client), "cordon-last-request", last, g_free);
+  g_object_set_data_full (G_OBJECT (client), "cordon-ip", g_strdup (conn ? gst_rtsp_connection_get_ip (conn) : NULL),
+                          g_free);
+  /* The auth object outlives its clients (the server holds it until they are
+   * closed), so a plain pointer is safe here. */
+  g_signal_connect (client, "closed", G_CALLBACK (on_client_closed), auth);
+  g_object_unref (auth);
   g_signal_connect (client, "play-request", G_CALLBACK (on_play_request), server);
+  static const char *const requests[] = { "options-request", "describe-request", "setup-request", "play-request",
+                                          "pause-request", "teardown-request", "get-parameter-request",
+                                          "set-parameter-request" };
+  for (guint i = 0; i < G_N_ELEMENTS (requests); i++)
+    g_signal_connect (client, requests[i], G_CALLBACK (note_activity), NULL);
+}
+
+static GstRTSPFilterResult
+count_session (GstRTSPClient *client, GstRTSPSession *session, gpointer data)
+{
+  (*(guint *) data)++;
+  return GST_RTSP_FILTER_KEEP;
+}
+
+/* A connection that holds no session and has sent no complete request for a
+ * while (a half-sent request, an idle socket) is closed: slowloris-style
+ * clients cannot pile up. Streaming recorders hold a session and are left to
+ * the session timeout. */
+static GstRTSPFilterResult
+close_idle (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer data)
+{
+  gint64 *last = g_object_get_data (G_OBJECT (client), "cordon-last-request");
+  guint sessions = 0;
+  gst_rtsp_client_session_filter (client, count_session, &sessions);
+  if (sessions == 0 && last && g_get_monotonic_time () - *last > IDLE_LIMIT_US) {
+    const char *ip = g_object_get_data (G_OBJECT (client), "cordon-ip");
+    g_message ("closing idle connection from %s", ip ? ip : "?");
+    return GST_RTSP_FILTER_REMOVE;
+  }
+  return GST_RTSP_FILTER_KEEP;
+}
+
+static gboolean
+sweep_idle (gpointer data)
+{
+  CordonServer *server = data;
+  gst_rtsp_server_client_filter (server->plain.rtsp, close_idle, NULL);
+  if (server->tls.rtsp)
+    gst_rtsp_server_client_filter (server->tls.rtsp, close_idle, NULL);
+  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -394,7 +465,12 @@ listener_start (Listener *l, GError **error)
 gboolean
 cordon_server_start (CordonServer *server, GError **error)
 {
-  return listener_start (&server->plain, error) && listener_start (&server->tls, error);
+  if (!listener_start (&server->plain, error) || !listener_start (&server->tls, error))
+    return FALSE;
+  server->sweep = g_timeout_source_new_seconds (5);
+  g_source_set_callback (server->sweep, sweep_idle, server, NULL);
+  g_source_attach (server->sweep, g_main_context_get_thread_default ());
+  return TRUE;
 }
 
 static void
@@ -596,6 +672,10 @@ cordon_server_free (CordonServer *server)
 {
   if (!server)
     return;
+  if (server->sweep) {
+    g_source_destroy (server->sweep);
+    g_clear_pointer (&server->sweep, g_source_unref);
+  }
   GHashTableIter it;
   gpointer v;
   if (server->factories) {

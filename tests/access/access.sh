@@ -31,6 +31,7 @@ user = nobody
 status = 127.0.0.1:9554
 tls-certificate = cert.pem
 tls-key = key.pem
+max-clients-per-address = 8
 [firewall]
 mode = off
 [camera:lobby]
@@ -147,8 +148,39 @@ for name, data in (
     ok = ok and good
 sys.exit(0 if ok else 1)
 PY
+nsx rec "$PY" - "$G" <<'PY' && pass "connections per address are bounded (9th of 9 refused)" || fail "connections per address not bounded"
+import socket, sys, time
+host = sys.argv[1]
+held = []
+for i in range(8):   # the recorder's own recording holds one more
+    s = socket.create_connection((host, 554), timeout=5)
+    held.append(s)
+time.sleep(0.5)
+extra = socket.create_connection((host, 554), timeout=5)
+extra.settimeout(5)
+try:
+    extra.sendall(b"OPTIONS rtsp://%s/lobby RTSP/1.0\r\nCSeq: 1\r\n\r\n" % host.encode())
+    refused = extra.recv(100) == b""
+except (ConnectionResetError, BrokenPipeError):
+    refused = True
+print("extra connection refused:", refused)
+sys.exit(0 if refused else 1)
+PY
 wait $recorder && n=$(frames "$WORK/during.h264") || n=0
 [ "${n:-0}" -ge $(( 10 * FPS * 9 / 10 )) ] && pass "recorder kept streaming through hostile requests ($n frames)" \
   || fail "recorder disturbed by hostile requests (${n:-0} frames)"
+# Slowloris: half a request, then silence; the connection is closed.
+nsx rec "$PY" - "$G" <<'PY' && pass "a half-sent request is closed after the idle limit" || fail "a half-sent request stayed open"
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 554), timeout=40)
+s.sendall(b"DESCRIBE rtsp://x/lobby RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: slow")
+start = time.monotonic()
+try:
+    data = s.recv(100)
+except (ConnectionResetError, socket.timeout):
+    data = b"" if time.monotonic() - start < 39 else b"timeout"
+print("closed after %.0f s" % (time.monotonic() - start))
+sys.exit(0 if data == b"" else 1)
+PY
 kill -0 "$CORDON_PID" && pass "cordon alive" || fail "cordon died"
 finish

@@ -110,7 +110,7 @@ for m in $SEI $NAL; do
 done
 
 # 3. Quality: the still pattern straight from the camera vs through cordon.
-ffmpeg -nostdin -v error -i "$WORK/direct-clean.h264" -vf "select=gte(n\,60)" -frames:v 1 -y "$WORK/direct.png"
+ffmpeg -nostdin -v error -i "$WORK/direct-clean.h264" -vf "select=gte(n\,30)" -frames:v 1 -y "$WORK/direct.png"
 ffmpeg -nostdin -v error -i "$WORK/via-clean-a.h264" -vf "select=gte(n\,100)" -frames:v 1 -y "$WORK/via.png"
 # SSIM in YUV 4:2:0 (as the codecs see the picture), all planes weighted.
 ssim=$(ffmpeg -nostdin -v info -i "$WORK/direct.png" -i "$WORK/via.png" \
