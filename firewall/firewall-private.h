@@ -20,6 +20,7 @@ G_BEGIN_DECLS
 
 typedef enum {
   FW_HOOK_NONE = -1,          /* regular chain, reached by jump */
+  FW_HOOK_PREROUTING = 0,     /* NF_INET_PRE_ROUTING */
   FW_HOOK_INPUT = 1,          /* NF_INET_LOCAL_IN */
   FW_HOOK_FORWARD = 2,        /* NF_INET_FORWARD */
   FW_HOOK_OUTPUT = 3,         /* NF_INET_LOCAL_OUT */
@@ -38,6 +39,7 @@ typedef enum {
   FW_HOPLIMIT,    /* value */
   FW_CT_STATE,    /* value = NF_CT_STATE_BIT mask */
   FW_ETHER_SADDR, /* addr[0..5]; negate */
+  FW_PKTTYPE,     /* value = PACKET_HOST etc.; negate */
   FW_COUNTER,     /* anonymous counter */
   FW_COUNTER_REF, /* text = named counter */
   FW_LIMIT,       /* value = packets per second (burst FW_LOG_BURST) */

@@ -415,6 +415,12 @@ build_item (struct nftnl_rule *r, Deps *deps, const FwRuleset *rs, const FwItem 
   case FW_L4PROTO:
     need_l4proto (r, deps, (guint8) it->value);
     break;
+  case FW_PKTTYPE: {
+    guint8 type = (guint8) it->value;
+    e_meta (r, NFT_META_PKTTYPE);
+    e_cmp (r, it->negate, &type, 1);
+    break;
+  }
   case FW_SPORT:
   case FW_DPORT: {
     guint16 port = htons ((guint16) it->value);

@@ -11,6 +11,7 @@ static const char *
 hook_name (FwHook hook)
 {
   switch (hook) {
+  case FW_HOOK_PREROUTING: return "prerouting";
   case FW_HOOK_INPUT: return "input";
   case FW_HOOK_FORWARD: return "forward";
   case FW_HOOK_OUTPUT: return "output";
@@ -80,6 +81,10 @@ append_item (GString *out, const FwItem *it)
     break;
   case FW_HOPLIMIT:
     g_string_append_printf (out, "ip6 hoplimit %u", it->value);
+    break;
+  case FW_PKTTYPE:
+    g_string_append_printf (out, "meta pkttype %s%s", ne,
+                            it->value == 0 ? "host" : it->value == 1 ? "broadcast" : it->value == 2 ? "multicast" : "other");
     break;
   case FW_CT_STATE:
     g_string_append (out, "ct state ");

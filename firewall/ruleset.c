@@ -450,6 +450,7 @@ fw_ruleset_new (const CordonConfig *c, GError **error)
 
   /* Chains: the base chains only dispatch; policy accept, so nothing but
    * cordon's explicit drops changes the host's behaviour. */
+  add_chain (rs, "prerouting", FW_HOOK_PREROUTING, "broadcast and multicast from cameras");
   add_chain (rs, "input", FW_HOOK_INPUT, "traffic to this host");
   if (gateway)
     add_chain (rs, "forward", FW_HOOK_FORWARD, "routed traffic");
@@ -460,6 +461,16 @@ fw_ruleset_new (const CordonConfig *c, GError **error)
   add_chain (rs, "camera_out", FW_HOOK_NONE, "from this host to the camera interface");
   add_chain (rs, "recorder_port", FW_HOOK_NONE, "RTSP/RTSPS port: recorders only");
   add_chain (rs, FW_REFUSE_CHAIN, FW_HOOK_NONE, "log for the phone-home report (rate-limited), then drop");
+
+  /* prerouting: discovery and cloud-pairing protocols (Hikvision SADP, Dahua,
+   * WS-Discovery, SSDP) use broadcast and multicast, which the kernel would
+   * drop unseen before input or forward. They go through camera_in here so
+   * that they are counted and reported like any other phone-home attempt
+   * (neighbour discovery, NTP and DHCP stay allowed there). */
+  r = add_rule (rs, "prerouting", NULL);
+  m_iif (r, cam_if, FALSE);
+  push (r, FW_PKTTYPE)->negate = TRUE; /* value 0: PACKET_HOST */
+  s_text (r, FW_JUMP, "camera_in");
 
   /* input */
   r = add_rule (rs, "input", NULL);

@@ -61,6 +61,21 @@ b1=$(metric cordon_firewall_blocked_packets_total)
 "$PY" -c "import sys; sys.exit(0 if float('${b1:-0}') >= float('${b0:-0}') + 20 else 1)" \
   && pass "blocked packets grew when the camera phoned home (${b0} -> ${b1})" \
   || fail "blocked packets did not grow (${b0:-none} -> ${b1:-none})"
+# Discovery multicast and broadcast (Hikvision SADP, Dahua) are refused and
+# reported like any other attempt.
+nsx cam "$PY" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s.sendto(b"<Probe/>", ("239.255.255.250", 37020))
+s.sendto(b"DHDiscover", ("198.18.1.255", 37810))'
+sleep 1
+statusq json >"$WORK/status.json"
+"$PY" - "$WORK/status.json" <<'PY' && pass "SADP multicast and Dahua broadcast discovery are in the phone-home report" || fail "discovery attempts missing from the report: $(cat "$WORK/status.json")"
+import json, sys
+seen = {(a["destination"], a["port"]) for a in json.load(open(sys.argv[1]))["firewall"]["attempts"] if a["camera"] == "lobby"}
+sys.exit(0 if {("239.255.255.250", 37020), ("198.18.1.255", 37810)} <= seen else 1)
+PY
 out=$(nsx gw "$CORDON" status --address 127.0.0.1:9554)
 echo "$out" | grep -q "^lobby .*live" && pass "cordon status prints the camera table" || fail "cordon status: $out"
 nsx gw setpriv --reuid=65534 --regid=65534 --clear-groups "$CORDON" status --config "$WORK/cordon.conf" --json \
