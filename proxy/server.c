@@ -288,7 +288,51 @@ struct _CordonServer {
   Listener plain;
   Listener tls;           /* rtsp == NULL when RTSPS is off */
   GSource *sweep;         /* closes idle connections */
+  GMutex sent_lock;
+  GHashTable *sent;       /* recorder name → guint64* bytes of closed connections */
 };
+
+/* What one client watches: bytes it was sent are the camera's encoded bytes
+ * since its PLAY (the media is shared, so every viewer gets the same). */
+typedef struct {
+  CordonFactory *factory;
+  guint64 start;
+} Watch;
+
+static void
+watch_free (Watch *w)
+{
+  g_object_unref (w->factory);
+  g_free (w);
+}
+
+static guint64
+factory_bytes (CordonFactory *f)
+{
+  guint64 bytes = 0;
+  g_mutex_lock (&f->lock);
+  if (f->pipeline) {
+    CordonPipelineStats st;
+    cordon_pipeline_get_stats (f->pipeline, &st);
+    bytes = st.bytes_out;
+    cordon_pipeline_stats_clear (&st);
+  }
+  g_mutex_unlock (&f->lock);
+  return bytes;
+}
+
+static guint64
+client_bytes_sent (GstRTSPClient *client)
+{
+  GPtrArray *watches = g_object_get_data (G_OBJECT (client), "cordon-watches");
+  guint64 sum = 0;
+  for (guint i = 0; watches && i < watches->len; i++) {
+    Watch *w = watches->pdata[i];
+    guint64 now = factory_bytes (w->factory);
+    sum += now > w->start ? now - w->start : 0;
+  }
+  return sum;
+}
 
 static GSocket *
 bind_socket (const char *host, guint16 port, GError **error)
@@ -330,6 +374,36 @@ on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, CordonServer *serve
   if (f->pipeline)
     cordon_pipeline_request_keyframe (f->pipeline);
   g_mutex_unlock (&f->lock);
+
+  GPtrArray *watches = g_object_get_data (G_OBJECT (client), "cordon-watches");
+  if (!watches) {
+    watches = g_ptr_array_new_with_free_func ((GDestroyNotify) watch_free);
+    g_object_set_data_full (G_OBJECT (client), "cordon-watches", watches, (GDestroyNotify) g_ptr_array_unref);
+  }
+  for (guint i = 0; i < watches->len; i++)
+    if (((Watch *) watches->pdata[i])->factory == f)
+      return;
+  Watch *w = g_new0 (Watch, 1);
+  w->factory = g_object_ref (f);
+  w->start = factory_bytes (f);
+  g_ptr_array_add (watches, w);
+}
+
+static void
+on_client_closed_count (GstRTSPClient *client, CordonServer *server)
+{
+  const char *who = cordon_auth_client_recorder (client);
+  if (!who)
+    return;
+  guint64 bytes = client_bytes_sent (client);
+  g_mutex_lock (&server->sent_lock);
+  guint64 *total = g_hash_table_lookup (server->sent, who);
+  if (!total) {
+    total = g_new0 (guint64, 1);
+    g_hash_table_insert (server->sent, g_strdup (who), total);
+  }
+  *total += bytes;
+  g_mutex_unlock (&server->sent_lock);
 }
 
 #define IDLE_LIMIT_US (20 * G_USEC_PER_SEC)
@@ -366,6 +440,7 @@ on_client_connected (GstRTSPServer *rtsp, GstRTSPClient *client, CordonServer *s
   g_signal_connect (client, "closed", G_CALLBACK (on_client_closed), auth);
   g_object_unref (auth);
   g_signal_connect (client, "play-request", G_CALLBACK (on_play_request), server);
+  g_signal_connect (client, "closed", G_CALLBACK (on_client_closed_count), server);
   static const char *const requests[] = { "options-request", "describe-request", "setup-request", "play-request",
                                           "pause-request", "teardown-request", "get-parameter-request",
                                           "set-parameter-request" };
@@ -443,6 +518,8 @@ cordon_server_new (const CordonConfig *config, GError **error)
   g_autoptr (CordonServer) server = g_new0 (CordonServer, 1);
 
   server->factories = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
+  g_mutex_init (&server->sent_lock);
+  server->sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   if (!listener_init (&server->plain, server, config, FALSE, error))
     return NULL;
   if (config->tls_certificate && !listener_init (&server->tls, server, config, TRUE, error))
@@ -592,13 +669,26 @@ cordon_server_media_count (CordonServer *server, const char *name)
   return n;
 }
 
+typedef struct {
+  GHashTable *counts;  /* recorder → connections */
+  GHashTable *bytes;   /* recorder → guint64* bytes of open connections */
+} Tally;
+
 static GstRTSPFilterResult
 count_client (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer data)
 {
-  GHashTable *counts = data;
+  Tally *t = data;
   const char *who = cordon_auth_client_recorder (client);
-  if (who)
-    g_hash_table_insert (counts, (gpointer) who, GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, who)) + 1));
+  if (!who)
+    return GST_RTSP_FILTER_KEEP;
+  g_hash_table_insert (t->counts, (gpointer) who,
+                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (t->counts, who)) + 1));
+  guint64 *b = g_hash_table_lookup (t->bytes, who);
+  if (!b) {
+    b = g_new0 (guint64, 1);
+    g_hash_table_insert (t->bytes, (gpointer) who, b);
+  }
+  *b += client_bytes_sent (client);
   return GST_RTSP_FILTER_KEEP;
 }
 
@@ -607,13 +697,15 @@ cordon_server_recorder_stats (CordonServer *server, const CordonConfig *config)
 {
   GPtrArray *out = g_ptr_array_new ();
   g_autoptr (GHashTable) counts = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) bytes = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  Tally tally = { counts, bytes };
   g_autoptr (GHashTable) fails = cordon_auth_get_failures (server->plain.auth);
   g_autoptr (GHashTable) tls_fails = server->tls.auth ? cordon_auth_get_failures (server->tls.auth) : NULL;
 
   /* client_filter holds the server lock only while listing; the names it
    * returns stay valid while the clients do, which outlive this call. */
-  g_autoptr (GList) plain = gst_rtsp_server_client_filter (server->plain.rtsp, count_client, counts);
-  g_autoptr (GList) tls = server->tls.rtsp ? gst_rtsp_server_client_filter (server->tls.rtsp, count_client, counts)
+  g_autoptr (GList) plain = gst_rtsp_server_client_filter (server->plain.rtsp, count_client, &tally);
+  g_autoptr (GList) tls = server->tls.rtsp ? gst_rtsp_server_client_filter (server->tls.rtsp, count_client, &tally)
                                            : NULL;
   for (guint i = 0; i < config->recorders->len; i++) {
     const CordonRecorder *r = config->recorders->pdata[i];
@@ -624,6 +716,12 @@ cordon_server_recorder_stats (CordonServer *server, const CordonConfig *config)
     s->auth_failures = f ? *f : 0;
     if (tls_fails && (f = g_hash_table_lookup (tls_fails, r->name)))
       s->auth_failures += *f;
+    guint64 *open = g_hash_table_lookup (bytes, r->name);
+    s->bytes_sent = open ? *open : 0;
+    g_mutex_lock (&server->sent_lock);
+    guint64 *closed = g_hash_table_lookup (server->sent, r->name);
+    s->bytes_sent += closed ? *closed : 0;
+    g_mutex_unlock (&server->sent_lock);
     g_ptr_array_add (out, s);
   }
   return out;
@@ -689,5 +787,7 @@ cordon_server_free (CordonServer *server)
   listener_clear (&server->plain);
   listener_clear (&server->tls);
   g_clear_pointer (&server->factories, g_hash_table_unref);
+  g_clear_pointer (&server->sent, g_hash_table_unref);
+  g_mutex_clear (&server->sent_lock);
   g_free (server);
 }

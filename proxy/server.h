@@ -36,6 +36,7 @@ typedef struct {
   char *name;
   guint sessions;        /* RTSP clients authenticated as this recorder */
   guint64 auth_failures;
+  guint64 bytes_sent;    /* encoded video bytes sent (RTP/TLS overhead not counted) */
 } CordonRecorderStats;
 
 /* Per recorder of CONFIG: GPtrArray of CordonRecorderStats* (transfer full). */

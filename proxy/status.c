@@ -177,8 +177,9 @@ cordon_status_json (CordonDaemon *d)
     g_string_append_c (o, '{');
     json_key (o, "name");
     json_string (o, s->name);
-    g_string_append_printf (o, ",\"sessions\":%u,\"auth_failures\":%" G_GUINT64_FORMAT "}", s->sessions,
-                            s->auth_failures);
+    g_string_append_printf (o, ",\"sessions\":%u,\"auth_failures\":%" G_GUINT64_FORMAT
+                               ",\"bytes_sent\":%" G_GUINT64_FORMAT "}",
+                            s->sessions, s->auth_failures, s->bytes_sent);
     g_free (s->name);
     g_free (s);
   }
@@ -310,6 +311,13 @@ cordon_status_metrics (CordonDaemon *d)
     CordonRecorderStats *s = recs->pdata[i];
     g_string_append_printf (o, "cordon_recorder_sessions{recorder=\"%s\"} %u\n", s->name, s->sessions);
   }
+  metric_header (o, "cordon_recorder_sent_bytes_total", "counter",
+                 "Encoded video bytes sent to the recorder (RTP and TLS overhead not counted).");
+  for (guint i = 0; i < recs->len; i++) {
+    CordonRecorderStats *s = recs->pdata[i];
+    g_string_append_printf (o, "cordon_recorder_sent_bytes_total{recorder=\"%s\"} %" G_GUINT64_FORMAT "\n", s->name,
+                            s->bytes_sent);
+  }
   metric_header (o, "cordon_recorder_auth_failures_total", "counter", "Failed logins with the recorder's user name.");
   for (guint i = 0; i < recs->len; i++) {
     CordonRecorderStats *s = recs->pdata[i];
@@ -417,15 +425,16 @@ cordon_status_table (CordonDaemon *d)
     table_row (o, cells, cw, G_N_ELEMENTS (cw));
   }
   g_autoptr (GPtrArray) recs = cordon_server_recorder_stats (d->server, d->config);
-  static const int rw[] = { 16, 10, 14 };
-  static const char *const rh[] = { "RECORDER", "SESSIONS", "AUTH-FAILURES" };
+  static const int rw[] = { 16, 10, 14, 12 };
+  static const char *const rh[] = { "RECORDER", "SESSIONS", "AUTH-FAILURES", "SENT-MB" };
   g_string_append_c (o, '\n');
   table_row (o, rh, rw, G_N_ELEMENTS (rw));
   for (guint i = 0; i < recs->len; i++) {
     CordonRecorderStats *s = recs->pdata[i];
     g_autofree char *n = g_strdup_printf ("%u", s->sessions);
     g_autofree char *f = g_strdup_printf ("%" G_GUINT64_FORMAT, s->auth_failures);
-    const char *cells[] = { s->name, n, f };
+    g_autofree char *mb = g_strdup_printf ("%.1f", s->bytes_sent / 1e6);
+    const char *cells[] = { s->name, n, f, mb };
     table_row (o, cells, rw, G_N_ELEMENTS (rw));
     g_free (s->name);
     g_free (s);

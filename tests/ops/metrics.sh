@@ -45,11 +45,16 @@ else
 fi
 statusq json >/dev/null && pass "/status is valid JSON" || fail "/status is not valid JSON"
 
+sent() { nsx gw "$PY" "$SRC/tests/ops/metrics.py" "$M" cordon_recorder_sent_bytes_total | sed -n 's/^cordon_recorder_sent_bytes_total{recorder="nvr1"} //p'; }
+s0=$(sent)
 f0=$(metric cordon_camera_frames_out_total)
 record rec 4 "$(rec_url lobby)" "$WORK/r.h264" || fail "recording failed"
 f1=$(metric cordon_camera_frames_out_total)
 "$PY" -c "import sys; sys.exit(0 if float('$f1') >= float('$f0') + 30 else 1)" \
   && pass "frames out grew while recording ($f0 -> $f1)" || fail "frames out did not grow ($f0 -> $f1)"
+s1=$(sent)
+"$PY" -c "import sys; sys.exit(0 if float('$s1') >= float('$s0') + 10000 else 1)" \
+  && pass "bytes sent to the recorder grew ($s0 -> $s1)" || fail "bytes sent did not grow ($s0 -> $s1)"
 
 b0=$(metric cordon_firewall_blocked_packets_total)
 nsx cam "$PY" -c '
