@@ -86,4 +86,12 @@ echo "$out" | grep -q "^lobby .*live" && pass "cordon status prints the camera t
 nsx gw setpriv --reuid=65534 --regid=65534 --clear-groups "$CORDON" status --config "$WORK/cordon.conf" --json \
   | "$PY" -c 'import json,sys; json.load(sys.stdin)' && pass "cordon status --json works without root" \
   || fail "cordon status --json without root failed"
+# Reload after the privilege drop: the firewall change is applied by the
+# CAP_NET_ADMIN helper (the media process itself holds no capability).
+sed -i 's/^\[recorder:nvr1\]$/[camera:gate]\nurl = rtsp:\/\/198.18.1.11\/test\nsize = 320x240\nframerate = 10\n\n[recorder:nvr1]/' "$WORK/cordon.conf"
+kill -HUP "$CORDON_PID"
+wait_until 10 grep -q "reloaded" "$WORK/cordon.log" || fail "reload not logged: $(tail -3 "$WORK/cordon.log")"
+nsx gw nft list set inet cordon cameras4 | grep -q "198.18.1.11" \
+  && pass "reload as an unprivileged process updated the firewall (new camera in cameras4)" \
+  || fail "firewall not updated by reload: $(nsx gw nft list set inet cordon cameras4)"
 finish
