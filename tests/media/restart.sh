@@ -8,7 +8,7 @@ require_root
 media_topology
 FPS=15
 write_recorder_secret
-cat >"$WORK/cordon.conf" <<CONF
+{ site_config off; camera_config lobby "rtsp://$CAM_IP/Streaming/Channels/101" 640x360 $FPS 1000; } >"$WORK/cordon.conf"
 [proxy]
 listen = 0.0.0.0:554
 user = nobody

@@ -11,7 +11,7 @@ nsx inet ip route add default via 198.18.3.1
 nsx gw sysctl -qw net.ipv4.ip_forward=1
 write_recorder_secret
 start_testcam cam $CAM_IP --size 320x240 --fps 10
-cat >"$WORK/cordon.conf" <<CONF
+{ site_config gateway; camera_config lobby "rtsp://$CAM_IP/test" 320x240 10 300; } >"$WORK/cordon.conf"
 [proxy]
 listen = 0.0.0.0:554
 user = nobody
@@ -88,7 +88,7 @@ nsx gw setpriv --reuid=65534 --regid=65534 --clear-groups "$CORDON" status --con
   || fail "cordon status --json without root failed"
 # Reload after the privilege drop: the firewall change is applied by the
 # CAP_NET_ADMIN helper (the media process itself holds no capability).
-sed -i 's/^\[recorder:nvr1\]$/[camera:gate]\nurl = rtsp:\/\/198.18.1.11\/test\nsize = 320x240\nframerate = 10\n\n[recorder:nvr1]/' "$WORK/cordon.conf"
+camera_config gate "rtsp://198.18.1.11/test" 320x240 10 >>"$WORK/cordon.conf"
 kill -HUP "$CORDON_PID"
 wait_until 10 grep -q "reloaded" "$WORK/cordon.log" || fail "reload not logged: $(tail -3 "$WORK/cordon.log")"
 nsx gw nft list set inet cordon cameras4 | grep -q "198.18.1.11" \

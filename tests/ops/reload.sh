@@ -15,22 +15,10 @@ start_testcam gone 198.18.1.11 --size 320x240 --fps $FPS --bitrate 400
 start_testcam new 198.18.1.12 --size 320x240 --fps $FPS --bitrate 400
 
 conf() { # CAMERAS...
-  cat <<CONF
-[proxy]
-listen = 0.0.0.0:554
-user = nobody
-status = 127.0.0.1:9554
-[firewall]
-mode = off
-[recorder:nvr1]
-address = $REC_IP
-username = $REC_USER
-password-file = nvr1.secret
-cameras = *
-CONF
+  site_config off
   for c in "$@"; do
     case $c in keep) ip=$CAM_IP ;; gone) ip=198.18.1.11 ;; new) ip=198.18.1.12 ;; esac
-    printf '[camera:%s]\nurl = rtsp://%s/test\nsize = 320x240\nframerate = %s\nbitrate = 400\n' "$c" "$ip" "$FPS"
+    camera_config "$c" "rtsp://$ip/test" 320x240 $FPS 400
   done
 }
 conf keep gone >"$WORK/cordon.conf"

@@ -21,7 +21,7 @@ fi
 media_topology
 write_recorder_secret
 start_testcam cam $CAM_IP --size 320x240 --fps 10
-cat >"$WORK/cordon.conf" <<CONF
+{ site_config gateway; camera_config lobby "rtsp://$CAM_IP/test" 320x240 10; } >"$WORK/cordon.conf"
 [proxy]
 listen = 0.0.0.0:554
 user = nobody
