@@ -38,15 +38,8 @@ encoded_sample (GstAppSink *sink, gpointer data)
 
   /* Pushed outside the lock: a consumer appsrc may block, and the proxy calls
    * attach/detach under its own lock. */
-  for (guint i = 0; i < targets->len; i++) {
-    /* A shallow copy (memory shared) without our timestamps: the consumer
-     * stamps on arrival in its own pipeline's clock. */
-    GstBuffer *copy = gst_buffer_copy (buffer);
-    GST_BUFFER_PTS (copy) = GST_CLOCK_TIME_NONE;
-    GST_BUFFER_DTS (copy) = GST_CLOCK_TIME_NONE;
-    GST_BUFFER_DURATION (copy) = GST_CLOCK_TIME_NONE;
-    gst_app_src_push_buffer (targets->pdata[i], copy);
-  }
+  for (guint i = 0; i < targets->len; i++)
+    cordon_pipeline_push_unstamped (targets->pdata[i], buffer);
   return GST_FLOW_OK;
 }
 

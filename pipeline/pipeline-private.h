@@ -108,6 +108,7 @@ gboolean cordon_output_build (CordonPipeline *p, GError **error);
 
 /* pipeline.c */
 void cordon_pipeline_feed (CordonPipeline *p, Feeder from, Ingest *ingest, GstBuffer *buffer);
+void cordon_pipeline_push_unstamped (GstAppSrc *src, GstBuffer *buffer);
 void cordon_pipeline_push_audio (CordonPipeline *p, Ingest *ingest, GstBuffer *buffer);
 GstElement *cordon_make (const char *factory, GError **error);
 char *cordon_sanitize (const char *text);

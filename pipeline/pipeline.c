@@ -301,6 +301,18 @@ reap (gpointer data, gpointer user_data)
 /* ---- feeding the encoder (streaming threads) ---- */
 
 void
+cordon_pipeline_push_unstamped (GstAppSrc *src, GstBuffer *buffer)
+{
+  /* A shallow copy (memory shared) without our time stamps: the receiving
+   * appsrc stamps it on arrival in its own pipeline's clock. */
+  GstBuffer *copy = gst_buffer_copy (buffer);
+  GST_BUFFER_PTS (copy) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DTS (copy) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION (copy) = GST_CLOCK_TIME_NONE;
+  gst_app_src_push_buffer (src, copy);
+}
+
+void
 cordon_pipeline_feed (CordonPipeline *p, Feeder from, Ingest *in, GstBuffer *buffer)
 {
   gboolean push;
@@ -332,11 +344,7 @@ cordon_pipeline_feed (CordonPipeline *p, Feeder from, Ingest *in, GstBuffer *buf
 
   /* Shares the pixels; the encoder's appsrc stamps it on arrival, so camera
    * and slate frames form one monotonic timeline. */
-  GstBuffer *copy = gst_buffer_copy (buffer);
-  GST_BUFFER_PTS (copy) = GST_CLOCK_TIME_NONE;
-  GST_BUFFER_DTS (copy) = GST_CLOCK_TIME_NONE;
-  GST_BUFFER_DURATION (copy) = GST_CLOCK_TIME_NONE;
-  gst_app_src_push_buffer (GST_APP_SRC (p->encode_src), copy);
+  cordon_pipeline_push_unstamped (GST_APP_SRC (p->encode_src), buffer);
 }
 
 void
@@ -350,13 +358,8 @@ cordon_pipeline_push_audio (CordonPipeline *p, Ingest *in, GstBuffer *buffer)
       g_ptr_array_add (targets, gst_object_ref (p->audio_consumers->pdata[i]));
   g_mutex_unlock (&p->lock);
 
-  for (guint i = 0; i < targets->len; i++) {
-    GstBuffer *copy = gst_buffer_copy (buffer);
-    GST_BUFFER_PTS (copy) = GST_CLOCK_TIME_NONE;
-    GST_BUFFER_DTS (copy) = GST_CLOCK_TIME_NONE;
-    GST_BUFFER_DURATION (copy) = GST_CLOCK_TIME_NONE;
-    gst_app_src_push_buffer (targets->pdata[i], copy);
-  }
+  for (guint i = 0; i < targets->len; i++)
+    cordon_pipeline_push_unstamped (targets->pdata[i], buffer);
 }
 
 /* ---- public API ---- */
