@@ -20,6 +20,7 @@ struct _CordonFactory {
   GstRTSPMountPoints *mounts; /* where it is mounted (not a ref) */
   char *path;               /* its mount path */
   GPtrArray *sources;       /* GstAppSrc* currently attached (refs) */
+  GPtrArray *audio_sources; /* the same for audio */
   guint media_count;
 };
 
@@ -57,10 +58,13 @@ cordon_factory_create_element (GstRTSPMediaFactory *factory, const GstRTSPUrl *u
 {
   CordonFactory *self = CORDON_FACTORY (factory);
   g_autoptr (GstCaps) caps = NULL;
+  g_autoptr (GstCaps) audio_caps = NULL;
 
   g_mutex_lock (&self->lock);
-  if (self->pipeline)
+  if (self->pipeline) {
     caps = cordon_pipeline_get_caps (self->pipeline);
+    audio_caps = cordon_pipeline_get_audio_caps (self->pipeline);
+  }
   g_mutex_unlock (&self->lock);
   if (!caps)
     return NULL;
@@ -94,12 +98,38 @@ cordon_factory_create_element (GstRTSPMediaFactory *factory, const GstRTSPUrl *u
   gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_BUFFER, regular_cadence, cadence, g_free);
   gst_bin_add_many (GST_BIN (bin), src, pay, NULL);
   gst_element_link (src, pay);
+
+  /* Audio only where the camera has audio = true: G.711 A-law re-encoded by
+   * the pipeline, payloaded as a second stream. */
+  if (audio_caps) {
+    GstElement *asrc = gst_element_factory_make ("appsrc", "asrc");
+    GstElement *apay = gst_element_factory_make ("rtppcmapay", "pay1");
+    if (asrc && apay) {
+      g_object_set (asrc, "caps", audio_caps, "is-live", TRUE, "format", GST_FORMAT_TIME, "do-timestamp", TRUE,
+                    "max-buffers", (guint64) 100, "leaky-type", 2, NULL);
+      g_object_set (apay, "pt", 8, NULL);
+      gst_bin_add_many (GST_BIN (bin), asrc, apay, NULL);
+      gst_element_link (asrc, apay);
+    } else {
+      g_warning ("%s: appsrc or rtppcmapay is missing; serving video only", self->name);
+      gst_clear_object (&asrc);
+      gst_clear_object (&apay);
+    }
+  }
   return bin;
 }
 
 static void
 media_unprepared (GstRTSPMedia *media, CordonFactory *self)
 {
+  GstAppSrc *asrc = g_object_get_data (G_OBJECT (media), "cordon-asrc");
+  if (asrc) {
+    g_mutex_lock (&self->lock);
+    if (g_ptr_array_remove (self->audio_sources, asrc) && self->pipeline)
+      cordon_pipeline_detach_audio (self->pipeline, asrc);
+    g_mutex_unlock (&self->lock);
+    g_object_set_data (G_OBJECT (media), "cordon-asrc", NULL);
+  }
   GstAppSrc *src = g_object_get_data (G_OBJECT (media), "cordon-src");
   if (!src)
     return;
@@ -128,6 +158,7 @@ cordon_factory_configure (GstRTSPMediaFactory *factory, GstRTSPMedia *media)
 
   g_autoptr (GstElement) element = gst_rtsp_media_get_element (media);
   g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (element), "src");
+  g_autoptr (GstElement) asrc = gst_bin_get_by_name (GST_BIN (element), "asrc");
   g_object_set_data_full (G_OBJECT (media), "cordon-camera", g_strdup (self->name), g_free);
   g_object_weak_ref (G_OBJECT (media), media_gone, g_object_ref (self));
   g_signal_connect_object (media, "unprepared", G_CALLBACK (media_unprepared), self, 0);
@@ -138,6 +169,11 @@ cordon_factory_configure (GstRTSPMediaFactory *factory, GstRTSPMedia *media)
     g_object_set_data (G_OBJECT (media), "cordon-src", src);
     g_ptr_array_add (self->sources, gst_object_ref (src));
     cordon_pipeline_attach (self->pipeline, GST_APP_SRC (src));
+  }
+  if (asrc && self->pipeline) {
+    g_object_set_data (G_OBJECT (media), "cordon-asrc", asrc);
+    g_ptr_array_add (self->audio_sources, gst_object_ref (asrc));
+    cordon_pipeline_attach_audio (self->pipeline, GST_APP_SRC (asrc));
   }
   g_mutex_unlock (&self->lock);
 }
@@ -153,6 +189,13 @@ cordon_factory_detach_all (CordonFactory *self)
     gst_app_src_end_of_stream (src);
   }
   g_ptr_array_set_size (self->sources, 0);
+  for (guint i = 0; i < self->audio_sources->len; i++) {
+    GstAppSrc *src = self->audio_sources->pdata[i];
+    if (self->pipeline)
+      cordon_pipeline_detach_audio (self->pipeline, src);
+    gst_app_src_end_of_stream (src);
+  }
+  g_ptr_array_set_size (self->audio_sources, 0);
   self->pipeline = NULL;
   g_mutex_unlock (&self->lock);
 }
@@ -162,6 +205,7 @@ cordon_factory_finalize (GObject *object)
 {
   CordonFactory *self = CORDON_FACTORY (object);
   g_ptr_array_unref (self->sources);
+  g_ptr_array_unref (self->audio_sources);
   g_free (self->name);
   g_free (self->path);
   g_mutex_clear (&self->lock);
@@ -181,6 +225,7 @@ cordon_factory_init (CordonFactory *self)
 {
   g_mutex_init (&self->lock);
   self->sources = g_ptr_array_new_with_free_func (gst_object_unref);
+  self->audio_sources = g_ptr_array_new_with_free_func (gst_object_unref);
 }
 
 static void

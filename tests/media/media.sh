@@ -41,6 +41,15 @@ size = 640x360
 framerate = $FPS
 bitrate = 1500
 
+[camera:withaudio]
+url = rtsp://$CAM_IP/cam/realmonitor?channel=1&subtype=0
+username = admin
+password-file = cam.secret
+size = 320x240
+framerate = $FPS
+bitrate = 400
+audio = true
+
 [camera:hevc]
 url = rtsp://198.18.1.11/cam/realmonitor?channel=1&subtype=0
 size = 320x240
@@ -71,6 +80,9 @@ probe() { # CAMERA -> "codec_type,codec_name,width,height" per stream
 got=$(probe clean)
 [ "$got" = "h264,video,640,360" ] && pass "clean: one h264 640x360 stream (camera audio dropped)" \
   || fail "clean: ffprobe saw '$got', want exactly 'h264,video,640,360'"
+got=$(probe withaudio | tr '\n' ' ')
+[ "$got" = "h264,video,320,240 pcm_alaw,audio " ] && pass "audio = true: video plus re-encoded G.711 audio" \
+  || fail "withaudio: ffprobe saw '$got', want h264 video and pcm_alaw audio"
 got=$(probe hevc)
 [ "$got" = "h264,video,320,240" ] && pass "hevc camera re-encoded to one h264 320x240 stream" \
   || fail "hevc: ffprobe saw '$got', want 'h264,video,320,240'"
