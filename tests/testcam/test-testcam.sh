@@ -1,10 +1,13 @@
 #!/bin/bash
-# cordon-testcam serves H.264 and H.265 at the Hikvision and Dahua paths, asks
-# for digest auth when told to, and its injected markers reach an RTSP client.
-# 127.0.0.1 only; every wait is bounded.
+# cordon-testcam serves H.264 and H.265 at the Hikvision and Dahua paths, its
+# injected markers reach an RTSP client, its shared media survives a client
+# that sets up video only, its time-stamp bar code reads back after a
+# downscale, it asks for digest auth when told to, and it stops on SIGTERM.
+# 127.0.0.1 only; every wait is bounded; only our own PIDs are killed.
 set -u
 
 bin=${CORDON_BUILD_DIR:?}/tests/testcam/cordon-testcam
+barcode_read=$CORDON_BUILD_DIR/tests/testcam/barcode-read
 tmp=$(mktemp -d)
 pids=()
 cleanup () {
@@ -20,13 +23,16 @@ pass () { echo "ok: $*"; }
 
 port=$((20000 + RANDOM % 30000))
 
-# Starts the camera on the next port and waits until it accepts connections.
+listening () { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Starts the camera on the next free port and waits until it accepts connections.
 start_cam () {
   port=$((port + 1))
+  while listening $port; do port=$((port + 1)); done
   "$bin" --listen "127.0.0.1:$port" "$@" 2>>"$tmp/testcam.log" &
   pids+=($!)
   for _ in $(seq 50); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    listening $port && return 0
     sleep 0.1
   done
   fail "testcam did not listen on port $port"
@@ -56,6 +62,34 @@ for codec in h264 h265; do
     else fail "$codec marker $marker not in the recording"; fi
   done
 done
+
+# One shared media: a client that sets up video only (as cordon does) must not
+# stop the camera for the next client, which takes video and audio.
+start_cam --audio --size 320x240 && {
+  url=rtsp://127.0.0.1:$port/Streaming/Channels/101
+  timeout 20 ffmpeg -nostdin -v error -rtsp_transport tcp -allowed_media_types video -i "$url" \
+    -t 6 -f null - 2>/dev/null &
+  pids+=($!)
+  sleep 2
+  got=$(timeout 15 ffprobe -v error -rtsp_transport tcp -show_entries stream=codec_name -of csv=p=0 \
+    "rtsp://127.0.0.1:$port/cam/realmonitor?channel=1&subtype=0" 2>/dev/null | tr '\n' ' ')
+  [ "$got" = "h264 pcm_alaw " ] && pass "second client after a video-only one: $got" ||
+    fail "second client after a video-only one: got '$got', want 'h264 pcm_alaw'"
+}
+
+# The time-stamp bar code survives encoding and a 1080p -> 640x360 downscale,
+# and reads back as the current wall-clock time.
+start_cam --size 1920x1080 --timestamp-overlay --bitrate 3000 && {
+  before=$(date +%s%3N)
+  timeout 20 ffmpeg -nostdin -v error -rtsp_transport tcp -i "rtsp://127.0.0.1:$port/test" -t 2 \
+    -vf scale=640:360,format=gray -f rawvideo - 2>/dev/null | "$barcode_read" 640 360 >"$tmp/stamps"
+  after=$(date +%s%3N)
+  total=$(wc -l <"$tmp/stamps")
+  read_ok=$(grep -c '^[0-9]' "$tmp/stamps")
+  in_range=$(awk -v a="$before" -v b="$after" '/^[0-9]/ && $1 >= a - 1000 && $1 <= b { n++ } END { print n + 0 }' "$tmp/stamps")
+  if [ "$total" -ge 25 ] && [ "$in_range" -eq "$total" ]; then pass "time stamps: $in_range of $total frames read back"
+  else fail "time stamps: $read_ok of $total frames read, $in_range within [$before, $after]"; fi
+}
 
 printf 'right-pass\n' >"$tmp/password"
 start_cam --username alice --password-file "$tmp/password" --size 320x240 && {

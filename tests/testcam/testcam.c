@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "cordon-testcam"
 
 #include "barcode.h"
+#include "still.h"
 
 #include <gio/gio.h>
 #include <glib-unix.h>
@@ -41,6 +42,7 @@ typedef struct {
   gboolean h265;
   int width, height;
   GBytes *injected;      /* NALs with start codes, put before every IDR */
+  guint8 *still;         /* --pattern still: the I420 picture, packed */
 } Testcam;
 
 /* State of one media (one encoder, shared by every client). */
@@ -269,7 +271,22 @@ on_access_unit (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-/* ---- raw video probe: timestamp bar code ---- */
+/* ---- raw video probe: still picture, time-stamp bar code ---- */
+
+static void
+copy_still (GstVideoFrame *frame)
+{
+  const guint8 *src = cam.still;
+
+  for (guint plane = 0; plane < 3; plane++) {
+    int width = GST_VIDEO_FRAME_COMP_WIDTH (frame, plane);
+    int height = GST_VIDEO_FRAME_COMP_HEIGHT (frame, plane);
+    guint8 *dst = GST_VIDEO_FRAME_PLANE_DATA (frame, plane);
+    int stride = GST_VIDEO_FRAME_PLANE_STRIDE (frame, plane);
+    for (int y = 0; y < height; y++, src += width)
+      memcpy (dst + (gsize) y * stride, src, width);
+  }
+}
 
 static GstPadProbeReturn
 on_raw_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
@@ -282,16 +299,20 @@ on_raw_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   GST_PAD_PROBE_INFO_DATA (info) = buf;
   if (!gst_video_frame_map (&frame, vinfo, buf, GST_MAP_WRITE))
     return GST_PAD_PROBE_OK;
-  cordon_barcode_encode (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
-                         GST_VIDEO_FRAME_WIDTH (&frame), GST_VIDEO_FRAME_HEIGHT (&frame),
-                         GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), now_ms);
-  /* Grey chroma under the strip, so colour never bleeds into the code. */
-  for (guint plane = 1; plane < 3; plane++) {
-    int rows = (cordon_barcode_strip_height (GST_VIDEO_FRAME_HEIGHT (&frame)) + 1) / 2;
-    guint8 *data = GST_VIDEO_FRAME_PLANE_DATA (&frame, plane);
-    int stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, plane);
-    for (int y = 0; y < rows; y++)
-      memset (data + (gsize) y * stride, 128, GST_VIDEO_FRAME_COMP_WIDTH (&frame, plane));
+  if (cam.still)
+    copy_still (&frame);
+  if (cam.timestamp_overlay) {
+    cordon_barcode_encode (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
+                           GST_VIDEO_FRAME_WIDTH (&frame), GST_VIDEO_FRAME_HEIGHT (&frame),
+                           GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), now_ms);
+    /* Grey chroma under the strip, so colour never bleeds into the code. */
+    for (guint plane = 1; plane < 3; plane++) {
+      int rows = (cordon_barcode_strip_height (GST_VIDEO_FRAME_HEIGHT (&frame)) + 1) / 2;
+      guint8 *data = GST_VIDEO_FRAME_PLANE_DATA (&frame, plane);
+      int stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, plane);
+      for (int y = 0; y < rows; y++)
+        memset (data + (gsize) y * stride, 128, GST_VIDEO_FRAME_COMP_WIDTH (&frame, plane));
+    }
   }
   gst_video_frame_unmap (&frame);
   return GST_PAD_PROBE_OK;
@@ -310,15 +331,11 @@ add_probe (GstElement *bin, const char *name, const char *pad_name,
  * set that stream up. Until then a push into it returns not-linked and the
  * source posts an error that takes the whole shared media down: the camera
  * would refuse every client after one that asked for video only (as cordon
- * does). A real camera just does not send what nobody asked for. Dropping
- * before the RTP session (not only at its output) lets the session start its
- * timing when the stream is first set up; otherwise a late client gets
- * sender reports that put audio seconds away from video. */
+ * does). A real camera just does not send what nobody asked for. */
 static GstPadProbeReturn
-drop_while_unused (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+drop_while_unlinked (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  GstPad *rtp_out = user_data ? user_data : pad;
-  return gst_pad_is_linked (rtp_out) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+  return gst_pad_is_linked (pad) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 
 /* After prepare: the server prerolls by blocking each stream's RTP output
@@ -332,17 +349,14 @@ on_media_prepared (GstRTSPMedia *media, gpointer user_data)
     g_autoptr (GstPad) rtpbin_sink = pay_src ? gst_pad_get_peer (pay_src) : NULL;
     g_autoptr (GstElement) rtpbin = rtpbin_sink ? gst_pad_get_parent_element (rtpbin_sink) : NULL;
     g_autofree char *name = g_strdup_printf ("send_rtp_src_%u", gst_rtsp_stream_get_index (stream));
-    GstPad *rtp_out = rtpbin ? gst_element_get_static_pad (rtpbin, name) : NULL;
+    g_autoptr (GstPad) rtp_out = rtpbin ? gst_element_get_static_pad (rtpbin, name) : NULL;
 
     if (!rtp_out) {
       g_warning ("stream %u: no %s pad; a client setting up only some streams may stop the media", i, name);
       continue;
     }
-    /* The server's preroll block still holds one buffer at the output. */
     gst_pad_add_probe (rtp_out, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                       drop_while_unused, NULL, NULL);
-    gst_pad_add_probe (pay_src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                       drop_while_unused, rtp_out, gst_object_unref);
+                       drop_while_unlinked, NULL, NULL);
   }
 }
 
@@ -354,7 +368,7 @@ on_media_configure (GstRTSPMediaFactory *factory, GstRTSPMedia *media, gpointer 
   g_signal_connect (media, "prepared", G_CALLBACK (on_media_prepared), NULL);
   if (cam.injected || cam.corrupt_every > 0)
     add_probe (bin, "au", "src", on_access_unit, g_new0 (MediaState, 1), g_free);
-  if (cam.timestamp_overlay) {
+  if (cam.still || cam.timestamp_overlay) {
     GstVideoInfo *vinfo = gst_video_info_new ();
     gst_video_info_set_format (vinfo, GST_VIDEO_FORMAT_I420, cam.width, cam.height);
     add_probe (bin, "enc", "sink", on_raw_frame, vinfo, (GDestroyNotify) gst_video_info_free);
@@ -424,18 +438,23 @@ testcam_factory_init (TestcamFactory *factory)
 
 /* ---- setup ---- */
 
+/* Main profile, no B-frames, one slice per picture, a key frame every 2 s:
+ * what a camera sends. One slice also because rtph264pay 1.22 with
+ * config-interval=-1 puts SPS/PPS before every IDR slice, which splits a
+ * multi-slice IDR picture into two access units at the receiver. */
 static char *
 launch_line (void)
 {
   const char *source = g_str_equal (cam.pattern, "still")
-    ? "videotestsrc is-live=true pattern=smpte75"
+    ? "videotestsrc is-live=true pattern=black"  /* painted over in on_raw_frame */
     : "videotestsrc is-live=true pattern=smpte horizontal-speed=4";
   g_autofree char *encoder = cam.h265
     ? g_strdup_printf ("x265enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max=%d bitrate=%d"
                        " ! h265parse ! video/x-h265,stream-format=byte-stream,alignment=au"
                        " ! identity name=au ! rtph265pay name=pay0 pt=96 config-interval=-1",
                        cam.fps * 2, cam.bitrate)
-    : g_strdup_printf ("x264enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max=%d bitrate=%d"
+    : g_strdup_printf ("x264enc name=enc tune=zerolatency speed-preset=superfast key-int-max=%d bitrate=%d"
+                       " threads=1 sliced-threads=false ! video/x-h264,profile=main"
                        " ! h264parse ! video/x-h264,stream-format=byte-stream,alignment=au"
                        " ! identity name=au ! rtph264pay name=pay0 pt=96 config-interval=-1",
                        cam.fps * 2, cam.bitrate);
@@ -509,6 +528,12 @@ check_options (GError **error)
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--username and --password-file go together");
     return FALSE;
   }
+  if (g_str_equal (cam.pattern, "still")) {
+    int w = cam.width, h = cam.height;
+    cam.still = g_malloc ((gsize) w * h * 3 / 2);
+    cordon_testcam_still_draw (cam.still, w, cam.still + (gsize) w * h, w / 2,
+                               cam.still + (gsize) w * h * 5 / 4, w / 2, w, h);
+  }
   if (cam.inject_sei || cam.inject_private_nal) {
     g_autoptr (GByteArray) nals = g_byte_array_new ();
     if (cam.inject_sei)
@@ -517,6 +542,46 @@ check_options (GError **error)
       append_private_nal (nals, cam.inject_private_nal);
     cam.injected = g_byte_array_free_to_bytes (g_steal_pointer (&nals));
   }
+  return TRUE;
+}
+
+/* ADDR:PORT or [ADDR6]:PORT, an IP literal: a camera binds one address. */
+static gboolean
+parse_listen (const char *text, char **host, guint16 *port, GError **error)
+{
+  g_autofree char *h = NULL;
+  const char *port_text;
+  guint64 p;
+
+  if (text[0] == '[') {
+    const char *end = strchr (text, ']');
+    if (!end || end[1] != ':') {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "\"%s\" is not [IPV6]:PORT", text);
+      return FALSE;
+    }
+    h = g_strndup (text + 1, end - text - 1);
+    port_text = end + 2;
+  } else {
+    const char *colon = strrchr (text, ':');
+    if (!colon || strchr (text, ':') != colon) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "\"%s\" is not ADDR:PORT (write IPv6 as [ADDR]:PORT)", text);
+      return FALSE;
+    }
+    h = g_strndup (text, colon - text);
+    port_text = colon + 1;
+  }
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (h);
+  if (!addr) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "\"%s\" is not an IP address", h);
+    return FALSE;
+  }
+  if (!g_ascii_string_to_unsigned (port_text, 10, 1, 65535, &p, NULL)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "\"%s\" is not a port from 1 to 65535", port_text);
+    return FALSE;
+  }
+  *host = g_steal_pointer (&h);
+  *port = (guint16) p;
   return TRUE;
 }
 
@@ -537,12 +602,16 @@ main (int argc, char **argv)
   g_autoptr (GstRTSPServer) server = NULL;
   g_autoptr (GstRTSPMountPoints) mounts = NULL;
   g_autoptr (GstRTSPMediaFactory) factory = NULL;
-  g_autoptr (GSocketConnectable) address = NULL;
+  g_autofree char *host = NULL;
+  guint16 port = 0;
   g_autoptr (GSource) source = NULL;
   g_autofree char *launch = NULL;
   g_autofree char *service = NULL;
   static const char *const paths[] = { "/Streaming/Channels/101", "/cam/realmonitor", "/test" };
 
+  g_option_context_set_summary (context,
+    "Serves one shared live stream at rtsp://ADDR:PORT/Streaming/Channels/101 (Hikvision),\n"
+    "/cam/realmonitor?channel=1&subtype=0 (Dahua) and /test. See tests/testcam/README.md.");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_add_group (context, gst_init_get_option_group ());
   if (!g_option_context_parse (context, &argc, &argv, &error) || !check_options (&error)) {
@@ -550,15 +619,14 @@ main (int argc, char **argv)
     return 2;
   }
 
-  address = g_network_address_parse (cam.listen, 0, &error);
-  if (!address) {
-    g_printerr ("cordon-testcam: --listen %s: %s\n", cam.listen, error->message);
+  if (!parse_listen (cam.listen, &host, &port, &error)) {
+    g_printerr ("cordon-testcam: --listen: %s\n", error->message);
     return 2;
   }
 
   server = gst_rtsp_server_new ();
-  gst_rtsp_server_set_address (server, g_network_address_get_hostname (G_NETWORK_ADDRESS (address)));
-  service = g_strdup_printf ("%u", g_network_address_get_port (G_NETWORK_ADDRESS (address)));
+  gst_rtsp_server_set_address (server, host);
+  service = g_strdup_printf ("%u", port);
   gst_rtsp_server_set_service (server, service);
 
   factory = g_object_new (TESTCAM_TYPE_FACTORY, NULL);
@@ -604,9 +672,11 @@ main (int argc, char **argv)
 
   g_message ("listening on %s (port %d)", cam.listen, gst_rtsp_server_get_bound_port (server));
   g_message ("mounts: %s, %s, %s", paths[0], paths[1], paths[2]);
-  g_message ("video: %s %dx%d %d fps %d kbit/s, pattern %s%s%s",
+  g_message ("video: %s %dx%d %d fps %d kbit/s, pattern %s%s",
              cam.codec, cam.width, cam.height, cam.fps, cam.bitrate, cam.pattern,
-             cam.audio ? ", audio PCMA 8 kHz" : "", cam.username ? ", digest auth" : "");
+             cam.audio ? ", audio PCMA 8 kHz" : "");
+  if (cam.username)
+    g_message ("digest auth: user %s, password from %s", cam.username, cam.password_file);
   if (cam.inject_sei || cam.inject_private_nal || cam.corrupt_every || cam.timestamp_overlay)
     g_message ("faults: sei=%s private-nal=%s corrupt-every=%d timestamp-overlay=%s",
                cam.inject_sei ? cam.inject_sei : "-", cam.inject_private_nal ? cam.inject_private_nal : "-",
@@ -615,5 +685,6 @@ main (int argc, char **argv)
   g_main_loop_run (loop);
   g_source_destroy (source);
   g_clear_pointer (&cam.injected, g_bytes_unref);
+  g_clear_pointer (&cam.still, g_free);
   return 0;
 }
