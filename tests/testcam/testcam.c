@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "cordon-testcam"
 
 #include "barcode.h"
+#include "config.h"
 #include "still.h"
 
 #include <gio/gio.h>
@@ -547,45 +548,6 @@ check_options (GError **error)
 
 /* ADDR:PORT or [ADDR6]:PORT, an IP literal: a camera binds one address. */
 static gboolean
-parse_listen (const char *text, char **host, guint16 *port, GError **error)
-{
-  g_autofree char *h = NULL;
-  const char *port_text;
-  guint64 p;
-
-  if (text[0] == '[') {
-    const char *end = strchr (text, ']');
-    if (!end || end[1] != ':') {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "\"%s\" is not [IPV6]:PORT", text);
-      return FALSE;
-    }
-    h = g_strndup (text + 1, end - text - 1);
-    port_text = end + 2;
-  } else {
-    const char *colon = strrchr (text, ':');
-    if (!colon || strchr (text, ':') != colon) {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "\"%s\" is not ADDR:PORT (write IPv6 as [ADDR]:PORT)", text);
-      return FALSE;
-    }
-    h = g_strndup (text, colon - text);
-    port_text = colon + 1;
-  }
-  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (h);
-  if (!addr) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "\"%s\" is not an IP address", h);
-    return FALSE;
-  }
-  if (!g_ascii_string_to_unsigned (port_text, 10, 1, 65535, &p, NULL)) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "\"%s\" is not a port from 1 to 65535", port_text);
-    return FALSE;
-  }
-  *host = g_steal_pointer (&h);
-  *port = (guint16) p;
-  return TRUE;
-}
-
-static gboolean
 on_signal (gpointer loop)
 {
   g_message ("signal received, stopping");
@@ -619,7 +581,7 @@ main (int argc, char **argv)
     return 2;
   }
 
-  if (!parse_listen (cam.listen, &host, &port, &error)) {
+  if (!cordon_config_parse_hostport (cam.listen, &host, &port, &error)) {
     g_printerr ("cordon-testcam: --listen: %s\n", error->message);
     return 2;
   }
