@@ -261,6 +261,16 @@ struct _CordonMounts {
 
 G_DEFINE_TYPE (CordonMounts, cordon_mounts, GST_TYPE_RTSP_MOUNT_POINTS)
 
+char *
+cordon_server_route_srtp (const char *path)
+{
+  if (path[0] != '/')
+    return g_strdup (path);
+  const char *slash = strchr (path + 1, '/');
+  g_autofree char *name = slash ? g_strndup (path, slash - path) : g_strdup (path);
+  return g_strconcat (name, SRTP_SUFFIX, slash ? slash : "", NULL);
+}
+
 static char *
 cordon_mounts_make_path (GstRTSPMountPoints *mounts, const GstRTSPUrl *url)
 {
@@ -273,11 +283,9 @@ cordon_mounts_make_path (GstRTSPMountPoints *mounts, const GstRTSPUrl *url)
   g_mutex_lock (&self->lock);
   gboolean srtp = user && g_hash_table_contains (self->srtp_users, user);
   g_mutex_unlock (&self->lock);
-  if (!srtp || path[0] != '/')
+  if (!srtp)
     return path;
-  const char *slash = strchr (path + 1, '/');
-  g_autofree char *name = slash ? g_strndup (path, slash - path) : g_strdup (path);
-  char *routed = g_strconcat (name, SRTP_SUFFIX, slash ? slash : "", NULL);
+  char *routed = cordon_server_route_srtp (path);
   g_free (path);
   return routed;
 }

@@ -43,6 +43,10 @@ typedef struct {
 GPtrArray *cordon_server_recorder_stats (CordonServer *server, const CordonConfig *config);
 guint64 cordon_server_refused_connections (CordonServer *server);
 
+/* The mount an SRTP recorder's request for PATH reaches on the RTSPS
+ * listener: /NAME/rest becomes /NAME~srtp/rest (transfer full). */
+char *cordon_server_route_srtp (const char *path);
+
 /* The actual bound port (useful with port 0 in tests). */
 guint16 cordon_server_get_port (CordonServer *server);
 

@@ -12,8 +12,13 @@ if [ ! -f "$OUT/build.ninja" ]; then
 fi
 work=$(mktemp -d /tmp/cordon-fuzz-XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# Full stacks for every allocation: GLib is built without frame pointers, so
+# the fast unwinder stops at g_malloc and the suppressions could not match.
+export LSAN_OPTIONS="suppressions=$SRC/tests/fuzz/lsan.supp:print_suppressions=0"
+export ASAN_OPTIONS="fast_unwind_on_malloc=0"
 status=0
-for spec in "tests/fuzz/fuzz-config:tests/fuzz/corpus-config" "tests/firewall/fuzz-nflog:tests/firewall/corpus"; do
+for spec in "tests/fuzz/fuzz-config:tests/fuzz/corpus-config" "tests/fuzz/fuzz-rtsp:tests/fuzz/corpus-rtsp" \
+    "tests/firewall/fuzz-nflog:tests/firewall/corpus"; do
   target=${spec%%:*} corpus=${spec#*:}
   [ -d "$SRC/$corpus" ] || continue
   ninja -C "$OUT" "$target" >/dev/null || { echo "FAIL: cannot build $target"; status=1; continue; }
