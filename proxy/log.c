@@ -1,4 +1,5 @@
 /* cordon — log lines for the journal or a terminal. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,8 +64,10 @@ writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer 
   for (const char *p = message; *p; p++)
     g_string_append_c (line, *p == '\n' ? ' ' : *p);
   g_string_append_c (line, '\n');
-  fputs (line->str, stderr);
-  fflush (stderr);
+  /* A full disk or a reader that went away loses this line, never the
+   * daemon: the error is dropped so the next line is tried afresh. */
+  if (fputs (line->str, stderr) == EOF || fflush (stderr) == EOF)
+    clearerr (stderr);
   return G_LOG_WRITER_HANDLED;
 }
 
@@ -73,5 +76,9 @@ cordon_log_init (gboolean verbose)
 {
   journal = g_getenv ("JOURNAL_STREAM") != NULL;
   verbose_mode = verbose;
+  /* stderr may be a pipe (journald, a terminal pager) whose reader exits:
+   * a write must then fail with EPIPE, not kill the daemon. GLib's sockets
+   * ignore SIGPIPE too, but only once the first one exists. */
+  signal (SIGPIPE, SIG_IGN);
   g_log_set_writer_func (writer, NULL, NULL);
 }

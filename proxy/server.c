@@ -3,7 +3,13 @@
 
 #include "server.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/tcp.h>
 
 #include "auth.h"
 
@@ -155,6 +161,11 @@ cordon_factory_configure (GstRTSPMediaFactory *factory, GstRTSPMedia *media)
 {
   CordonFactory *self = CORDON_FACTORY (factory);
   GST_RTSP_MEDIA_FACTORY_CLASS (cordon_factory_parent_class)->configure (factory, media);
+  /* Live: send each packet as soon as it is made. With rate control on (the
+   * default) the server's sinks wait for each buffer's time stamp, and the
+   * cadence below, which never reuses a slot, can run frames ahead of the
+   * clock after a burst: measured +40..250 ms glass to glass. */
+  gst_rtsp_media_set_rate_control (media, FALSE);
 
   g_autoptr (GstElement) element = gst_rtsp_media_get_element (media);
   g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (element), "src");
@@ -341,6 +352,11 @@ struct _CordonServer {
   Listener plain;
   Listener tls;           /* rtsp == NULL when RTSPS is off */
   GSource *sweep;         /* closes idle connections */
+  GMutex guard_lock;
+  GCond guard_cond;
+  GHashTable *guarded;    /* GstRTSPClient* → Guarded*: what each client sent */
+  GThread *guard;         /* resets clients that send too much; see below */
+  gboolean guard_stop;
   GMutex sent_lock;
   GHashTable *sent;       /* recorder name → guint64* bytes of closed connections */
 };
@@ -459,14 +475,143 @@ on_client_closed_count (GstRTSPClient *client, CordonServer *server)
   g_mutex_unlock (&server->sent_lock);
 }
 
-#define IDLE_LIMIT_US (20 * G_USEC_PER_SEC)
+/* ---- request guard ---- */
+
+/* gst-rtsp-server reads a request on the main loop until it is complete and
+ * keeps every header line: a client sending an endless header block holds the
+ * loop (no other recorder is answered, /status and the watchdog stall) and
+ * grows memory for as long as it sends. No GStreamer setting bounds this, so a
+ * thread of ours reads how many bytes each connection has sent since its last
+ * complete request (TCP_INFO) and resets connections that exceed
+ * REQUEST_MAX_BYTES: in total when they hold no session, and within one guard
+ * interval when they do (their RTCP counts too, a trickle). The reset is a
+ * connect (AF_UNSPEC) on our own duplicate of the socket: the main loop's next
+ * read fails and the client is closed where it is served, and no descriptor
+ * is closed under anyone's feet. */
+#define REQUEST_MAX_BYTES (64 * 1024)
+#define GUARD_INTERVAL_US (G_USEC_PER_SEC / 2)
+
+typedef struct {
+  int fd;            /* our duplicate of the client's socket */
+  char *ip;
+  guint64 mark;      /* bytes received up to its last complete request */
+  guint64 tick;      /* bytes received at the previous guard pass */
+  gboolean session;  /* held a session at its last request or sweep */
+  gboolean reset;
+} Guarded;
 
 static void
-note_activity (GstRTSPClient *client, GstRTSPContext *ctx, gpointer data)
+guarded_free (Guarded *g)
+{
+  close (g->fd);
+  g_free (g->ip);
+  g_free (g);
+}
+
+static gboolean
+bytes_received (int fd, guint64 *bytes)
+{
+  struct tcp_info ti;
+  socklen_t len = sizeof ti;
+  if (getsockopt (fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0
+      || len < G_STRUCT_OFFSET (struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
+    return FALSE;
+  *bytes = ti.tcpi_bytes_received;
+  return TRUE;
+}
+
+static gpointer
+guard_thread (gpointer data)
+{
+  CordonServer *server = data;
+  GHashTableIter it;
+  gpointer v;
+
+  g_mutex_lock (&server->guard_lock);
+  while (!server->guard_stop) {
+    g_cond_wait_until (&server->guard_cond, &server->guard_lock, g_get_monotonic_time () + GUARD_INTERVAL_US);
+    g_hash_table_iter_init (&it, server->guarded);
+    while (g_hash_table_iter_next (&it, NULL, &v)) {
+      Guarded *g = v;
+      guint64 now;
+      if (g->reset || !bytes_received (g->fd, &now))
+        continue;
+      guint64 since_request = now - g->mark, since_tick = now - g->tick;
+      g->tick = now;
+      if (since_request <= REQUEST_MAX_BYTES || (g->session && since_tick <= REQUEST_MAX_BYTES))
+        continue;
+      struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+      if (connect (g->fd, &unspec, sizeof unspec) < 0)
+        g_warning ("cannot reset the connection from %s: %s", g->ip, g_strerror (errno));
+      g->reset = TRUE;
+      g_message ("reset connection from %s: %" G_GUINT64_FORMAT " bytes without a complete request (limit %u)",
+                 g->ip, since_request, REQUEST_MAX_BYTES);
+    }
+  }
+  g_mutex_unlock (&server->guard_lock);
+  return NULL;
+}
+
+/* REQUEST: the client just completed a request, so all it sent so far
+ * counts as requests. SESSIONS: how many sessions it holds now. */
+static void
+guard_note (CordonServer *server, GstRTSPClient *client, gboolean request, guint sessions)
+{
+  g_mutex_lock (&server->guard_lock);
+  Guarded *g = g_hash_table_lookup (server->guarded, client);
+  if (g && request)
+    bytes_received (g->fd, &g->mark);
+  if (g)
+    g->session = sessions > 0;
+  g_mutex_unlock (&server->guard_lock);
+}
+
+static void
+guard_add (CordonServer *server, GstRTSPClient *client, GstRTSPConnection *conn)
+{
+  GSocket *sock = conn ? gst_rtsp_connection_get_read_socket (conn) : NULL;
+  int fd = sock ? fcntl (g_socket_get_fd (sock), F_DUPFD_CLOEXEC, 3) : -1;
+  if (fd < 0) {
+    g_warning ("connection from %s: cannot watch its request size: %s", conn ? gst_rtsp_connection_get_ip (conn) : "?",
+               g_strerror (errno));
+    return;
+  }
+  Guarded *g = g_new0 (Guarded, 1);
+  g->fd = fd;
+  g->ip = g_strdup (gst_rtsp_connection_get_ip (conn));
+  bytes_received (fd, &g->mark);
+  g->tick = g->mark;
+  g_mutex_lock (&server->guard_lock);
+  g_hash_table_replace (server->guarded, client, g);
+  g_mutex_unlock (&server->guard_lock);
+}
+
+static void
+guard_remove (GstRTSPClient *client, CordonServer *server)
+{
+  g_mutex_lock (&server->guard_lock);
+  g_hash_table_remove (server->guarded, client);
+  g_mutex_unlock (&server->guard_lock);
+}
+
+#define IDLE_LIMIT_US (20 * G_USEC_PER_SEC)
+
+static GstRTSPFilterResult
+count_session (GstRTSPClient *client, GstRTSPSession *session, gpointer data)
+{
+  (*(guint *) data)++;
+  return GST_RTSP_FILTER_KEEP;
+}
+
+static void
+note_activity (GstRTSPClient *client, GstRTSPContext *ctx, CordonServer *server)
 {
   gint64 *last = g_object_get_data (G_OBJECT (client), "cordon-last-request");
+  guint sessions = 0;
   if (last)
     *last = g_get_monotonic_time ();
+  gst_rtsp_client_session_filter (client, count_session, &sessions);
+  guard_note (server, client, TRUE, sessions);
 }
 
 static void
@@ -494,18 +639,13 @@ on_client_connected (GstRTSPServer *rtsp, GstRTSPClient *client, CordonServer *s
   g_object_unref (auth);
   g_signal_connect (client, "play-request", G_CALLBACK (on_play_request), server);
   g_signal_connect (client, "closed", G_CALLBACK (on_client_closed_count), server);
+  g_signal_connect (client, "closed", G_CALLBACK (guard_remove), server);
+  guard_add (server, client, conn);
   static const char *const requests[] = { "options-request", "describe-request", "setup-request", "play-request",
                                           "pause-request", "teardown-request", "get-parameter-request",
                                           "set-parameter-request" };
   for (guint i = 0; i < G_N_ELEMENTS (requests); i++)
-    g_signal_connect (client, requests[i], G_CALLBACK (note_activity), NULL);
-}
-
-static GstRTSPFilterResult
-count_session (GstRTSPClient *client, GstRTSPSession *session, gpointer data)
-{
-  (*(guint *) data)++;
-  return GST_RTSP_FILTER_KEEP;
+    g_signal_connect (client, requests[i], G_CALLBACK (note_activity), server);
 }
 
 /* A connection that holds no session and has sent no complete request for a
@@ -518,6 +658,7 @@ close_idle (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer data)
   gint64 *last = g_object_get_data (G_OBJECT (client), "cordon-last-request");
   guint sessions = 0;
   gst_rtsp_client_session_filter (client, count_session, &sessions);
+  guard_note (data, client, FALSE, sessions);
   if (sessions == 0 && last && g_get_monotonic_time () - *last > IDLE_LIMIT_US) {
     const char *ip = g_object_get_data (G_OBJECT (client), "cordon-ip");
     g_message ("closing idle connection from %s", ip ? ip : "?");
@@ -530,9 +671,9 @@ static gboolean
 sweep_idle (gpointer data)
 {
   CordonServer *server = data;
-  gst_rtsp_server_client_filter (server->plain.rtsp, close_idle, NULL);
+  gst_rtsp_server_client_filter (server->plain.rtsp, close_idle, server);
   if (server->tls.rtsp)
-    gst_rtsp_server_client_filter (server->tls.rtsp, close_idle, NULL);
+    gst_rtsp_server_client_filter (server->tls.rtsp, close_idle, server);
   return G_SOURCE_CONTINUE;
 }
 
@@ -573,6 +714,9 @@ cordon_server_new (const CordonConfig *config, GError **error)
   server->factories = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
   g_mutex_init (&server->sent_lock);
   server->sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_mutex_init (&server->guard_lock);
+  g_cond_init (&server->guard_cond);
+  server->guarded = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) guarded_free);
   if (!listener_init (&server->plain, server, config, FALSE, error))
     return NULL;
   if (config->tls_certificate && !listener_init (&server->tls, server, config, TRUE, error))
@@ -600,6 +744,7 @@ cordon_server_start (CordonServer *server, GError **error)
   server->sweep = g_timeout_source_new_seconds (5);
   g_source_set_callback (server->sweep, sweep_idle, server, NULL);
   g_source_attach (server->sweep, g_main_context_get_thread_default ());
+  server->guard = g_thread_new ("cordon-guard", guard_thread, server);
   return TRUE;
 }
 
@@ -827,6 +972,13 @@ cordon_server_free (CordonServer *server)
     g_source_destroy (server->sweep);
     g_clear_pointer (&server->sweep, g_source_unref);
   }
+  if (server->guard) {
+    g_mutex_lock (&server->guard_lock);
+    server->guard_stop = TRUE;
+    g_cond_signal (&server->guard_cond);
+    g_mutex_unlock (&server->guard_lock);
+    g_clear_pointer (&server->guard, g_thread_join);
+  }
   GHashTableIter it;
   gpointer v;
   if (server->factories) {
@@ -842,5 +994,8 @@ cordon_server_free (CordonServer *server)
   g_clear_pointer (&server->factories, g_hash_table_unref);
   g_clear_pointer (&server->sent, g_hash_table_unref);
   g_mutex_clear (&server->sent_lock);
+  g_clear_pointer (&server->guarded, g_hash_table_unref);
+  g_mutex_clear (&server->guard_lock);
+  g_cond_clear (&server->guard_cond);
   g_free (server);
 }

@@ -9,23 +9,6 @@ media_topology
 FPS=15
 write_recorder_secret
 { site_config off; camera_config lobby "rtsp://$CAM_IP/Streaming/Channels/101" 640x360 $FPS 1000; } >"$WORK/cordon.conf"
-[proxy]
-listen = 0.0.0.0:554
-user = nobody
-status = 127.0.0.1:9554
-[firewall]
-mode = off
-[camera:lobby]
-url = rtsp://$CAM_IP/Streaming/Channels/101
-size = 640x360
-framerate = $FPS
-bitrate = 1000
-[recorder:nvr1]
-address = $REC_IP
-username = $REC_USER
-password-file = nvr1.secret
-cameras = lobby
-CONF
 
 start_testcam a $CAM_IP --codec h264 --size 640x360 --fps $FPS
 start_cordon "$WORK/cordon.conf"

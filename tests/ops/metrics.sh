@@ -12,25 +12,6 @@ nsx gw sysctl -qw net.ipv4.ip_forward=1
 write_recorder_secret
 start_testcam cam $CAM_IP --size 320x240 --fps 10
 { site_config gateway; camera_config lobby "rtsp://$CAM_IP/test" 320x240 10 300; } >"$WORK/cordon.conf"
-[proxy]
-listen = 0.0.0.0:554
-user = nobody
-status = 127.0.0.1:9554
-[firewall]
-mode = gateway
-camera-interface = cam0
-core-interface = core0
-[camera:lobby]
-url = rtsp://$CAM_IP/test
-size = 320x240
-framerate = 10
-bitrate = 300
-[recorder:nvr1]
-address = $REC_IP
-username = $REC_USER
-password-file = nvr1.secret
-cameras = lobby
-CONF
 start_cordon "$WORK/cordon.conf"
 statusq wait lobby state live 20 || die "camera never live: $(tail -5 "$WORK/cordon.log")"
 M="http://127.0.0.1:9554/metrics"

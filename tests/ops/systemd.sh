@@ -22,24 +22,6 @@ media_topology
 write_recorder_secret
 start_testcam cam $CAM_IP --size 320x240 --fps 10
 { site_config gateway; camera_config lobby "rtsp://$CAM_IP/test" 320x240 10; } >"$WORK/cordon.conf"
-[proxy]
-listen = 0.0.0.0:554
-user = nobody
-status = 127.0.0.1:9554
-[firewall]
-mode = gateway
-camera-interface = cam0
-core-interface = core0
-[camera:lobby]
-url = rtsp://$CAM_IP/test
-size = 320x240
-framerate = 10
-[recorder:nvr1]
-address = $REC_IP
-username = $REC_USER
-password-file = nvr1.secret
-cameras = lobby
-CONF
 if nsx gw "$PY" "$SRC/tests/ops/notify.py" "$CORDON" "$WORK/cordon.conf" 554; then
   pass "READY=1 only after firewall and RTSP port; watchdog pings"
 else
