@@ -12,24 +12,33 @@
 #include "pipeline-private.h"
 
 #include <gst/rtsp/gstrtspdefs.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct {
   const char *media;        /* SDP media: "video" or "audio" */
   const char *encoding;     /* RTP encoding-name */
   const char *name;         /* for stats and logs */
+  const char *label;        /* for reasons: "H.264" */
   const char *depay;
   const char *parse;        /* NULL: none needed */
   const char *decoder;
 } Codec;
 
 static const Codec codecs[] = {
-  { "video", "H264", "h264", "rtph264depay", "h264parse", "avdec_h264" },
-  { "video", "H265", "h265", "rtph265depay", "h265parse", "avdec_h265" },
-  { "video", "JPEG", "jpeg", "rtpjpegdepay", NULL, "jpegdec" },
-  { "audio", "PCMA", "pcma", "rtppcmadepay", NULL, "alawdec" },
-  { "audio", "PCMU", "pcmu", "rtppcmudepay", NULL, "mulawdec" },
-  { "audio", "MPEG4-GENERIC", "aac", "rtpmp4gdepay", "aacparse", "avdec_aac" },
+  { "video", "H264", "h264", "H.264", "rtph264depay", "h264parse", "avdec_h264" },
+  { "video", "H265", "h265", "H.265", "rtph265depay", "h265parse", "avdec_h265" },
+  { "video", "JPEG", "jpeg", "JPEG", "rtpjpegdepay", NULL, "jpegdec" },
+  { "audio", "PCMA", "pcma", "PCMA", "rtppcmadepay", NULL, "alawdec" },
+  { "audio", "PCMU", "pcmu", "PCMU", "rtppcmudepay", NULL, "mulawdec" },
+  { "audio", "MPEG4-GENERIC", "aac", "AAC", "rtpmp4gdepay", "aacparse", "avdec_aac" },
 };
 
 static const Codec *
@@ -74,6 +83,9 @@ select_stream (GstElement *src, guint num, GstCaps *caps, gpointer data)
   const Codec *codec = s ? find_codec (s) : NULL;
   gboolean take = FALSE;
 
+  g_mutex_lock (&p->lock);
+  in->described = TRUE;
+  g_mutex_unlock (&p->lock);
   if (!media || (!g_str_equal (media, "video") && !g_str_equal (media, "audio")))
     return FALSE;
   if (g_str_equal (media, "audio") && !p->camera->audio)
@@ -135,7 +147,40 @@ decoded_caps (GstPad *pad, GstPadProbeInfo *info, gpointer data)
     in->p->input_width = MAX (width, 0);
     in->p->input_height = MAX (height, 0);
   }
+  GstElement *videorate = in->videorate ? gst_object_ref (in->videorate) : NULL;
   g_mutex_unlock (&in->p->lock);
+
+  /* videorate holds each picture until the next one arrives, to pick the one
+   * nearest to each output slot: a frame of latency (40 ms at 25 fps). A
+   * camera at the output rate or faster only ever needs pictures dropped,
+   * which drop-only mode decides on arrival. Slower or unknown rates keep
+   * the default mode, which duplicates. Set before the caps reach videorate. */
+  int fps_n = 0, fps_d = 0;
+  gboolean drop_only = gst_structure_get_fraction (s, "framerate", &fps_n, &fps_d) && fps_n > 0 && fps_d > 0
+    && gst_util_fraction_compare (fps_n, fps_d, (int) in->p->camera->framerate, 1) >= 0;
+  if (videorate) {
+    g_object_set (videorate, "drop-only", drop_only, NULL);
+    gst_object_unref (videorate);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* In drop-only mode videorate keeps a picture whose time stamp is at or past
+ * the next output slot. Camera time stamps jitter around the slots, so they
+ * reach it half a frame later: a picture is kept when it is nearer to the
+ * next slot than to the previous one. Nothing downstream reads these time
+ * stamps (the encoder's appsrc stamps on arrival). */
+static GstPadProbeReturn
+half_frame_later (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Ingest *in = data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  if (!GST_BUFFER_PTS_IS_VALID (buffer))
+    return GST_PAD_PROBE_OK;
+  buffer = gst_buffer_make_writable (buffer);
+  GST_BUFFER_PTS (buffer) += GST_SECOND / (2 * MAX (in->p->camera->framerate, 1));
+  GST_PAD_PROBE_INFO_DATA (info) = buffer;
   return GST_PAD_PROBE_OK;
 }
 
@@ -175,6 +220,42 @@ make_all (const char *const *names, GstElement **out, guint n, GError **error)
   return TRUE;
 }
 
+static GstPadProbeReturn
+count_rtp (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Ingest *in = data;
+  if (g_atomic_int_get (&in->keyframes))
+    return GST_PAD_PROBE_REMOVE;
+  g_atomic_int_inc (&in->rtp_buffers);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Until the first key frame, pictures reference pictures we never got: the
+ * decoder would make up grey, smeared ones from them. They are dropped, so a
+ * camera that never sends a key frame never goes live. */
+static GstPadProbeReturn
+until_keyframe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Ingest *in = data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  g_atomic_int_inc (&in->access_units);
+  if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+    return GST_PAD_PROBE_DROP;
+  g_atomic_int_set (&in->keyframes, 1);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* Counts what gets how far, for the reason when no picture comes. */
+static void
+watch_video (Ingest *in, GstElement *depay, GstElement *parsed)
+{
+  g_autoptr (GstPad) rtp = gst_element_get_static_pad (depay, "sink");
+  g_autoptr (GstPad) units = gst_element_get_static_pad (parsed, "src");
+  gst_pad_add_probe (rtp, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, count_rtp, in, NULL);
+  gst_pad_add_probe (units, GST_PAD_PROBE_TYPE_BUFFER, until_keyframe, in, NULL);
+}
+
 static GstElement *
 build_video (Ingest *in, const Codec *codec, GError **error)
 {
@@ -192,6 +273,7 @@ build_video (Ingest *in, const Codec *codec, GError **error)
   /* A camera that jumps its timestamps must not make us invent hours of
    * duplicate frames. */
   g_object_set (e[RATE], "max-duplication-time", (guint64) GST_SECOND, NULL);
+  watch_video (in, e[DEPAY], e[PARSE] ? e[PARSE] : e[DEPAY]);
   g_object_set (e[FILTER], "caps", p->raw_caps, NULL);
   g_object_set (e[SINK], "sync", FALSE, "max-buffers", 2, "drop", TRUE, "enable-last-sample", FALSE, NULL);
   GstAppSinkCallbacks callbacks = { .new_sample = camera_sample };
@@ -199,6 +281,8 @@ build_video (Ingest *in, const Codec *codec, GError **error)
 
   g_autoptr (GstPad) decoded = gst_element_get_static_pad (e[DEC], "src");
   gst_pad_add_probe (decoded, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, decoded_caps, in, NULL);
+  g_autoptr (GstPad) to_rate = gst_element_get_static_pad (e[RATE], "sink");
+  gst_pad_add_probe (to_rate, GST_PAD_PROBE_TYPE_BUFFER, half_frame_later, in, NULL);
 
   g_mutex_lock (&p->lock);
   in->videorate = gst_object_ref (e[RATE]);
@@ -272,8 +356,10 @@ pad_added (GstElement *src, GstPad *pad, gpointer data)
     wanted = in->audio_linked = TRUE;
   else
     wanted = FALSE;
-  if (wanted && video)
+  if (wanted && video) {
     p->input_codec = codec->name;
+    in->video_label = codec->label;
+  }
   g_mutex_unlock (&p->lock);
 
   if (!wanted) {
@@ -301,7 +387,7 @@ cordon_ingest_new (CordonPipeline *p, GError **error)
   gst_bin_add (GST_BIN (pipeline), src);
 
   g_object_set (src, "location", cam->url, "latency", CORDON_RTSP_LATENCY_MS,
-                "tcp-timeout", (guint64) 5 * G_USEC_PER_SEC, NULL);
+                "tcp-timeout", (guint64) CORDON_RTSP_TIMEOUT_S * G_USEC_PER_SEC, NULL);
   /* RTSP over TCP only: the camera then never opens a flow toward us, and the
    * firewall can refuse every inbound packet from the camera VLAN. */
   gst_util_set_object_arg (G_OBJECT (src), "protocols", "tcp");
@@ -311,10 +397,152 @@ cordon_ingest_new (CordonPipeline *p, GError **error)
   Ingest *in = g_new0 (Ingest, 1);
   in->p = p;
   in->started = g_get_monotonic_time ();
+  in->sock_fd = -1;
   g_signal_connect (src, "select-stream", G_CALLBACK (select_stream), in);
   g_signal_connect (src, "pad-added", G_CALLBACK (pad_added), in);
   in->pipeline = g_steal_pointer (&pipeline);
   return in;
+}
+
+/* ---- the camera's TCP connection ----
+ *
+ * rtspsrc does not expose its socket. While an attempt connects, the one
+ * socket of this process that is connected to the camera's address and port
+ * and not owned by another attempt is taken as its own (by inode). */
+
+static GMutex claims_lock;
+static GHashTable *claims;  /* guint64 socket inodes owned by an attempt */
+
+static void
+release_socket (guint64 ino)
+{
+  g_mutex_lock (&claims_lock);
+  if (claims)
+    g_hash_table_remove (claims, &ino);
+  g_mutex_unlock (&claims_lock);
+}
+
+static gboolean
+peer_is (int fd, const char *host, guint16 port)
+{
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getpeername (fd, (struct sockaddr *) &ss, &len) < 0)
+    return FALSE;
+  if (ss.ss_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *) &ss;
+    struct in_addr want;
+    return inet_pton (AF_INET, host, &want) == 1 && a->sin_addr.s_addr == want.s_addr && ntohs (a->sin_port) == port;
+  }
+  if (ss.ss_family == AF_INET6) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *) &ss;
+    struct in6_addr want;
+    return inet_pton (AF_INET6, host, &want) == 1 && memcmp (&a->sin6_addr, &want, sizeof want) == 0
+      && ntohs (a->sin6_port) == port;
+  }
+  return FALSE;
+}
+
+/* Main context, while connecting. Two attempts to one address at once (two
+ * channels of one camera) cannot be told apart: then it tries again later. */
+void
+cordon_ingest_find_socket (Ingest *in)
+{
+  const CordonCamera *cam = in->p->camera;
+  int found_fd = -1;
+  guint64 found_ino = 0;
+  guint candidates = 0;
+  DIR *dir;
+
+  if (in->sock_ino || !(dir = opendir ("/proc/self/fd")))
+    return;
+  g_mutex_lock (&claims_lock);
+  if (!claims)
+    claims = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  for (struct dirent *d; (d = readdir (dir)) != NULL;) {
+    gint64 fd;
+    struct stat st;
+    guint64 ino;
+    if (!g_ascii_string_to_signed (d->d_name, 10, 0, G_MAXINT, &fd, NULL) || fd == dirfd (dir)
+        || fstat ((int) fd, &st) < 0 || !S_ISSOCK (st.st_mode))
+      continue;
+    ino = st.st_ino;
+    if (g_hash_table_contains (claims, &ino) || !peer_is ((int) fd, cam->host, cam->port))
+      continue;
+    candidates++;
+    found_fd = (int) fd;
+    found_ino = ino;
+  }
+  closedir (dir);
+  if (candidates == 1) {
+    g_hash_table_add (claims, g_memdup2 (&found_ino, sizeof found_ino));
+    in->sock_fd = found_fd;
+    in->sock_ino = found_ino;
+  }
+  g_mutex_unlock (&claims_lock);
+}
+
+/* A duplicate of FD if it still is socket INO (rtspsrc may have closed it and
+ * the number may have been reused), else -1. */
+static int
+dup_if_same (int fd, guint64 ino)
+{
+  struct stat st;
+  int d = fcntl (fd, F_DUPFD_CLOEXEC, 0);
+  if (d < 0)
+    return -1;
+  if (fstat (d, &st) < 0 || (guint64) st.st_ino != ino || !S_ISSOCK (st.st_mode)) {
+    close (d);
+    return -1;
+  }
+  return d;
+}
+
+static guint64
+bytes_received (Ingest *in)
+{
+  struct tcp_info info;
+  socklen_t len = sizeof info;
+  guint64 bytes = 0;
+  int d = in->sock_ino ? dup_if_same (in->sock_fd, in->sock_ino) : -1;
+
+  if (d < 0)
+    return 0;
+  memset (&info, 0, sizeof info);
+  if (getsockopt (d, IPPROTO_TCP, TCP_INFO, &info, &len) == 0
+      && len >= G_STRUCT_OFFSET (struct tcp_info, tcpi_bytes_received) + sizeof info.tcpi_bytes_received)
+    bytes = info.tcpi_bytes_received;
+  close (d);
+  return bytes;
+}
+
+typedef struct {
+  char *camera;
+  int fd;
+  guint64 ino;
+} SocketCut;
+
+static void
+socket_cut_free (gpointer data)
+{
+  SocketCut *c = data;
+  g_free (c->camera);
+  g_free (c);
+}
+
+/* Main context: a retired attempt is still not down. Ending the connection
+ * makes rtspsrc's read return, and its teardown finish. */
+static gboolean
+cut_socket (gpointer data)
+{
+  SocketCut *c = data;
+  int d = dup_if_same (c->fd, c->ino);
+  if (d >= 0) {
+    g_message ("%s: the old connection does not close (the camera keeps sending); cutting it", c->camera);
+    shutdown (d, SHUT_RDWR);
+    close (d);
+  }
+  return G_SOURCE_REMOVE;
 }
 
 /* Runs on the reaper thread: may block while rtspsrc gives up on the camera. */
@@ -324,9 +552,28 @@ cordon_ingest_free (Ingest *in)
   if (!in)
     return;
   if (in->pipeline) {
+    /* rtspsrc cannot interrupt a read in the middle of an RTSP message: a
+     * camera that sends an endless response keeps the teardown (and this
+     * thread) waiting for ever. Its socket is cut after a grace period. */
+    GSource *cut = NULL;
+    if (in->sock_ino) {
+      SocketCut *c = g_new0 (SocketCut, 1);
+      c->camera = g_strdup (in->p->camera->name);
+      c->fd = in->sock_fd;
+      c->ino = in->sock_ino;
+      cut = g_timeout_source_new_seconds (CORDON_TEARDOWN_CUT_S);
+      g_source_set_callback (cut, cut_socket, c, socket_cut_free);
+      g_source_attach (cut, in->p->context);
+    }
     gst_element_set_state (in->pipeline, GST_STATE_NULL);
     gst_object_unref (in->pipeline);
+    if (cut) {
+      g_source_destroy (cut);
+      g_source_unref (cut);
+    }
   }
+  if (in->sock_ino)
+    release_socket (in->sock_ino);
   gst_clear_object (&in->videorate);
   g_free (in->refusal);
   g_free (in);
@@ -363,7 +610,11 @@ cordon_ingest_describe_error (Ingest *in, GstMessage *msg)
   if (debug) {
     /* rtspsrc keeps no errno for a failed connect ("Generic error"), so
      * refused and unreachable read the same. */
+    g_autofree char *silence = g_strdup_printf ("the camera stopped answering: no RTSP response within %d s",
+                                                CORDON_RTSP_TIMEOUT_S);
     static const struct { const char *needle, *reason; } known[] = {
+      { "Timeout while waiting for server response", NULL },
+      { "(Parse error)", "the camera's answer is not RTSP (unparsable response)" },
       { "Timeout", "connection timed out" },
       { "timed out", "connection timed out" },
       { "Failed to connect", "cannot connect (refused or unreachable)" },
@@ -374,7 +625,44 @@ cordon_ingest_describe_error (Ingest *in, GstMessage *msg)
     };
     for (guint i = 0; i < G_N_ELEMENTS (known); i++)
       if (strstr (debug, known[i].needle))
-        return g_strdup (known[i].reason);
+        return g_strdup (known[i].reason ? known[i].reason : silence);
   }
   return cordon_sanitize (err->message);
+}
+
+/* Main context: why the attempt has shown no picture yet, from how far the
+ * stream got. */
+char *
+cordon_ingest_describe_silence (Ingest *in)
+{
+  int secs = CORDON_CONNECT_TIMEOUT_MS / 1000;
+  gboolean described;
+  const char *label;
+
+  g_mutex_lock (&in->p->lock);
+  described = in->described;
+  label = in->video_label;
+  g_mutex_unlock (&in->p->lock);
+  int rtp = g_atomic_int_get (&in->rtp_buffers);
+  int units = g_atomic_int_get (&in->access_units);
+  int keys = g_atomic_int_get (&in->keyframes);
+
+  if (!described) {
+    guint64 bytes = bytes_received (in);
+    if (bytes >= 64 * 1024)
+      return g_strdup_printf ("no complete RTSP response within %d s although the camera sent %.1f MB"
+                              " (oversized or endless response)", secs, bytes / 1e6);
+    return g_strdup_printf ("no complete RTSP response within %d s", secs);
+  }
+  if (!label)
+    return g_strdup_printf ("the camera set up no video stream within %d s", secs);
+  if (rtp == 0)
+    return g_strdup_printf ("the camera set up the %s stream but sent no RTP within %d s", label, secs);
+  if (units == 0)
+    return g_strdup_printf ("no decodable %s in %d RTP packets within %d s: the stream is not the %s its SDP announces",
+                            label, rtp, secs, label);
+  if (!keys)
+    return g_strdup_printf ("no key frame within %d s (%d %s pictures, all of them deltas):"
+                            " nothing to start decoding from", secs, units, label);
+  return g_strdup_printf ("the %s decoder produced no picture within %d s (a key frame arrived)", label, secs);
 }

@@ -20,6 +20,8 @@ G_BEGIN_DECLS
 #define CORDON_BACKOFF_MAX_S 30
 #define CORDON_BACKOFF_RESET_S 60       /* live this long: next loss retries after 1 s */
 #define CORDON_RTSP_LATENCY_MS 200
+#define CORDON_RTSP_TIMEOUT_S 5         /* rtspsrc: no RTSP answer for this long */
+#define CORDON_TEARDOWN_CUT_S 3         /* a retired attempt still not down: cut its socket */
 
 typedef enum {
   FEED_NONE,
@@ -42,6 +44,16 @@ typedef struct {
   gboolean got_frame;
   char *refusal;            /* why no usable stream was offered, or NULL */
   GstElement *videorate;    /* (ref) to read its drop count */
+  gboolean described;       /* the camera's SDP was read */
+  const char *video_label;  /* "H.264", … once the video stream is linked */
+  /* atomic: how far the stream got, for the reason when no picture comes */
+  gint rtp_buffers;         /* into the depayloader */
+  gint access_units;        /* out of the parser */
+  gint keyframes;           /* of those, key frames: deltas before the first are dropped */
+  /* main context, then the reaper: the TCP connection to the camera, found
+   * in /proc/self/fd while connecting (cut if the teardown hangs) */
+  int sock_fd;              /* -1 until found */
+  guint64 sock_ino;
 } Ingest;
 
 typedef struct {
@@ -102,6 +114,8 @@ struct _CordonPipeline {
 Ingest *cordon_ingest_new (CordonPipeline *p, GError **error);
 void cordon_ingest_free (Ingest *ingest);
 char *cordon_ingest_describe_error (Ingest *ingest, GstMessage *msg);
+char *cordon_ingest_describe_silence (Ingest *ingest);
+void cordon_ingest_find_socket (Ingest *ingest);
 
 /* output.c */
 gboolean cordon_output_build (CordonPipeline *p, GError **error);

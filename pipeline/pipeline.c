@@ -285,10 +285,14 @@ watchdog (gpointer data)
   g_mutex_unlock (&p->lock);
 
   gint64 now = g_get_monotonic_time ();
+  if (!got_frame)
+    cordon_ingest_find_socket (in);
   if (got_frame && now - last > CORDON_LOST_AFTER_MS * 1000)
     ingest_failed (p, in, "no video frames for 1 s");
-  else if (!got_frame && now - in->started > CORDON_CONNECT_TIMEOUT_MS * 1000)
-    ingest_failed (p, in, "no video within 10 s of connecting");
+  else if (!got_frame && now - in->started > CORDON_CONNECT_TIMEOUT_MS * 1000) {
+    g_autofree char *reason = cordon_ingest_describe_silence (in);
+    ingest_failed (p, in, reason);
+  }
   return G_SOURCE_CONTINUE;
 }
 

@@ -4,6 +4,7 @@
 
 #include "barcode.h"
 #include "config.h"
+#include "hostile.h"
 #include "still.h"
 
 #include <gio/gio.h>
@@ -39,6 +40,7 @@ typedef struct {
   char *inject_private_nal;
   int corrupt_every;
   gboolean timestamp_overlay;
+  char *hostile;
 
   gboolean h265;
   int width, height;
@@ -70,6 +72,8 @@ static GOptionEntry entries[] = {
   { "inject-private-nal", 0, 0, G_OPTION_ARG_STRING, &cam.inject_private_nal, "Put an unspecified-type NAL with MARKER before every IDR", "MARKER" },
   { "corrupt-every", 0, 0, G_OPTION_ARG_INT, &cam.corrupt_every, "Corrupt the slice data of every Nth frame", "N" },
   { "timestamp-overlay", 0, 0, G_OPTION_ARG_NONE, &cam.timestamp_overlay, "Draw the capture time as a bar code", NULL },
+  { "hostile", 0, 0, G_OPTION_ARG_STRING, &cam.hostile, "Misbehave: garbage, huge-headers, stall, lying-sdp-codec, "
+    "lying-sdp-size, h265-as-h264, no-keyframe or resolution-switch (README.md)", "MODE" },
   { NULL }
 };
 
@@ -521,6 +525,17 @@ check_options (GError **error)
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--fps, --bitrate or --corrupt-every out of range");
     return FALSE;
   }
+  if (cam.hostile && (cam.h265 || cam.username || cam.audio || cam.inject_sei || cam.inject_private_nal
+                      || cam.corrupt_every || cam.timestamp_overlay || !g_str_equal (cam.pattern, "moving"))) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--hostile takes only --listen, --size, --fps and --bitrate");
+    return FALSE;
+  }
+  if (cam.hostile && !testcam_hostile_mode_valid (cam.hostile)) {
+    g_autofree char *all = g_strjoinv (", ", (char **) testcam_hostile_modes);
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--hostile: %s is none of %s", cam.hostile, all);
+    return FALSE;
+  }
   if (!g_str_equal (cam.pattern, "moving") && !g_str_equal (cam.pattern, "still")) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--pattern: %s is neither moving nor still", cam.pattern);
     return FALSE;
@@ -584,6 +599,22 @@ main (int argc, char **argv)
   if (!cordon_config_parse_hostport (cam.listen, &host, &port, &error)) {
     g_printerr ("cordon-testcam: --listen: %s\n", error->message);
     return 2;
+  }
+
+  if (cam.hostile) {
+    TestcamHostile hostile = { cam.hostile, host, port, cam.width, cam.height, cam.fps, cam.bitrate };
+    if (!testcam_hostile_start (&hostile, &error)) {
+      g_printerr ("cordon-testcam: cannot serve on %s: %s\n", cam.listen, error->message);
+      return 1;
+    }
+    loop = g_main_loop_new (NULL, FALSE);
+    g_unix_signal_add (SIGINT, on_signal, loop);
+    g_unix_signal_add (SIGTERM, on_signal, loop);
+    g_message ("listening on %s, hostile mode %s (video h264 %dx%d %d fps)", cam.listen, cam.hostile,
+               cam.width, cam.height, cam.fps);
+    g_main_loop_run (loop);
+    testcam_hostile_stop ();
+    return 0;
   }
 
   server = gst_rtsp_server_new ();
