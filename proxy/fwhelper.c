@@ -19,6 +19,10 @@
 #include "firewall.h"
 #include "privileges.h"
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
+
 G_DEFINE_QUARK (cordon-fw-helper-error-quark, cordon_fw_helper_error)
 
 /* The protocol: one SOCK_SEQPACKET message per command and per reply.
@@ -163,8 +167,15 @@ helper_main (int fd, const char *config_path, pid_t parent)
 
     if (n < 0 && errno == EINTR)
       continue;
-    if (n <= 0)
+    if (n <= 0) {
+#ifdef __SANITIZE_ADDRESS__
+      /* AddressSanitizer builds only (tests/reliability/soak.sh): _exit()
+       * skips LeakSanitizer's check at exit, so run it on the clean end. */
+      if (n == 0)
+        __lsan_do_leak_check ();
+#endif
       _exit (n == 0 ? 0 : 1);
+    }
     buf[n] = '\0';
     if (msg.msg_flags & MSG_TRUNC || memchr (buf, '\0', n)) {
       helper_send (fd, "error: unknown command");
