@@ -108,10 +108,13 @@ stop_slate (CordonPipeline *p)
 static guint64
 videorate_drops (GstElement *videorate)
 {
-  guint64 drop = 0;
+  guint64 drop = 0, in = 0, out = 0;
+  gboolean drop_only = FALSE;
   if (videorate)
-    g_object_get (videorate, "drop", &drop, NULL);
-  return drop;
+    g_object_get (videorate, "drop", &drop, "in", &in, "out", &out, "drop-only", &drop_only, NULL);
+  /* drop-only mode (ingest.c) does not count what it drops; it holds no
+   * picture back either, so whatever went in and did not come out. */
+  return drop_only && in > out ? in - out : drop;
 }
 
 /* Stops the current attempt from feeding anything and hands it to the

@@ -161,11 +161,6 @@ cordon_factory_configure (GstRTSPMediaFactory *factory, GstRTSPMedia *media)
 {
   CordonFactory *self = CORDON_FACTORY (factory);
   GST_RTSP_MEDIA_FACTORY_CLASS (cordon_factory_parent_class)->configure (factory, media);
-  /* Live: send each packet as soon as it is made. With rate control on (the
-   * default) the server's sinks wait for each buffer's time stamp, and the
-   * cadence below, which never reuses a slot, can run frames ahead of the
-   * clock after a burst: measured +40..250 ms glass to glass. */
-  gst_rtsp_media_set_rate_control (media, FALSE);
 
   g_autoptr (GstElement) element = gst_rtsp_media_get_element (media);
   g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (element), "src");

@@ -1,0 +1,539 @@
+#!/bin/bash
+# cordon benchmark (issue #6): builds an optimised cordon and measures, on this
+# machine, in network namespaces (cam | gw | rec, 198.18.0.0/15 only):
+#   1. overhead: CPU per stream-second, cordon vs a plain gst-launch
+#      decode → encode per stream from the same camera, same windows;
+#   2. capacity: most 720p25 / 1080p25 cameras kept at real time for 60 s,
+#      default preset and a cheaper one (if its still-pattern SSIM >= 0.90);
+#   3. fan-out: cordon CPU with 0, 1 and 10 recorders on one camera;
+#   4. glass-to-glass latency: bar-coded capture time read back after
+#      decoding, through cordon vs straight from the camera;
+#   5. resident memory with 1, 4 and 16 cameras.
+# It reports figures; it never fails on speed. Raw data: tests/bench/results/.
+#
+#   sudo tests/bench/run.sh                 # full run (about 14 min on 2 cores)
+#   sudo BENCH_QUICK=1 tests/bench/run.sh   # short windows, for development
+#   BENCH_PHASES="ssim overhead fanout latency memory capacity" selects phases
+#   (and "profile": perf over cordon, not in the default run).
+#   The report replaces the bench:begin/bench:end part of docs/performance.md
+#   (BENCH_DOC=FILE for another file); BENCH_BUDGET=seconds bounds the run.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC_DIR=$(cd "$HERE/../.." && pwd)
+export CORDON_SOURCE_DIR=${CORDON_SOURCE_DIR:-$SRC_DIR}
+export CORDON_BUILD_DIR=${CORDON_BUILD_DIR:-$SRC_DIR/build-bench}
+START=$SECONDS
+QUICK=${BENCH_QUICK:-0}
+PHASES=${BENCH_PHASES:-ssim overhead fanout latency memory capacity}
+RESULTS=${BENCH_RESULTS:-$HERE/results}
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUT=$RESULTS/$STAMP
+mkdir -p "$OUT"
+
+if [ "$(id -u)" != 0 ]; then
+  echo "SKIP: the benchmark needs root for network namespaces"
+  exit 77
+fi
+
+# ---- build (release, assertions off) ----
+if [ ! -f "$CORDON_BUILD_DIR/build.ninja" ]; then
+  meson setup "$CORDON_BUILD_DIR" "$CORDON_SOURCE_DIR" -Dbuildtype=release -Db_ndebug=true >"$OUT/build.log" 2>&1 \
+    || { cat "$OUT/build.log"; exit 1; }
+fi
+ninja -C "$CORDON_BUILD_DIR" >>"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
+buildtype=$(meson introspect --buildoptions "$CORDON_BUILD_DIR" 2>/dev/null \
+  | /usr/bin/python3 -c 'import json,sys; print({o["name"]: o["value"] for o in json.load(sys.stdin)}["buildtype"])')
+PROBE=$CORDON_BUILD_DIR/tests/bench/latency-probe
+if [ ! -x "$PROBE" ]; then
+  # tests/bench/meson.build not hooked into the build: compile the probe here.
+  PROBE=$OUT/latency-probe
+  cc -O2 -o "$PROBE" "$HERE/latency-probe.c" "$CORDON_SOURCE_DIR/tests/testcam/barcode.c" \
+    -I"$CORDON_SOURCE_DIR/tests/testcam" \
+    $(pkg-config --cflags --libs gstreamer-1.0 gstreamer-app-1.0 gstreamer-video-1.0) || exit 1
+fi
+
+source "$CORDON_SOURCE_DIR/tests/media/lib.sh"
+media_topology
+write_recorder_secret
+BENCH=$HERE/bench.py
+STATUS_URL=http://127.0.0.1:9554/status
+TICK=$(getconf CLK_TCK)
+NPROC=$(nproc)
+CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+FPS=25
+BITRATE=2000             # cordon's default output bit rate (config.c)
+PRESET=veryfast          # cordon's default x264 preset (config.c)
+CAM720_KBIT=3000         # camera-like input bit rates
+CAM1080_KBIT=6000
+# BUDGET: the capacity search stops probing when the next probe would end
+# the run past it (seconds since start, build included).
+if [ "$QUICK" = 1 ]; then
+  WIN=4; ROUNDS=2; CAP_WIN=10; LAT_SECS=8; CAP_MAX_PROBES=2; BUDGET=${BENCH_BUDGET:-300}
+else
+  WIN=8; ROUNDS=3; CAP_WIN=60; LAT_SECS=15; CAP_MAX_PROBES=3; BUDGET=${BENCH_BUDGET:-860}
+fi
+
+log() { printf '# [%4ds] %s\n' $((SECONDS - START)) "$*" >&2; }
+bench() { /usr/bin/python3 "$BENCH" "$@"; }
+gwbench() { nsx gw /usr/bin/python3 "$BENCH" "$@"; }
+calc() { /usr/bin/python3 -c "print($1)"; }
+
+# cpu_ticks PID...: utime+stime of the processes and their direct children.
+cpu_ticks() {
+  local pid all=() total=0 t
+  for pid in "$@"; do
+    all+=("$pid")
+    for t in $(pgrep -P "$pid" 2>/dev/null); do all+=("$t"); done
+  done
+  for pid in "${all[@]}"; do
+    t=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
+    total=$((total + ${t:-0}))
+  done
+  echo "$total"
+}
+
+# ---- cameras and cordon ----
+# Cameras (cordon-testcam, one shared media each: any number of pulls cost one encode).
+declare -A CAM_ADDR=([m720]=198.18.1.10 [m1080]=198.18.1.11 [s720]=198.18.1.12 [s1080]=198.18.1.13
+                     [t720]=198.18.1.14 [t1080]=198.18.1.15 [f720]=198.18.1.16)
+ip -n "${NS[cam]}" addr add 198.18.1.13/24 dev eth0
+ip -n "${NS[cam]}" addr add 198.18.1.14/24 dev eth0
+ip -n "${NS[cam]}" addr add 198.18.1.15/24 dev eth0
+ip -n "${NS[cam]}" addr add 198.18.1.16/24 dev eth0
+declare -A CAM_PID=()
+cam_start() { # LABEL ARGS...
+  local label=$1; shift
+  [ -n "${CAM_PID[$label]:-}" ] && return 0
+  start_testcam "$label" "${CAM_ADDR[$label]}" --codec h264 --fps $FPS "$@"
+  CAM_PID[$label]=$LAST_PID
+}
+cam_stop() { [ -n "${CAM_PID[$1]:-}" ] && stop_pid "${CAM_PID[$1]}"; unset "CAM_PID[$1]"; }
+cam_moving() { # LABEL: 720p or 1080p moving bars at a camera-like bit rate
+  case $1 in
+    m720) cam_start m720 --size 1280x720 --bitrate $CAM720_KBIT ;;
+    m1080) cam_start m1080 --size 1920x1080 --bitrate $CAM1080_KBIT ;;
+  esac
+}
+cam_url() { echo "rtsp://${CAM_ADDR[$1]}/Streaming/Channels/101"; }
+size_of() { case $1 in *1080) echo 1920x1080 ;; *) echo 1280x720 ;; esac; }
+
+# conf_head > FILE; conf_cam NAME CAMLABEL [PRESET [FPS]] >> FILE
+conf_head() { site_config off; }
+conf_cam() {
+  # A query string per camera: cordon refuses two cameras with one URL, and
+  # the test camera serves one media whatever the path.
+  printf '\n[camera:%s]\nurl = %s?stream=%s\nsize = %s\nframerate = %s\nbitrate = %s\npreset = %s\n' \
+    "$1" "$(cam_url "$2")" "$1" "$(size_of "$2")" "${4:-$FPS}" "$BITRATE" "${3:-$PRESET}"
+}
+# cordon_up CONF COUNT: start cordon and wait until COUNT cameras are live.
+cordon_up() {
+  start_cordon "$1"
+  gwbench waitlive "$STATUS_URL" "$2" 30 || { tail -20 "$WORK/cordon.log" >&2; return 1; }
+}
+cordon_down() { stop_pid "$CORDON_PID"; CORDON_PID=; }
+
+# plain_start CAMLABEL: the same pull → decode → encode as cordon with
+# gst-launch-1.0, in gw; sets LAST_PID.
+plain_start() {
+  local size=$(size_of "$1") n=$2
+  bg gw "$WORK/plain-$n.log" gst-launch-1.0 -v \
+    rtspsrc location="$(cam_url "$1")" protocols=tcp latency=200 ! rtph264depay ! h264parse ! avdec_h264 \
+    ! videoconvert ! "video/x-raw,format=I420,width=${size%x*},height=${size#*x}" \
+    ! x264enc tune=zerolatency speed-preset=$PRESET pass=cbr bitrate=$BITRATE vbv-buf-capacity=1000 \
+      key-int-max=$((FPS * 2)) bframes=0 b-adapt=false \
+    ! video/x-h264,profile=main ! h264parse config-interval=-1 \
+    ! fpsdisplaysink video-sink=fakesink text-overlay=false sync=false signal-fps-measurements=true
+}
+
+# ---- report ----
+REPORT=$OUT/report.md
+report() { printf '%s\n' "$*" >>"$REPORT"; printf '%s\n' "$*"; }
+{
+  echo "## Run $STAMP"
+  echo
+  echo "- command: \`sudo tests/bench/run.sh\`$([ "$QUICK" = 1 ] && echo ' (BENCH_QUICK=1: short windows, indicative only)')"
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "- machine: nproc $NPROC, $CPU_MODEL, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+  echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- build: $CORDON_BUILD_DIR ($buildtype, b_ndebug=true); GStreamer $(gst-launch-1.0 --gst-version | awk '{print $NF}'); commit $(git -C "$CORDON_SOURCE_DIR" rev-parse --short HEAD 2>/dev/null)$(git -C "$CORDON_SOURCE_DIR" diff --quiet HEAD -- pipeline proxy 2>/dev/null || echo ' + uncommitted changes')"
+  echo "- cameras: cordon-testcam, H.264 Main superfast, 720p25 $CAM720_KBIT kbit/s and 1080p25 $CAM1080_KBIT kbit/s moving bars; cordon outputs the default config: $BITRATE kbit/s CBR, preset $PRESET, Main, GOP 2 s"
+  echo
+} >"$REPORT"
+cat "$REPORT"
+
+declare -A FIG=() # headline figures of this run, for results/history.tsv
+CHEAP=""         # cheaper preset that keeps SSIM >= 0.90 (set by the ssim phase)
+declare -A CPU_PER_STREAM=()  # "size preset" -> cordon CPU-s per stream-second
+
+# ---- phase: SSIM of the still pattern (default and cheaper presets) ----
+phase_ssim() {
+  log "ssim: still pattern through cordon, presets $PRESET ultrafast superfast"
+  local conf=$WORK/ssim.conf p c
+  for c in s720 s1080; do
+    cam_start $c --size "$(size_of $c)" --bitrate $([ $c = s720 ] && echo $CAM720_KBIT || echo $CAM1080_KBIT) --pattern still
+    conf_head >"$conf"
+    for p in $PRESET ultrafast superfast; do conf_cam "$c-$p" $c $p >>"$conf"; done
+    cordon_up "$conf" 3 || { log "ssim: cordon did not bring the cameras up"; cordon_down; cam_stop $c; continue; }
+    local pids=()
+    nsx gw timeout 30 ffmpeg -nostdin -v error -rtsp_transport tcp -i "$(cam_url $c)" -t 4 -an -c copy \
+      -f h264 -y "$OUT/ssim-direct-$c.h264" & pids+=($!)
+    for p in $PRESET ultrafast superfast; do
+      record rec 5 "$(rec_url "$c-$p")" "$OUT/ssim-$c-$p.h264" & pids+=($!)
+    done
+    wait "${pids[@]}"
+    cordon_down
+    cam_stop $c
+  done
+  report "### Quality: SSIM of the still pattern through cordon (vs a direct decode, same size)"
+  report ""
+  report "| size | preset | SSIM (YUV 4:2:0, All) | >= 0.90 |"
+  report "| --- | --- | --- | --- |"
+  declare -A ok=()
+  for p in $PRESET ultrafast superfast; do ok[$p]=1; done
+  for c in s720 s1080; do
+    ffmpeg -nostdin -v error -i "$OUT/ssim-direct-$c.h264" -vf "select=gte(n\,40)" -frames:v 1 -y "$OUT/ssim-direct-$c.png"
+    for p in $PRESET ultrafast superfast; do
+      ffmpeg -nostdin -v error -i "$OUT/ssim-$c-$p.h264" -vf "select=gte(n\,40)" -frames:v 1 -y "$OUT/ssim-$c-$p.png"
+      local s=$(bench ssim "$OUT/ssim-direct-$c.png" "$OUT/ssim-$c-$p.png")
+      local pass=$(calc "'yes' if '$s' != 'nan' and float('$s') >= 0.90 else 'no'")
+      [ "$pass" = yes ] || ok[$p]=0
+      report "| $(size_of $c) | $p | $s | $pass |"
+    done
+  done
+  if [ "${ok[ultrafast]}" = 1 ]; then CHEAP=ultrafast
+  elif [ "${ok[superfast]}" = 1 ]; then CHEAP=superfast
+  fi
+  report ""
+  report "Cheaper preset used for capacity: ${CHEAP:-none (no cheaper preset kept SSIM >= 0.90)}"
+  report ""
+}
+
+# ---- phase: overhead ratio, cordon vs plain gst-launch, same windows ----
+# Both run at once, pulling the same camera; CPU is sampled over the same
+# windows, so machine load hits both alike.
+overhead_one() { # CAMLABEL N
+  local cam=$1 n=$2 conf=$WORK/overhead.conf i
+  cam_moving "$cam"
+  conf_head >"$conf"
+  for i in $(seq 1 "$n"); do conf_cam "o$i" "$cam" >>"$conf"; done
+  cordon_up "$conf" "$n" || { cordon_down; return; }
+  local plain=()
+  for i in $(seq 1 "$n"); do plain_start "$cam" "$i"; plain+=("$LAST_PID"); done
+  sleep 5
+  local rc=() rp=() rt=() r c0 p0 t0 c1 p1 t1 w0 w1 f0 f1 bad=0
+  f0=$(gwbench frames "$STATUS_URL")
+  for r in $(seq 1 "$ROUNDS"); do
+    w0=$(date +%s.%N); c0=$(cpu_ticks "$CORDON_PID"); p0=$(cpu_ticks "${plain[@]}"); t0=$(cpu_ticks "${CAM_PID[$cam]}")
+    sleep "$WIN"
+    w1=$(date +%s.%N); c1=$(cpu_ticks "$CORDON_PID"); p1=$(cpu_ticks "${plain[@]}"); t1=$(cpu_ticks "${CAM_PID[$cam]}")
+    local secs=$(calc "$w1 - $w0")
+    rc+=($(calc "($c1 - $c0) / $TICK / ($n * $secs)"))
+    rp+=($(calc "($p1 - $p0) / $TICK / ($n * $secs)"))
+    rt+=($(calc "($t1 - $t0) / $TICK / $secs"))
+  done
+  f1=$(gwbench frames "$STATUS_URL")
+  # Did every stream keep up? cordon: its counters; plain: fpsdisplaysink's average.
+  local drops=$(paste <(echo "$f0") <(echo "$f1") | awk '{ d += $10 - $5 } END { print d + 0 }')
+  local plainfps=$(for i in $(seq 1 "$n"); do grep -o 'average: [0-9.]*' "$WORK/plain-$i.log" | tail -1 | awk '{print $2}'; done | tr '\n' ' ')
+  for pid in "${plain[@]}"; do stop_pid "$pid"; done
+  cordon_down
+  local ratios=() k
+  for k in "${!rc[@]}"; do ratios+=($(calc "${rc[$k]} / ${rp[$k]}")); done
+  local sc=$(bench stats "${rc[@]}") sp=$(bench stats "${rp[@]}") sr=$(bench stats "${ratios[@]}") st=$(bench stats "${rt[@]}")
+  CPU_PER_STREAM["$(size_of "$cam") $PRESET"]=${sc%% *}
+  CAMCPU[$cam]=${st%% *}
+  echo "$cam $n cordon ${rc[*]} plain ${rp[*]} camera ${rt[*]} drops $drops plainfps $plainfps" >>"$OUT/overhead.txt"
+  set -- $sc; local cm=$1 cl=$2 ch=$3
+  set -- $sp; local pm=$1 pl=$2 ph=$3
+  set -- $sr; local rm=$1 rl=$2 rh=$3
+  FIG[overhead_ratio_$cam]=$rm
+  report "| $(size_of "$cam")p$FPS | $n | $cm ($cl–$ch) | $pm ($pl–$ph) | **$rm** ($rl–$rh) | ${drops} | ${plainfps:-?} |"
+}
+declare -A CAMCPU=()
+phase_overhead() {
+  log "overhead: cordon vs plain gst-launch, $ROUNDS windows of $WIN s"
+  report "### 1. Overhead: CPU seconds per stream-second, cordon vs plain gst-launch-1.0"
+  report ""
+  report "Both at once, pulling the same camera, CPU (utime+stime from /proc) sampled over the same $ROUNDS windows of $WIN s; median (min–max). Plain: \`rtspsrc protocols=tcp latency=200 ! rtph264depay ! h264parse ! avdec_h264 ! videoconvert ! x264enc (cordon's settings) ! h264parse ! fakesink\`, one process per stream. cordon: the whole daemon (RTSP server, status, firewall helper), no recorders attached."
+  report ""
+  report "| stream | streams each | cordon CPU-s/stream-s | plain CPU-s/stream-s | ratio cordon/plain | cordon dropped frames | plain fps (average) |"
+  report "| --- | --- | --- | --- | --- | --- | --- |"
+  overhead_one m720 2
+  cam_stop m720
+  overhead_one m1080 1
+  cam_stop m1080
+  report ""
+  report "Test camera encode (not counted above): 720p ${CAMCPU[m720]:-?}, 1080p ${CAMCPU[m1080]:-?} CPU-s per second."
+  report ""
+}
+
+# ---- phase: fan-out, recorders on one camera ----
+phase_fanout() {
+  log "fanout: 0, 1, 10 recorders on one 720p camera"
+  cam_moving m720
+  local conf=$WORK/fanout.conf
+  { conf_head; conf_cam f1 m720; } >"$conf"
+  cordon_up "$conf" 1 || { cordon_down; return; }
+  sleep 3
+  report "### 3. Fan-out: cordon CPU with recorders on one 720p25 camera"
+  report ""
+  report "Recorders: \`ffmpeg -rtsp_transport tcp -i rtsp://…/f1 -c copy -f null -\` in the recorder namespace (their own CPU not counted). Median (min–max) of $ROUNDS windows of $WIN s."
+  report ""
+  report "| recorders | cordon CPU-s per second | encoders | added per recorder (vs none) |"
+  report "| --- | --- | --- | --- |"
+  local recs=() k base=""
+  for k in 0 1 10; do
+    while [ ${#recs[@]} -lt $k ]; do
+      bg rec "$WORK/fan-${#recs[@]}.log" ffmpeg -nostdin -v error -rtsp_transport tcp -i "$(rec_url f1)" -c copy -f null -
+      recs+=("$LAST_PID")
+    done
+    sleep 4
+    local xs=() r w0 w1 c0 c1
+    for r in $(seq 1 "$ROUNDS"); do
+      w0=$(date +%s.%N); c0=$(cpu_ticks "$CORDON_PID"); sleep "$WIN"; w1=$(date +%s.%N); c1=$(cpu_ticks "$CORDON_PID")
+      xs+=($(calc "($c1 - $c0) / $TICK / ($w1 - $w0)"))
+    done
+    local s=$(bench stats "${xs[@]}") enc=$(statusq camera f1 encoders) sess=$(statusq recorder nvr1 sessions 2>/dev/null)
+    set -- $s
+    local per="–"
+    [ "$k" = 0 ] && base=$1
+    [ "$k" -gt 0 ] && [ -n "$base" ] && per=$(calc "round(($1 - $base) / $k, 4)")
+    [ "$k" = 10 ] && FIG[fanout_cpu_per_recorder]=$per
+    report "| $k | $1 ($2–$3) | $enc | $per |"
+    echo "fanout $k ${xs[*]} encoders $enc sessions $sess" >>"$OUT/fanout.txt"
+  done
+  for k in "${recs[@]}"; do stop_pid "$k"; done
+  cordon_down
+  cam_stop m720
+  report ""
+}
+
+# ---- phase: glass-to-glass latency ----
+phase_latency() {
+  log "latency: bar-coded capture time, direct vs through cordon, ${LAT_SECS} s"
+  report "### 4. Added latency, glass to glass"
+  report ""
+  report "The test camera draws its capture time (CLOCK_REALTIME, ms) as a bar code into each picture before encoding; \`tests/bench/latency-probe\` (rtspsrc latency=0, avdec_h264 single-threaded, appsink sync=false) decodes it after decoding, same clock. Direct: from the gateway namespace to the camera; through cordon: from the recorder namespace. Both at once for $LAT_SECS s."
+  report ""
+  report "| stream | path | pictures | unreadable | median ms | p95 ms |"
+  report "| --- | --- | --- | --- | --- | --- |"
+  local c
+  for c in ${BENCH_LAT_CAMS:-t720 t1080}; do
+    cam_start $c --size "$(size_of $c)" --bitrate $([ $c = t720 ] && echo $CAM720_KBIT || echo $CAM1080_KBIT) --timestamp-overlay
+    local conf=$WORK/latency.conf
+    { conf_head; conf_cam lat $c; } >"$conf"
+    cordon_up "$conf" 1 || { cordon_down; continue; }
+    sleep 2
+    nsx gw "$PROBE" "$(cam_url $c)" "$LAT_SECS" >"$OUT/latency-$c-direct.txt" 2>"$WORK/lat-direct.log" & local a=$!
+    nsx rec "$PROBE" "$(rec_url lat)" "$LAT_SECS" >"$OUT/latency-$c-cordon.txt" 2>"$WORK/lat-cordon.log" & local b=$!
+    wait $a $b
+    cordon_down
+    cam_stop $c
+    local d=$(bench latency "$OUT/latency-$c-direct.txt") v=$(bench latency "$OUT/latency-$c-cordon.txt")
+    set -- $d; local dm=$3 dp=$4
+    report "| $(size_of $c)p$FPS | direct | $1 | $2 | $3 | $4 |"
+    set -- $v; local vm=$3 vp=$4
+    report "| $(size_of $c)p$FPS | through cordon | $1 | $2 | $3 | $4 |"
+    FIG[latency_added_median_$c]=$(calc "$vm - $dm"); FIG[latency_added_p95_$c]=$(calc "$vp - $dp")
+    report "| $(size_of $c)p$FPS | **added by cordon** | | | **${FIG[latency_added_median_$c]}** | **${FIG[latency_added_p95_$c]}** |"
+  done
+  report ""
+}
+
+# ---- phase: memory ----
+phase_memory() {
+  log "memory: RSS with 1, 4, 16 cameras"
+  # 16 cameras at 25 fps do not fit in real time on 2 cores; buffers are
+  # counted in frames, not seconds, so 5 fps keeps every camera live with the
+  # same per-camera allocations (decoder, scaler, x264 frames, RTSP buffers).
+  local mfps=5 k
+  cam_start f720 --size 1280x720 --bitrate $CAM720_KBIT --fps $mfps
+  report "### 5. Resident memory (VmRSS of the cordon daemon; 720p cameras at $mfps fps, no recorders, measured 8 s after all are live)"
+  report ""
+  report "| cameras | RSS MiB | per camera above 1, MiB |"
+  report "| --- | --- | --- |"
+  local rss1=""
+  for k in 1 4 16; do
+    local conf=$WORK/mem.conf i
+    conf_head >"$conf"
+    for i in $(seq 1 $k); do conf_cam "m$i" f720 "" $mfps >>"$conf"; done
+    cordon_up "$conf" $k || { cordon_down; continue; }
+    sleep 8
+    local rss=$(awk '/VmRSS/ {print $2}' "/proc/$CORDON_PID/status")
+    local hwm=$(awk '/VmHWM/ {print $2}' "/proc/$CORDON_PID/status")
+    cordon_down
+    local mib=$(calc "round($rss / 1024, 1)") per="–"
+    [ $k = 1 ] && rss1=$rss
+    [ $k != 1 ] && [ -n "$rss1" ] && per=$(calc "round(($rss - $rss1) / 1024 / ($k - 1), 1)") && FIG[memory_mib_per_camera]=$per
+    echo "memory $k rss_kib $rss hwm_kib $hwm" >>"$OUT/memory.txt"
+    report "| $k | $mib | $per |"
+  done
+  cam_stop f720
+  report ""
+}
+
+# ---- phase: capacity ----
+# cap_probe CAMLABEL PRESET N: cordon with N cameras on one test camera for
+# CAP_WIN s. Real time: every camera encoded >= FPS x window - 5 frames, took
+# in as many, and its drop counter did not move.
+CAP_LAST=""
+cap_probe() {
+  local cam=$1 p=$2 n=$3 conf=$WORK/cap.conf i
+  conf_head >"$conf"
+  for i in $(seq 1 "$n"); do conf_cam "k$i" "$cam" "$p" >>"$conf"; done
+  if ! cordon_up "$conf" "$n"; then cordon_down; CAP_LAST="not all live"; return 1; fi
+  sleep 3
+  local w0=$(date +%s.%N) f0=$(gwbench frames "$STATUS_URL") c0=$(cpu_ticks "$CORDON_PID")
+  sleep "$CAP_WIN"
+  local w1=$(date +%s.%N) f1=$(gwbench frames "$STATUS_URL") c1=$(cpu_ticks "$CORDON_PID")
+  cordon_down
+  local secs=$(calc "$w1 - $w0")
+  local want=$(calc "int($FPS * $secs) - 5")
+  local verdict=$(paste <(echo "$f0") <(echo "$f1") | awk -v want="$want" '
+    { din = $8 - $3; dout = $9 - $4; ddrop = $10 - $5
+      if (dout < minout || NR == 1) minout = dout
+      if (din < minin || NR == 1) minin = din
+      drops += ddrop; if ($7 != "live") notlive++ }
+    END { ok = (minout >= want && minin >= want && drops == 0 && notlive == 0)
+          printf "%s min_in=%d min_out=%d want>=%d dropped=%d not_live=%d\n", ok ? "ok" : "behind", minin, minout, want, drops, notlive + 0 }')
+  local cpu=$(calc "round(($c1 - $c0) / $TICK / $secs, 2)")
+  CAP_LAST="$verdict cpu=$cpu"
+  echo "capacity $cam $p n=$n $CAP_LAST" >>"$OUT/capacity.txt"
+  log "capacity $(size_of "$cam") $p n=$n: $CAP_LAST"
+  [ "${verdict%% *}" = ok ]
+}
+# cap_search CAMLABEL PRESET: estimate from CPU per stream, then probe.
+cap_search() {
+  local cam=$1 p=$2 per=${CPU_PER_STREAM["$(size_of "$1") $2"]:-}
+  cam_moving "$cam"
+  if [ -z "$per" ]; then
+    # 1 camera for one window, to estimate.
+    local conf=$WORK/cap.conf
+    { conf_head; conf_cam k1 "$cam" "$p"; } >"$conf"
+    if cordon_up "$conf" 1; then
+      sleep 3
+      local w0=$(date +%s.%N) c0=$(cpu_ticks "$CORDON_PID"); sleep "$WIN"
+      local w1=$(date +%s.%N) c1=$(cpu_ticks "$CORDON_PID")
+      per=$(calc "($c1 - $c0) / $TICK / ($w1 - $w0)")
+    fi
+    cordon_down
+  fi
+  local camcpu=${CAMCPU[$cam]:-0.2}
+  local est=$(calc "max(1, int(($NPROC * 0.92 - $camcpu) / max($per, 0.01)))")
+  log "capacity $(size_of "$cam") $p: ${per} CPU-s per stream-s, estimate $est"
+  local best=0 worst="" n=$est probes=0 first_fail="" why="probe limit"
+  while [ $probes -lt $CAP_MAX_PROBES ] && [ $n -ge 1 ]; do
+    # Keep the whole run inside the budget: a probe takes the window + ~12 s.
+    if [ $((SECONDS - START + CAP_WIN + 12)) -gt "$BUDGET" ]; then
+      log "capacity $(size_of "$cam") $p: time budget reached, stopping at $probes probe(s)"
+      why="time budget"
+      break
+    fi
+    probes=$((probes + 1))
+    if cap_probe "$cam" "$p" "$n"; then
+      best=$n
+      [ -n "$first_fail" ] && break
+      n=$((n + 1))
+    else
+      first_fail=$n; worst="$CAP_LAST"
+      [ $best -gt 0 ] && break
+      # Down by one, or by as much as the probe fell short of real time.
+      local got=$(echo "$CAP_LAST" | sed -n 's/.*min_in=\([0-9-]*\) min_out=\([0-9-]*\) want>=\([0-9]*\).*/\1 \2 \3/p')
+      if [ -n "$got" ]; then
+        set -- $got
+        n=$(calc "max(1, min($n - 1, int($n * min($1, $2) / $3)))")
+      else
+        n=$((n - 1))
+      fi
+    fi
+    # Stop once N passed and N+1 failed.
+    [ -n "$first_fail" ] && [ $best -gt 0 ] && [ $first_fail -eq $((best + 1)) ] && break
+  done
+  local shown=$best note
+  if [ "$probes" = 0 ]; then
+    shown="not probed"; note="time budget reached before the first probe"
+  elif [ "$best" = 0 ]; then
+    shown="< ${first_fail}"; note="$first_fail fails ($worst)"
+  elif [ "${first_fail:-}" = $((best + 1)) ]; then
+    note="$best passes, $((best + 1)) fails ($worst)"
+  else
+    shown=">= $best"; note="$best passes, $((best + 1)) not probed ($why)"
+  fi
+  [ "$shown" = "$best" ] && FIG[capacity_${cam}_$p]=$best
+  report "| $(size_of "$cam")p$FPS | $p | $(calc "round($per, 3)") | $est | **$shown** | $note |"
+}
+phase_capacity() {
+  log "capacity: $CAP_WIN s probes"
+  report "### 2. Capacity: cameras kept at real time for $CAP_WIN s (no frame dropped, every camera encoding $FPS fps)"
+  report ""
+  report "Each probe: N cordon cameras pulling one test camera (its encode runs on this machine too), no recorders; pass = for every camera, frames in and out over the window >= ${FPS} × window − 5, drop counter unchanged, state live. Estimate = (nproc × 0.92 − test camera CPU) / cordon CPU per stream."
+  report ""
+  report "| stream | preset | cordon CPU-s/stream-s | estimate | capacity | probes |"
+  report "| --- | --- | --- | --- | --- | --- |"
+  local c p
+  for c in m720 m1080; do
+    for p in $PRESET ${CHEAP}; do cap_search $c $p; done
+    cam_stop $c
+  done
+  report ""
+}
+
+# ---- phase (optional): where cordon's CPU goes ----
+# perf over the daemon with 2 cameras: shares by library and the top symbols
+# outside the codecs. BENCH_PHASES=profile; not in the default run.
+phase_profile() {
+  log "profile: perf record, 2 x 720p25, ${WIN} s"
+  cam_moving m720
+  local conf=$WORK/profile.conf
+  { conf_head; conf_cam p1 m720; conf_cam p2 m720; } >"$conf"
+  cordon_up "$conf" 2 || { cordon_down; return; }
+  sleep 3
+  perf record -q -F 499 -g -p "$CORDON_PID" -o "$OUT/perf.data" -- sleep "$WIN" >/dev/null 2>&1
+  cordon_down
+  cam_stop m720
+  perf report -i "$OUT/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 >"$OUT/perf-dso.txt"
+  perf report -i "$OUT/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' \
+    | grep -v 'libx264\|libavcodec' | head -40 >"$OUT/perf-sym.txt"
+  report "### Profile (perf, 2 x 720p25 cameras, $WIN s): share of cordon's samples by library"
+  report ""
+  report '```'
+  while IFS= read -r line; do report "$line"; done <"$OUT/perf-dso.txt"
+  report '```'
+  report ""
+  report "Top symbols outside libx264/libavcodec: tests/bench/results/$STAMP/perf-sym.txt"
+  report ""
+}
+
+for phase in $PHASES; do
+  "phase_$phase"
+done
+log "done in $((SECONDS - START)) s"
+# Repeated full runs: each appends its figures to results/history.tsv; the
+# table gives median and spread over the runs on a machine like this one.
+if [ "$QUICK" != 1 ] && [ ${#FIG[@]} -gt 0 ]; then
+  { printf '%s\t%s\t%s\t' "$STAMP" "$NPROC" "$CPU_MODEL"
+    for k in "${!FIG[@]}"; do printf '%s=%s;' "$k" "${FIG[$k]}"; done; echo; } >>"$RESULTS/history.tsv"
+  report "### Across full runs on this machine (tests/bench/results/history.tsv)"
+  report ""
+  while IFS= read -r line; do report "$line"; done < <(bench history "$RESULTS/history.tsv" "$NPROC" "$CPU_MODEL")
+  report ""
+fi
+report "Run time: $((SECONDS - START)) s (build included). Raw data: tests/bench/results/$STAMP/."
+report ""
+# The latest run replaces the part of docs/performance.md between the
+# bench:begin and bench:end markers (BENCH_DOC=FILE for another file).
+DOC=${BENCH_DOC:-$CORDON_SOURCE_DIR/docs/performance.md}
+if [ -f "$DOC" ] && grep -q '<!-- bench:begin -->' "$DOC" && grep -q '<!-- bench:end -->' "$DOC"; then
+  /usr/bin/python3 - "$DOC" "$REPORT" <<'PY'
+import sys
+doc, rep = sys.argv[1], open(sys.argv[2]).read()
+text = open(doc).read()
+head, rest = text.split("<!-- bench:begin -->", 1)
+_, tail = rest.split("<!-- bench:end -->", 1)
+open(doc, "w").write(head + "<!-- bench:begin -->\n" + rep + "<!-- bench:end -->" + tail)
+PY
+  echo "report written to $REPORT and into $DOC"
+else
+  cp "$REPORT" "$DOC"
+  echo "report written to $REPORT and $DOC"
+fi
