@@ -428,11 +428,37 @@ bind_socket (const char *host, guint16 port, GError **error)
   return g_steal_pointer (&sock);
 }
 
+/* Wake the send threads of the streams a recorder has just joined.
+ *
+ * gst-rtsp-server (1.22) sends to TCP recorders from one thread per stream,
+ * which sleeps while every recorder of the stream still has a packet in
+ * flight, and wakes on a new packet or when a recorder's packet has gone out.
+ * Its packet queue holds one packet, so while it sleeps the media stops, and
+ * no new packet comes. If the last recorders then vanish with their packets
+ * unsent (a recorder that stopped reading, then was unplugged), nothing wakes
+ * the thread again: a recorder that had already set up the same shared media
+ * got its PLAY answered and then no packet, and so did every later one for as
+ * long as any of them kept the media up. Adding a recorder does not wake the
+ * thread; telling the stream that a packet to the new recorder has gone out
+ * does, and with nothing queued for it that is all it does. */
+static void
+wake_senders (GstRTSPSessionMedia *sessmedia)
+{
+  g_autoptr (GPtrArray) transports = gst_rtsp_session_media_get_transports (sessmedia);
+  for (guint i = 0; transports && i < transports->len; i++) {
+    GstRTSPStreamTransport *t = transports->pdata[i];
+    if (t)
+      gst_rtsp_stream_transport_message_sent (t);
+  }
+}
+
 /* A recorder joining a media that is already streaming would wait up to a
  * keyframe interval for its first IDR; ask the camera's encoder for one. */
 static void
 on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, CordonServer *server)
 {
+  if (ctx->sessmedia)
+    wake_senders (ctx->sessmedia);
   GstRTSPMedia *media = ctx->media;
   if (!media && ctx->sessmedia)
     media = gst_rtsp_session_media_get_media (ctx->sessmedia);

@@ -18,6 +18,10 @@ server must end it (a 4xx/5xx answer, or the connection closed).
                                  without PLAY; PLAY then an abrupt close (RST);
                                  PLAY then never read (a stalled reader)
   play SRC USER PASS CAMERA SECS PLAY, count interleaved RTP bytes for SECS
+  handover SRC USER PASS CAMERA STALL SECS
+                                 recorder A plays and stops reading for STALL
+                                 s; B sets up; A vanishes (RST); B plays and
+                                 counts RTP bytes for SECS (B must get some)
 """
 import hashlib
 import os
@@ -454,10 +458,31 @@ def cmd_play(src, user, password, camera, secs):
     return code == 200 and pcode == 200 and n > 0
 
 
+def cmd_handover(src, user, password, camera, stall, secs):
+    # A: the only viewer, then a stalled reader: the server's data message to
+    # A stays queued, so the camera's stream waits for A before sending more.
+    a = Rtsp(src, user, password, camera)
+    a.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    code_a, _ = a.setup()
+    play_a, _ = a.send("PLAY")
+    time.sleep(float(stall))
+    # B joins the same (shared) media before A goes, so the media stays up.
+    b = Rtsp(src, user, password, camera)
+    code_b, _ = b.setup()
+    abort(a.s)
+    time.sleep(1)
+    play_b, _ = b.send("PLAY")
+    n = b.rtp_bytes(float(secs))
+    b.send("TEARDOWN", wait=False)
+    b.s.close()
+    print("handover setup_a=%d play_a=%d setup_b=%d play_b=%d bytes_b=%d" % (code_a, play_a, code_b, play_b, n))
+    return code_a == 200 and play_a == 200 and code_b == 200 and play_b == 200 and n > 0
+
+
 def main():
     cmd, args = sys.argv[2], sys.argv[3:]
     fn = {"malformed": cmd_malformed, "slow": cmd_slow, "flood": cmd_flood, "midsetup": cmd_midsetup,
-          "play": cmd_play}.get(cmd)
+          "play": cmd_play, "handover": cmd_handover}.get(cmd)
     if not fn:
         raise SystemExit(__doc__)
     sys.exit(0 if fn(*args) else 1)
