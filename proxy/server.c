@@ -34,13 +34,21 @@ G_DEFINE_TYPE (CordonFactory, cordon_factory, GST_TYPE_RTSP_MEDIA_FACTORY)
 
 typedef struct {
   gint fps_n, fps_d;
-  gint64 last;  /* frame index of the previous buffer, -1 before the first */
+  gint64 last;    /* frame index of the previous buffer, -1 before the first */
+  gint64 born_us; /* monotonic time the media's element was made */
 } Cadence;
 
 /* Buffers are stamped on arrival (do-timestamp), which jitters with
  * scheduling; recorders want a steady, strictly increasing clock. Each time
  * stamp is moved to the nearest frame slot of the fixed output rate, and
- * never to a slot already used. */
+ * never to a slot already used.
+ *
+ * A stamp is a running time of the media's pipeline, which cannot exceed the
+ * time since the pipeline was made. Now and then a media's first buffer was
+ * stamped with the clock's absolute time instead (3 h 47 min into a pipeline
+ * 1 s old, seen in the sanitizer soak); as a slot is never used twice, every
+ * later buffer followed it, hours ahead of the clock. Such a stamp is taken
+ * as the time since the pipeline was made. */
 static GstPadProbeReturn
 regular_cadence (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -48,7 +56,11 @@ regular_cadence (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   if (!GST_BUFFER_PTS_IS_VALID (buf))
     return GST_PAD_PROBE_OK;
-  gint64 frame = gst_util_uint64_scale_round (GST_BUFFER_PTS (buf), c->fps_n, (guint64) GST_SECOND * c->fps_d);
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  GstClockTime age = (GstClockTime) (g_get_monotonic_time () - c->born_us) * GST_USECOND;
+  if (pts > age + GST_SECOND)
+    pts = age;
+  gint64 frame = gst_util_uint64_scale_round (pts, c->fps_n, (guint64) GST_SECOND * c->fps_d);
   if (frame <= c->last)
     frame = c->last + 1;
   c->last = frame;
@@ -95,6 +107,7 @@ cordon_factory_create_element (GstRTSPMediaFactory *factory, const GstRTSPUrl *u
   g_object_set (pay, "pt", 96, "config-interval", 0, NULL);
   Cadence *cadence = g_new0 (Cadence, 1);
   cadence->last = -1;
+  cadence->born_us = g_get_monotonic_time ();
   if (!gst_structure_get_fraction (gst_caps_get_structure (caps, 0), "framerate", &cadence->fps_n, &cadence->fps_d)
       || cadence->fps_n <= 0 || cadence->fps_d <= 0) {
     cadence->fps_n = 25;
@@ -157,19 +170,40 @@ media_gone (gpointer data, GObject *where_the_object_was)
 }
 
 static void
+keep_unsynced (GstBaseSink *sink, GParamSpec *pspec, gpointer data)
+{
+  if (gst_base_sink_get_sync (sink))
+    gst_base_sink_set_sync (sink, FALSE);
+}
+
+static void
+unsync_sink (GstBin *bin, GstBin *sub_bin, GstElement *element, gpointer data)
+{
+  if (!GST_IS_BASE_SINK (element))
+    return;
+  gst_base_sink_set_sync (GST_BASE_SINK (element), FALSE);
+  g_signal_connect (element, "notify::sync", G_CALLBACK (keep_unsynced), NULL);
+}
+
+static void
 cordon_factory_configure (GstRTSPMediaFactory *factory, GstRTSPMedia *media)
 {
   CordonFactory *self = CORDON_FACTORY (factory);
   GST_RTSP_MEDIA_FACTORY_CLASS (cordon_factory_parent_class)->configure (factory, media);
-  /* Send each packet when it is made: the frames already arrive in real
-   * time, and syncing on the time stamps only adds a way to stall. A media
-   * whose first time stamps were taken around its PAUSED -> PLAYING change
-   * could get them ahead of the clock, and as the cadence below never reuses
-   * a slot, its sink then waited for ever: recorders joining a camera as it
-   * came back got no packet at all (about 1 session in 50 in the soak). */
-  gst_rtsp_media_set_rate_control (media, FALSE);
-
   g_autoptr (GstElement) element = gst_rtsp_media_get_element (media);
+  /* Send each packet when it is made: the frames already arrive in real
+   * time, and syncing on the time stamps only adds a way to stall (a sink
+   * waiting for a time stamp ahead of the clock sends nothing meanwhile).
+   * gst_rtsp_media_set_rate_control() does not reach the sinks of 1.22: they
+   * are made at SETUP and set to sync after they join the pipeline, so each
+   * is unsynced as it joins and kept so. */
+  gst_rtsp_media_set_rate_control (media, FALSE);
+  g_autoptr (GstObject) top = gst_object_get_parent (GST_OBJECT (element));
+  if (GST_IS_BIN (top))
+    g_signal_connect (top, "deep-element-added", G_CALLBACK (unsync_sink), NULL);
+  else
+    g_warning ("%s: the media has no pipeline yet; its sinks will sync on time stamps", self->name);
+
   g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (element), "src");
   g_autoptr (GstElement) asrc = gst_bin_get_by_name (GST_BIN (element), "asrc");
   g_object_set_data_full (G_OBJECT (media), "cordon-camera", g_strdup (self->name), g_free);
