@@ -162,6 +162,15 @@ class Rtsp:
         return self.send("SETUP", self.setup_url(),
                          ["Transport: RTP/AVP/TCP;unicast;interleaved=0-1"], wait)
 
+    def play_for(self, secs):
+        """PLAY, count interleaved RTP bytes for secs, TEARDOWN and close:
+        (PLAY's status, bytes)."""
+        code, _ = self.send("PLAY")
+        n = self.rtp_bytes(float(secs))
+        self.send("TEARDOWN", wait=False)
+        self.s.close()
+        return code, n
+
     def rtp_bytes(self, secs):
         end = time.monotonic() + secs
         total = len(self.buf)
@@ -450,10 +459,7 @@ def cmd_midsetup(src, user, password, camera):
 def cmd_play(src, user, password, camera, secs):
     c = Rtsp(src, user, password, camera)
     code, _ = c.setup()
-    pcode, _ = c.send("PLAY")
-    n = c.rtp_bytes(float(secs))
-    c.send("TEARDOWN", wait=False)
-    c.s.close()
+    pcode, n = c.play_for(secs)
     print("play setup=%d play=%d bytes=%d" % (code, pcode, n))
     return code == 200 and pcode == 200 and n > 0
 
@@ -471,10 +477,7 @@ def cmd_handover(src, user, password, camera, stall, secs):
     code_b, _ = b.setup()
     abort(a.s)
     time.sleep(1)
-    play_b, _ = b.send("PLAY")
-    n = b.rtp_bytes(float(secs))
-    b.send("TEARDOWN", wait=False)
-    b.s.close()
+    play_b, n = b.play_for(secs)
     print("handover setup_a=%d play_a=%d setup_b=%d play_b=%d bytes_b=%d" % (code_a, play_a, code_b, play_b, n))
     return code_a == 200 and play_a == 200 and code_b == 200 and play_b == 200 and n > 0
 
