@@ -358,8 +358,12 @@ cordon_pipeline_feed (CordonPipeline *p, Feeder from, Ingest *in, GstBuffer *buf
   g_autoptr (GstBuffer) pixels = cordon_handover_pixels (&p->raw_info, buffer);
   if (!pixels) {
     g_mutex_lock (&p->lock);
-    p->dropped_handover++;
+    gboolean first = p->dropped_handover++ == 0;
     g_mutex_unlock (&p->lock);
+    if (first)
+      g_warning ("%s: a %s picture of %" G_GSIZE_FORMAT " bytes is no %ux%u I420 picture; dropped (counted in frames_dropped)",
+                 p->camera->name, from == FEED_CAMERA ? "camera" : "slate", gst_buffer_get_size (buffer),
+                 p->camera->width, p->camera->height);
     return;
   }
   gst_app_src_push_buffer (GST_APP_SRC (p->encode_src), g_steal_pointer (&pixels));
