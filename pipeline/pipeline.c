@@ -352,9 +352,10 @@ cordon_pipeline_feed (CordonPipeline *p, Feeder from, Ingest *in, GstBuffer *buf
     return;
 
   /* Pixels only: whatever the decoder or a filter attached to the picture
-   * (caption, AFD, time code metas, flags, time stamps) stays behind. The
-   * encoder's appsrc stamps the picture on arrival, so camera and slate
-   * frames form one monotonic timeline. */
+   * (caption, AFD, time code metas, flags, time stamps) stays behind, for
+   * the encoder and the snapshots alike. The encoder's appsrc stamps the
+   * picture on arrival, so camera and slate frames form one monotonic
+   * timeline. */
   g_autoptr (GstBuffer) pixels = cordon_handover_pixels (&p->raw_info, buffer);
   if (!pixels) {
     g_mutex_lock (&p->lock);
@@ -366,7 +367,10 @@ cordon_pipeline_feed (CordonPipeline *p, Feeder from, Ingest *in, GstBuffer *buf
                  p->camera->width, p->camera->height);
     return;
   }
-  gst_app_src_push_buffer (GST_APP_SRC (p->encode_src), g_steal_pointer (&pixels));
+  g_mutex_lock (&p->lock);
+  gst_buffer_replace (&p->last_raw, pixels);
+  g_mutex_unlock (&p->lock);
+  cordon_pipeline_push_unstamped (GST_APP_SRC (p->encode_src), pixels);
 }
 
 void
@@ -405,6 +409,7 @@ cordon_pipeline_new (CordonCamera *camera, GError **error)
   p->backoff_s = 1;
   p->state = CORDON_CAMERA_CONNECTING;
   p->state_since = g_get_real_time ();
+  p->snapshot = cordon_snapshot_new ();
 
   p->raw_caps = gst_caps_new_simple ("video/x-raw",
                                      "format", G_TYPE_STRING, "I420",
@@ -518,6 +523,8 @@ cordon_pipeline_free (CordonPipeline *p)
   g_clear_pointer (&p->consumers, g_ptr_array_unref);
   g_clear_pointer (&p->audio_consumers, g_ptr_array_unref);
   g_free (p->last_error);
+  gst_clear_buffer (&p->last_raw);
+  g_clear_pointer (&p->snapshot, cordon_snapshot_free);
   g_clear_pointer (&p->camera, cordon_camera_unref);
   g_clear_pointer (&p->context, g_main_context_unref);
   g_mutex_clear (&p->lock);
