@@ -1,6 +1,6 @@
 /* cordon — the long-lived half of a camera: the encoder and the slate.
  *
- * encode: appsrc ! queue ! x264enc ! capsfilter ! h264parse ! appsink ! NAL allow-list
+ * encode: appsrc ! x264enc ! capsfilter ! h264parse ! appsink ! NAL allow-list
  * slate:  videotestsrc ! capsfilter ! textoverlay ! clockoverlay ! videoconvert ! capsfilter ! appsink
  *
  * Both are built once per pipeline; only the ingest (ingest.c) is rebuilt
@@ -89,6 +89,16 @@ allowed_units (CordonPipeline *p, GstSample *sample, GstBuffer *buffer)
   return clean;
 }
 
+/* The consumer's appsrc stamps frames on arrival, so its time level is how
+ * long the oldest frame it holds has waited. */
+static gboolean
+egress_full (GstAppSrc *src)
+{
+  guint64 level = 0;
+  g_object_get (src, "current-level-time", &level, NULL);
+  return level >= CORDON_EGRESS_QUEUE_MS * GST_MSECOND;
+}
+
 static GstFlowReturn
 encoded_sample (GstAppSink *sink, gpointer data)
 {
@@ -109,11 +119,22 @@ encoded_sample (GstAppSink *sink, gpointer data)
   p->bytes_out += gst_buffer_get_size (buffer);
   for (guint i = 0; i < p->consumers->len; i++) {
     Consumer *c = p->consumers->pdata[i];
+    /* A full queue means this recorder (or its network) is more than
+     * CORDON_EGRESS_QUEUE_MS behind: the frame is lost for it, and so are
+     * the deltas up to the next IDR, which would refer to it. */
+    if (c->started && egress_full (c->src)) {
+      c->started = FALSE;
+      c->resync = TRUE;
+    }
     /* A new consumer starts on an IDR (with SPS/PPS in front, config-interval=-1)
      * so its decoder never sees references it does not have. */
-    if (!c->started && !keyframe)
+    if (!c->started && (!keyframe || egress_full (c->src))) {
+      if (c->resync)
+        p->dropped_egress++;
       continue;
+    }
     c->started = TRUE;
+    c->resync = FALSE;
     g_ptr_array_add (targets, gst_object_ref (c->src));
   }
   g_mutex_unlock (&p->lock);
@@ -136,13 +157,24 @@ slate_sample (GstAppSink *sink, gpointer data)
   return GST_FLOW_OK;
 }
 
-static void
-queue_overrun (GstElement *queue, gpointer data)
+/* Hands PIXELS (a picture of raw_info's layout) to the encoder, or drops
+ * and counts it when the encoder is more than CORDON_ENCODER_QUEUE_MS of
+ * pictures behind. The appsrc itself is unbounded and never leaks: this is
+ * the only place a picture can be lost on the way in, so the count is exact.
+ * The newest picture is the one dropped; a burst the encoder catches up with
+ * within the bound loses nothing. */
+void
+cordon_output_encode (CordonPipeline *p, GstBuffer *pixels)
 {
-  CordonPipeline *p = data;
-  g_mutex_lock (&p->lock);
-  p->dropped_queue++;
-  g_mutex_unlock (&p->lock);
+  guint64 level = 0;
+  g_object_get (p->encode_src, "current-level-bytes", &level, NULL);
+  if (level >= (guint64) p->encoder_queue * p->raw_info.size) {
+    g_mutex_lock (&p->lock);
+    p->dropped_encoder++;
+    g_mutex_unlock (&p->lock);
+    return;
+  }
+  cordon_pipeline_push_unstamped (GST_APP_SRC (p->encode_src), pixels);
 }
 
 static void
@@ -195,24 +227,24 @@ build_encode (CordonPipeline *p, GError **error)
 {
   const CordonCamera *cam = p->camera;
   g_autoptr (GstElement) pipeline = gst_pipeline_new (NULL);
-  GstElement *src, *queue, *enc, *filter, *parse, *sink;
+  GstElement *src, *enc, *filter, *parse, *sink;
 
   if (!(src = cordon_make ("appsrc", error)) || !gst_bin_add (GST_BIN (pipeline), src)
-      || !(queue = cordon_make ("queue", error)) || !gst_bin_add (GST_BIN (pipeline), queue)
       || !(enc = cordon_make ("x264enc", error)) || !gst_bin_add (GST_BIN (pipeline), enc)
       || !(filter = cordon_make ("capsfilter", error)) || !gst_bin_add (GST_BIN (pipeline), filter)
       || !(parse = cordon_make ("h264parse", error)) || !gst_bin_add (GST_BIN (pipeline), parse)
       || !(sink = appsink_new (p, encoded_sample, error)) || !gst_bin_add (GST_BIN (pipeline), sink))
     return FALSE;
 
+  /* The appsrc is the encoder's queue (its own streaming thread, no second
+   * hand-off through a queue element). Unbounded here and never leaky, so
+   * nothing is lost uncounted: cordon_output_encode() keeps it within
+   * CORDON_ENCODER_QUEUE_MS of pictures. (appsrc's default max-bytes of
+   * 200 kB is less than one picture.) */
+  p->encoder_queue = MAX (2, cam->framerate * CORDON_ENCODER_QUEUE_MS / 1000);
   g_object_set (src, "caps", p->raw_caps, "is-live", TRUE, "format", GST_FORMAT_TIME,
-                "do-timestamp", TRUE, "max-buffers", (guint64) 3, NULL);
-  gst_util_set_object_arg (G_OBJECT (src), "leaky-type", "downstream");
-  /* Small and leaky: when the encoder cannot keep up, old frames go first and
-   * the output stays current. */
-  g_object_set (queue, "max-size-buffers", 2, "max-size-bytes", 0, "max-size-time", (guint64) 0, NULL);
-  gst_util_set_object_arg (G_OBJECT (queue), "leaky", "downstream");
-  g_signal_connect (queue, "overrun", G_CALLBACK (queue_overrun), p);
+                "do-timestamp", TRUE, "block", FALSE, "max-buffers", (guint64) 0,
+                "max-bytes", (guint64) 0, "max-time", (guint64) 0, NULL);
 
   gst_util_set_object_arg (G_OBJECT (enc), "tune", "zerolatency");
   gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", cam->preset);
@@ -235,7 +267,7 @@ build_encode (CordonPipeline *p, GError **error)
   /* Annex B, one access unit per buffer: what the NAL allow-list reads. */
   g_object_set (sink, "caps", enc_caps, NULL);
 
-  if (!gst_element_link_many (src, queue, enc, filter, parse, sink, NULL)) {
+  if (!gst_element_link_many (src, enc, filter, parse, sink, NULL)) {
     g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,
                  "%s: cannot link the encoder (profile %s)", cam->name, cam->profile);
     return FALSE;

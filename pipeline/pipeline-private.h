@@ -22,6 +22,9 @@ G_BEGIN_DECLS
 #define CORDON_RTSP_LATENCY_MS 200
 #define CORDON_RTSP_TIMEOUT_S 5         /* rtspsrc: no RTSP answer for this long */
 #define CORDON_TEARDOWN_CUT_S 3         /* a retired attempt still not down: cut its socket */
+#define CORDON_ENCODER_QUEUE_MS 400     /* pictures waiting for the encoder: dropped past this */
+#define CORDON_EGRESS_QUEUE_MS 1000     /* encoded frames waiting for one recorder: dropped past this */
+#define CORDON_WATCHDOG_MS 250
 
 typedef enum {
   FEED_NONE,
@@ -59,6 +62,7 @@ typedef struct {
 typedef struct {
   GstAppSrc *src;           /* (ref) */
   gboolean started;         /* has had a keyframe: deltas may follow */
+  gboolean resync;          /* lost a frame to a full queue: waits for the next keyframe */
 } Consumer;
 
 typedef struct _Snapshot Snapshot;
@@ -73,17 +77,19 @@ struct _CordonPipeline {
   GstCaps *out_caps;        /* what consumers get */
   GstCaps *audio_caps;      /* NULL when audio is off */
 
-  GstElement *encode;       /* long-lived: appsrc ! queue ! x264enc ! … ! appsink */
+  GstElement *encode;       /* long-lived: appsrc ! x264enc ! … ! appsink */
   GstElement *encode_src;
   GstElement *encoder;
   GstElement *slate;        /* videotestsrc … ! appsink, PLAYING only while needed */
   GSource *encode_watch;
   GSource *slate_watch;
   gint *encoder_count;      /* atomic-rc box shared with the x264enc instances */
+  guint encoder_queue;      /* pictures the encoder's appsrc may hold (CORDON_ENCODER_QUEUE_MS) */
 
   GThreadPool *reaper;
   Ingest *ingest;           /* current attempt (main context), or NULL */
   GSource *watchdog;
+  gint64 watchdog_last;     /* monotonic: when the watchdog last ran */
   GSource *retry;
   GSource *live_idle;       /* under lock: set by a streaming thread */
   guint backoff_s;
@@ -107,7 +113,8 @@ struct _CordonPipeline {
   guint64 frames_in;
   guint64 frames_out;
   guint64 dropped_closed;   /* videorate drops of retired ingests */
-  guint64 dropped_queue;    /* frames the encoder queue had to drop */
+  guint64 dropped_encoder;  /* pictures dropped because the encoder was behind (CORDON_ENCODER_QUEUE_MS) */
+  guint64 dropped_egress;   /* encoded frames a recorder's queue could not take, and the deltas it then skipped */
   guint64 dropped_handover; /* camera/slate frames too small for the configured picture */
   guint64 nal_dropped;      /* encoded NAL units the allow-list left out */
   guint32 nal_logged;       /* bit N: a dropped NAL unit of type N was logged */
@@ -129,6 +136,7 @@ void cordon_ingest_find_socket (Ingest *ingest);
 
 /* output.c */
 gboolean cordon_output_build (CordonPipeline *p, GError **error);
+void cordon_output_encode (CordonPipeline *p, GstBuffer *pixels);
 
 /* snapshot.c */
 Snapshot *cordon_snapshot_new (void);

@@ -289,6 +289,14 @@ watchdog (gpointer data)
   g_mutex_unlock (&p->lock);
 
   gint64 now = g_get_monotonic_time ();
+  /* A watchdog that runs late means this whole process was held up (CPU
+   * starvation, SIGSTOP, a swapped-out page): the pictures that arrived
+   * meanwhile are still waiting in our own threads, so the camera gets one
+   * more round before its silence counts. */
+  gboolean late = p->watchdog_last && now - p->watchdog_last > 2 * CORDON_WATCHDOG_MS * 1000;
+  p->watchdog_last = now;
+  if (late)
+    return G_SOURCE_CONTINUE;
   if (!got_frame)
     cordon_ingest_find_socket (in);
   if (got_frame && now - last > CORDON_LOST_AFTER_MS * 1000)
@@ -370,7 +378,7 @@ cordon_pipeline_feed (CordonPipeline *p, Feeder from, Ingest *in, GstBuffer *buf
   g_mutex_lock (&p->lock);
   gst_buffer_replace (&p->last_raw, pixels);
   g_mutex_unlock (&p->lock);
-  cordon_pipeline_push_unstamped (GST_APP_SRC (p->encode_src), pixels);
+  cordon_output_encode (p, pixels);
 }
 
 void
@@ -460,7 +468,8 @@ cordon_pipeline_start (CordonPipeline *p, GError **error)
   start_slate (p);
   g_message ("%s: connecting to %s port %u", p->camera->name, p->camera->host, p->camera->port);
   connect_camera (p);
-  p->watchdog = add_timeout (p, 250, watchdog);
+  p->watchdog_last = 0;
+  p->watchdog = add_timeout (p, CORDON_WATCHDOG_MS, watchdog);
   return TRUE;
 }
 
@@ -628,7 +637,8 @@ cordon_pipeline_get_stats (CordonPipeline *p, CordonPipelineStats *stats)
   stats->input_height = p->input_height;
   stats->frames_in = p->frames_in;
   stats->frames_out = p->frames_out;
-  stats->frames_dropped = p->dropped_closed + p->dropped_queue + p->dropped_handover;
+  stats->frames_dropped = p->dropped_closed + p->dropped_encoder + p->dropped_handover
+                          + p->dropped_egress;
   stats->nal_units_dropped = p->nal_dropped;
   stats->bytes_out = p->bytes_out;
   stats->last_frame_age_ms = p->last_frame ? (g_get_monotonic_time () - p->last_frame) / 1000 : -1;

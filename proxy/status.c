@@ -264,7 +264,7 @@ cordon_status_metrics (CordonDaemon *d)
               r->stats.frames_in)
   PER_CAMERA ("cordon_camera_frames_out_total", "counter", "Frames encoded for recorders (camera or slate).",
               "%" G_GUINT64_FORMAT, r->stats.frames_out)
-  PER_CAMERA ("cordon_camera_frames_dropped_total", "counter", "Frames dropped by normalisation or encoding.",
+  PER_CAMERA ("cordon_camera_frames_dropped_total", "counter", "Pictures lost between the camera and the recorders (rate, hand-over, encoder queue, recorder queues).",
               "%" G_GUINT64_FORMAT, r->stats.frames_dropped)
   PER_CAMERA ("cordon_camera_nal_units_dropped_total", "counter",
               "Encoded NAL units outside the allow-list (slice, IDR, SPS, PPS, AUD), not sent.",
