@@ -2,6 +2,7 @@
  *
  * encode: appsrc ! x264enc ! capsfilter ! h264parse ! appsink ! NAL allow-list
  * slate:  videotestsrc ! capsfilter ! textoverlay ! clockoverlay ! videoconvert ! capsfilter ! appsink
+ *         (1 picture/s), repeated into the encoder at the output rate
  *
  * Both are built once per pipeline; only the ingest (ingest.c) is rebuilt
  * when the camera comes and goes, so the encoder and its caps never change.
@@ -9,6 +10,7 @@
 #define G_LOG_DOMAIN "cordon-pipeline"
 
 #include "pipeline-private.h"
+#include "handover.h"
 #include "nalfilter.h"
 
 static const char *
@@ -146,15 +148,70 @@ encoded_sample (GstAppSink *sink, gpointer data)
   return GST_FLOW_OK;
 }
 
+/* The slate is drawn once a second (its only change is the clock) and kept;
+ * slate_tick() hands the same picture to the encoder at the output rate. */
 static GstFlowReturn
 slate_sample (GstAppSink *sink, gpointer data)
 {
   CordonPipeline *p = data;
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
   GstBuffer *buffer = sample ? gst_sample_get_buffer (sample) : NULL;
-  if (buffer)
-    cordon_pipeline_feed (p, FEED_SLATE, NULL, buffer);
+  g_autoptr (GstBuffer) pixels = buffer ? cordon_handover_pixels (&p->raw_info, buffer) : NULL;
+  if (!pixels)
+    return GST_FLOW_OK;
+  g_mutex_lock (&p->lock);
+  gst_buffer_replace (&p->slate_picture, pixels);
+  g_mutex_unlock (&p->lock);
   return GST_FLOW_OK;
+}
+
+/* The system clock's thread, once per output frame while the slate is on.
+ * An identical picture (the same memory) costs x264 little: every
+ * macroblock is a skip. */
+static gboolean
+slate_tick (GstClock *clock, GstClockTime time, GstClockID id, gpointer data)
+{
+  CordonPipeline *p = data;
+  g_autoptr (GstBuffer) picture = NULL;
+
+  g_mutex_lock (&p->lock);
+  if (p->feeder == FEED_SLATE && p->slate_picture) {
+    picture = gst_buffer_ref (p->slate_picture);
+    gst_buffer_replace (&p->last_raw, picture);
+  }
+  g_mutex_unlock (&p->lock);
+  if (picture)
+    cordon_output_encode (p, picture);
+  return TRUE;
+}
+
+/* Main context. */
+void
+cordon_output_slate_start (CordonPipeline *p)
+{
+  if (p->slate_tick)
+    return;
+  if (gst_element_set_state (p->slate, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    g_warning ("%s: the offline slate does not start", p->camera->name);
+  /* A periodic clock id: its times are start + n × interval, however late
+   * one callback runs, so the output keeps exactly the configured rate. */
+  g_autoptr (GstClock) clock = gst_system_clock_obtain ();
+  p->slate_tick = gst_clock_new_periodic_id (clock, gst_clock_get_time (clock), GST_SECOND / p->camera->framerate);
+  gst_clock_id_wait_async (p->slate_tick, slate_tick, p, NULL);
+}
+
+void
+cordon_output_slate_stop (CordonPipeline *p)
+{
+  if (!p->slate_tick)
+    return;
+  gst_clock_id_unschedule (p->slate_tick);
+  g_clear_pointer (&p->slate_tick, gst_clock_id_unref);
+  gst_element_set_state (p->slate, GST_STATE_NULL);
+  /* The next slate starts with a fresh clock, never the time it last showed. */
+  g_mutex_lock (&p->lock);
+  gst_clear_buffer (&p->slate_picture);
+  g_mutex_unlock (&p->lock);
 }
 
 /* Hands PIXELS (a picture of raw_info's layout) to the encoder, or drops
@@ -297,11 +354,14 @@ build_slate (CordonPipeline *p, GError **error)
 
   g_object_set (src, "is-live", TRUE, NULL);
   gst_util_set_object_arg (G_OBJECT (src), "pattern", "black");
+  /* One picture a second: what changes on the slate is the clock's second. */
   g_autoptr (GstCaps) size_caps = gst_caps_new_simple ("video/x-raw",
                                                        "width", G_TYPE_INT, (int) cam->width,
                                                        "height", G_TYPE_INT, (int) cam->height,
-                                                       "framerate", GST_TYPE_FRACTION, (int) cam->framerate, 1,
+                                                       "framerate", GST_TYPE_FRACTION, 1, 1,
                                                        "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  g_autoptr (GstCaps) slate_caps = gst_caps_copy (p->raw_caps);
+  gst_caps_set_simple (slate_caps, "framerate", GST_TYPE_FRACTION, 1, 1, NULL);
   g_object_set (size, "caps", size_caps, NULL);
   /* Camera names are [A-Za-z0-9._-] (config.c), so no markup can hide in them. */
   g_autofree char *label = g_strdup_printf ("%s — camera offline", cam->name);
@@ -312,7 +372,7 @@ build_slate (CordonPipeline *p, GError **error)
   g_object_set (clock, "time-format", "%Y-%m-%d %H:%M:%S", "font-desc", "Sans 16", NULL);
   gst_util_set_object_arg (G_OBJECT (clock), "valignment", "bottom");
   gst_util_set_object_arg (G_OBJECT (clock), "halignment", "right");
-  g_object_set (filter, "caps", p->raw_caps, NULL);
+  g_object_set (filter, "caps", slate_caps, NULL);
 
   if (!gst_element_link_many (src, size, text, clock, convert, filter, sink, NULL)) {
     g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,

@@ -83,6 +83,7 @@ struct _CordonPipeline {
   GstElement *slate;        /* videotestsrc … ! appsink, PLAYING only while needed */
   GSource *encode_watch;
   GSource *slate_watch;
+  GstClockID slate_tick;    /* main context: periodic, the output rate, while the slate is on */
   gint *encoder_count;      /* atomic-rc box shared with the x264enc instances */
   guint encoder_queue;      /* pictures the encoder's appsrc may hold (CORDON_ENCODER_QUEUE_MS) */
 
@@ -123,6 +124,7 @@ struct _CordonPipeline {
   gint64 last_frame;        /* monotonic, 0 if none yet */
   char *last_error;
   GstBuffer *last_raw;      /* the picture last pushed into the encoder (snapshot.c) */
+  GstBuffer *slate_picture; /* the slate's current picture (pixels only), or NULL */
 
   Snapshot *snapshot;       /* snapshot.c: own lock, taken before `lock`, never inside it */
 };
@@ -137,6 +139,8 @@ void cordon_ingest_find_socket (Ingest *ingest);
 /* output.c */
 gboolean cordon_output_build (CordonPipeline *p, GError **error);
 void cordon_output_encode (CordonPipeline *p, GstBuffer *pixels);
+void cordon_output_slate_start (CordonPipeline *p);
+void cordon_output_slate_stop (CordonPipeline *p);
 
 /* snapshot.c */
 Snapshot *cordon_snapshot_new (void);

@@ -92,8 +92,7 @@ start_slate (CordonPipeline *p)
   g_mutex_unlock (&p->lock);
   if (!p->slate_on) {
     p->slate_on = TRUE;
-    if (gst_element_set_state (p->slate, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-      g_warning ("%s: the offline slate does not start", p->camera->name);
+    cordon_output_slate_start (p);
   }
 }
 
@@ -102,7 +101,7 @@ stop_slate (CordonPipeline *p)
 {
   if (p->slate_on) {
     p->slate_on = FALSE;
-    gst_element_set_state (p->slate, GST_STATE_NULL);
+    cordon_output_slate_stop (p);
   }
 }
 
@@ -533,6 +532,7 @@ cordon_pipeline_free (CordonPipeline *p)
   g_clear_pointer (&p->audio_consumers, g_ptr_array_unref);
   g_free (p->last_error);
   gst_clear_buffer (&p->last_raw);
+  gst_clear_buffer (&p->slate_picture);
   g_clear_pointer (&p->snapshot, cordon_snapshot_free);
   g_clear_pointer (&p->camera, cordon_camera_unref);
   g_clear_pointer (&p->context, g_main_context_unref);
