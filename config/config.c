@@ -23,14 +23,14 @@ typedef struct {
 
 static const char *const proxy_keys[] = {
   "listen", "user", "status", "tls-listen", "tls-certificate", "tls-key",
-  "max-clients-per-address", NULL
+  "max-clients-per-address", "encoder-threads", NULL
 };
 static const char *const firewall_keys[] = {
   "mode", "camera-interface", "core-interface", "nflog-group", "serve-ntp", "serve-dhcp", NULL
 };
 static const char *const camera_keys[] = {
   "url", "username", "password-file", "mac", "size", "framerate", "bitrate",
-  "keyframe-interval", "profile", "preset", "audio", NULL
+  "keyframe-interval", "profile", "preset", "audio", "sub-stream", "sub-bitrate", NULL
 };
 static const char *const recorder_keys[] = {
   "address", "username", "password-file", "cameras", "tls", "srtp", NULL
@@ -342,6 +342,13 @@ load_proxy (Loader *l, CordonConfig *c)
   else if (!*c->user || strcmp (c->user, "root") == 0 || strcmp (c->user, "0") == 0)
     problem (l, g, "user", "\"%s\" is not allowed: the media process must not run as root", c->user);
   get_uint (l, g, "max-clients-per-address", 1, 1024, 16, &c->max_clients_per_address);
+  g_autofree char *threads = get_string (l, g, "encoder-threads");
+  if (threads && g_ascii_strcasecmp (threads, "auto") != 0) {
+    guint64 n = 0;
+    if (!g_ascii_string_to_unsigned (threads, 10, 1, 16, &n, NULL))
+      problem (l, g, "encoder-threads", "\"%s\" is neither auto nor a whole number from 1 to 16", threads);
+    c->encoder_threads = (guint) n;
+  }
 
   g_autofree char *cert = get_string (l, g, "tls-certificate");
   g_autofree char *key = get_string (l, g, "tls-key");
@@ -476,11 +483,30 @@ load_credentials (Loader *l, const char *g, gboolean required, char **username, 
     *password = read_secret (l, g, "password-file", file);
 }
 
+/* KEY = WIDTHxHEIGHT into *WIDTH, *HEIGHT; TRUE when the key is given and valid. */
+static gboolean
+get_size (Loader *l, const char *group, const char *key, guint *width, guint *height)
+{
+  g_autofree char *size = get_string (l, group, key);
+  guint w = 0, h = 0;
+  char tail;
+  if (!size)
+    return FALSE;
+  if (sscanf (size, "%ux%u%c", &w, &h, &tail) != 2 || w < 160 || w > 3840 || h < 120 || h > 2160
+      || w % 2 || h % 2) {
+    problem (l, group, key, "\"%s\" is not WIDTHxHEIGHT with even sides from 160x120 to 3840x2160", size);
+    return FALSE;
+  }
+  *width = w;
+  *height = h;
+  return TRUE;
+}
+
 static void
 load_camera (Loader *l, CordonConfig *c, const char *g)
 {
   g_autoptr (CordonCamera) cam = g_new0 (CordonCamera, 1);
-  g_autofree char *mac = NULL, *size = NULL;
+  g_autofree char *mac = NULL;
 
   cam->refcount = 1;
   cam->name = g_strdup (g + strlen ("camera:"));
@@ -494,23 +520,20 @@ load_camera (Loader *l, CordonConfig *c, const char *g)
 
   cam->width = 1280;
   cam->height = 720;
-  if ((size = get_string (l, g, "size"))) {
-    guint w = 0, h = 0;
-    char tail;
-    if (sscanf (size, "%ux%u%c", &w, &h, &tail) != 2 || w < 160 || w > 3840 || h < 120 || h > 2160
-        || w % 2 || h % 2)
-      problem (l, g, "size", "\"%s\" is not WIDTHxHEIGHT with even sides from 160x120 to 3840x2160", size);
-    else {
-      cam->width = w;
-      cam->height = h;
-    }
-  }
+  get_size (l, g, "size", &cam->width, &cam->height);
   get_uint (l, g, "framerate", 1, 60, 25, &cam->framerate);
   get_uint (l, g, "bitrate", 64, 50000, 2000, &cam->bitrate);
   get_uint (l, g, "keyframe-interval", 1, 10, 2, &cam->keyframe_interval);
   cam->profile = get_choice (l, g, "profile", h264_profiles, "main");
   cam->preset = get_choice (l, g, "preset", x264_presets, "veryfast");
   get_bool (l, g, "audio", FALSE, &cam->audio);
+  if (get_size (l, g, "sub-stream", &cam->sub_width, &cam->sub_height)
+      && (cam->sub_width > cam->width || cam->sub_height > cam->height))
+    problem (l, g, "sub-stream", "%ux%u is larger than the main stream's %ux%u", cam->sub_width,
+             cam->sub_height, cam->width, cam->height);
+  get_uint (l, g, "sub-bitrate", 64, 50000, 512, &cam->sub_bitrate);
+  if (!cam->sub_width && g_key_file_has_key (l->kf, g, "sub-bitrate", NULL))
+    problem (l, g, "sub-bitrate", "set without sub-stream (give the sub stream's size with sub-stream = WIDTHxHEIGHT)");
 
   for (guint i = 0; i < c->cameras->len; i++) {
     CordonCamera *other = c->cameras->pdata[i];
@@ -519,6 +542,26 @@ load_camera (Loader *l, CordonConfig *c, const char *g)
       problem (l, g, "url", "same stream as [camera:%s]", other->name);
   }
   g_ptr_array_add (c->cameras, g_steal_pointer (&cam));
+}
+
+/* encoder-threads = auto: when encoders outnumber the CPUs this process may
+ * run on, one x264 thread each (no frame or slice threads: the least work
+ * per frame, and the cameras are the parallelism); otherwise x264's own
+ * choice. Every camera gets the same, so a reload that changes the decision
+ * rebuilds them all (cordon_camera_equal). */
+static void
+resolve_encoder_threads (CordonConfig *c)
+{
+  guint encoders = 0;
+  for (guint i = 0; i < c->cameras->len; i++) {
+    CordonCamera *cam = c->cameras->pdata[i];
+    encoders += cam->sub_width ? 2 : 1;
+  }
+  guint threads = c->encoder_threads;
+  if (threads == 0 && encoders > g_get_num_processors ())
+    threads = 1;
+  for (guint i = 0; i < c->cameras->len; i++)
+    ((CordonCamera *) c->cameras->pdata[i])->encoder_threads = threads;
 }
 
 static void
@@ -676,6 +719,7 @@ cordon_config_load (const char *path, GError **error)
   }
   if (c->cameras->len == 0)
     problem (&l, NULL, NULL, "no [camera:NAME] group: there is nothing to serve");
+  resolve_encoder_threads (c);
   for (guint i = 0; i < c->recorders->len; i++) {
     CordonRecorder *r = c->recorders->pdata[i];
     g_autofree char *g = g_strconcat ("recorder:", r->name, NULL);
@@ -747,7 +791,9 @@ cordon_camera_equal (const CordonCamera *a, const CordonCamera *b)
       && g_strcmp0 (a->mac, b->mac) == 0 && a->width == b->width && a->height == b->height
       && a->framerate == b->framerate && a->bitrate == b->bitrate
       && a->keyframe_interval == b->keyframe_interval && g_strcmp0 (a->profile, b->profile) == 0
-      && g_strcmp0 (a->preset, b->preset) == 0 && a->audio == b->audio;
+      && g_strcmp0 (a->preset, b->preset) == 0 && a->audio == b->audio
+      && a->sub_width == b->sub_width && a->sub_height == b->sub_height
+      && a->sub_bitrate == b->sub_bitrate && a->encoder_threads == b->encoder_threads;
 }
 
 const CordonCamera *

@@ -49,6 +49,10 @@ typedef struct {
   char *profile;         /* H.264 profile: baseline, main (default) or high */
   char *preset;          /* x264 speed preset, default "veryfast" */
   gboolean audio;        /* pass audio (re-encoded) to recorders; default FALSE */
+  guint sub_width;       /* second output from the same decode, served at /NAME/sub; 0x0 when off */
+  guint sub_height;
+  guint sub_bitrate;     /* kbit/s of the sub stream, default 512 */
+  guint encoder_threads; /* x264 threads, resolved from [proxy] encoder-threads: 0 = x264's own choice */
   /*< private >*/
   gint refcount;
 } CordonCamera;
@@ -79,6 +83,7 @@ typedef struct {
   char *status_host;     /* NULL when status = off */
   guint16 status_port;   /* default 127.0.0.1:9554 */
   guint max_clients_per_address; /* default 16 */
+  guint encoder_threads; /* [proxy] encoder-threads as written: 0 = auto */
 
   /* [firewall] */
   CordonFirewallMode mode;   /* default gateway */

@@ -310,6 +310,10 @@ build_encode (CordonPipeline *p, GError **error)
   g_object_set (enc, "bitrate", cam->bitrate, "vbv-buf-capacity", 1000,
                 "key-int-max", cam->framerate * cam->keyframe_interval,
                 "bframes", 0, "b-adapt", FALSE, NULL);
+  /* encoder-threads (config.c): one thread and no slices when cameras
+   * outnumber CPUs, the least work per frame; else x264's own choice. */
+  if (cam->encoder_threads)
+    g_object_set (enc, "threads", cam->encoder_threads, "sliced-threads", FALSE, NULL);
   g_object_set_data_full (G_OBJECT (enc), "cordon-encoder-count",
                           g_atomic_rc_box_acquire (p->encoder_count), encoder_gone);
   g_atomic_int_inc (p->encoder_count);

@@ -104,6 +104,34 @@ test_good_minimal (void)
   g_assert_cmpstr (cam->profile, ==, "main");
   g_assert_cmpstr (cam->preset, ==, "veryfast");
   g_assert_false (cam->audio);
+  g_assert_cmpuint (cam->sub_width, ==, 0);
+  g_assert_cmpuint (cam->sub_height, ==, 0);
+  g_assert_cmpuint (c->encoder_threads, ==, 0);
+  /* auto, one encoder: never more encoders than CPUs */
+  g_assert_cmpuint (cam->encoder_threads, ==, 0);
+}
+
+/* encoder-threads = auto with more encoders than CPUs: one thread each,
+ * every camera alike; a sub stream counts as an encoder. */
+static void
+test_encoder_threads_auto (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("cordon-config-XXXXXX", NULL);
+  g_autofree char *conf = g_build_filename (dir, "many.conf", NULL);
+  g_autoptr (GString) text = g_string_new ("[firewall]\nmode = off\n");
+  guint cpus = g_get_num_processors ();
+  /* cpus / 2 + 1 cameras with a sub stream each: cpus + 1 or cpus + 2 encoders */
+  for (guint i = 0; i < cpus / 2 + 1; i++)
+    g_string_append_printf (text, "[camera:c%u]\nurl = rtsp://198.18.1.%u/\nsub-stream = 320x180\n", i, 10 + i);
+  g_assert_true (g_file_set_contents (conf, text->str, -1, NULL));
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CordonConfig) c = cordon_config_load (conf, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < c->cameras->len; i++)
+    g_assert_cmpuint (((CordonCamera *) c->cameras->pdata[i])->encoder_threads, ==, 1);
+  g_unlink (conf);
+  g_rmdir (dir);
 }
 
 static void
@@ -133,6 +161,11 @@ test_good_full (void)
   g_assert_cmpuint (lobby->framerate, ==, 15);
   g_assert_cmpuint (lobby->bitrate, ==, 4000);
   g_assert_cmpuint (lobby->keyframe_interval, ==, 1);
+  g_assert_cmpuint (lobby->sub_width, ==, 640);
+  g_assert_cmpuint (lobby->sub_height, ==, 360);
+  g_assert_cmpuint (lobby->sub_bitrate, ==, 384);
+  g_assert_cmpuint (c->encoder_threads, ==, 2);
+  g_assert_cmpuint (lobby->encoder_threads, ==, 2);
   g_assert_cmpstr (lobby->profile, ==, "high");
   g_assert_cmpstr (lobby->preset, ==, "ultrafast");
   g_assert_true (lobby->audio);
@@ -243,6 +276,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/syntax-error-names-file", test_syntax_error);
   g_test_add_func ("/config/hostport", test_hostport);
   g_test_add_func ("/config/camera-equal", test_camera_equal);
+  g_test_add_func ("/config/encoder-threads-auto", test_encoder_threads_auto);
   int ret = g_test_run ();
 
   rm_tree (tmp);
