@@ -101,10 +101,12 @@ egress_full (GstAppSrc *src)
   return level >= CORDON_EGRESS_QUEUE_MS * GST_MSECOND;
 }
 
+/* One encoded access unit of an encoder's appsink, through the NAL
+ * allow-list, to CONSUMERS (under p->lock), counted in FRAMES_OUT and
+ * BYTES_OUT. Main and sub stream alike. */
 static GstFlowReturn
-encoded_sample (GstAppSink *sink, gpointer data)
+deliver (CordonPipeline *p, GstAppSink *sink, GPtrArray **consumers, guint64 *frames_out, guint64 *bytes_out)
 {
-  CordonPipeline *p = data;
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
   GstBuffer *encoded = sample ? gst_sample_get_buffer (sample) : NULL;
   if (!encoded)
@@ -117,10 +119,10 @@ encoded_sample (GstAppSink *sink, gpointer data)
   g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func (gst_object_unref);
 
   g_mutex_lock (&p->lock);
-  p->frames_out++;
-  p->bytes_out += gst_buffer_get_size (buffer);
-  for (guint i = 0; i < p->consumers->len; i++) {
-    Consumer *c = p->consumers->pdata[i];
+  (*frames_out)++;
+  *bytes_out += gst_buffer_get_size (buffer);
+  for (guint i = 0; i < (*consumers)->len; i++) {
+    Consumer *c = (*consumers)->pdata[i];
     /* A full queue means this recorder (or its network) is more than
      * CORDON_EGRESS_QUEUE_MS behind: the frame is lost for it, and so are
      * the deltas up to the next IDR, which would refer to it. */
@@ -146,6 +148,21 @@ encoded_sample (GstAppSink *sink, gpointer data)
   for (guint i = 0; i < targets->len; i++)
     cordon_pipeline_push_unstamped (targets->pdata[i], buffer);
   return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+encoded_sample (GstAppSink *sink, gpointer data)
+{
+  CordonPipeline *p = data;
+  /* p->consumers is replaced (not emptied) by cordon_pipeline_stop(). */
+  return deliver (p, sink, &p->consumers, &p->frames_out, &p->bytes_out);
+}
+
+static GstFlowReturn
+sub_sample (GstAppSink *sink, gpointer data)
+{
+  CordonPipeline *p = data;
+  return deliver (p, sink, &p->sub->consumers, &p->sub->frames_out, &p->sub->bytes_out);
 }
 
 /* The slate is drawn once a second (its only change is the clock) and kept;
@@ -220,18 +237,27 @@ cordon_output_slate_stop (CordonPipeline *p)
  * the only place a picture can be lost on the way in, so the count is exact.
  * The newest picture is the one dropped; a burst the encoder catches up with
  * within the bound loses nothing. */
-void
-cordon_output_encode (CordonPipeline *p, GstBuffer *pixels)
+static void
+encode_into (CordonPipeline *p, GstElement *src, GstBuffer *pixels)
 {
   guint64 level = 0;
-  g_object_get (p->encode_src, "current-level-bytes", &level, NULL);
+  g_object_get (src, "current-level-bytes", &level, NULL);
   if (level >= (guint64) p->encoder_queue * p->raw_info.size) {
     g_mutex_lock (&p->lock);
     p->dropped_encoder++;
     g_mutex_unlock (&p->lock);
     return;
   }
-  cordon_pipeline_push_unstamped (GST_APP_SRC (p->encode_src), pixels);
+  cordon_pipeline_push_unstamped (GST_APP_SRC (src), pixels);
+}
+
+void
+cordon_output_encode (CordonPipeline *p, GstBuffer *pixels)
+{
+  encode_into (p, p->encode_src, pixels);
+  /* The same picture (shared memory), scaled in the sub encoder's own thread. */
+  if (p->sub)
+    encode_into (p, p->sub->src, pixels);
 }
 
 static void
@@ -279,18 +305,26 @@ appsink_new (CordonPipeline *p, GstFlowReturn (*new_sample) (GstAppSink *, gpoin
   return sink;
 }
 
+/* appsrc [! videoscale ! capsfilter] ! x264enc ! capsfilter ! h264parse ! appsink:
+ * the camera's pictures (raw_caps) encoded at WIDTH×HEIGHT and BITRATE with
+ * the camera's settings; the scaler only when the size differs. */
 static gboolean
-build_encode (CordonPipeline *p, GError **error)
+build_encoder (CordonPipeline *p, guint width, guint height, guint bitrate,
+               GstFlowReturn (*new_sample) (GstAppSink *, gpointer),
+               GstElement **pipeline_out, GstElement **src_out, GstElement **enc_out, GError **error)
 {
   const CordonCamera *cam = p->camera;
   g_autoptr (GstElement) pipeline = gst_pipeline_new (NULL);
-  GstElement *src, *enc, *filter, *parse, *sink;
+  GstElement *src, *enc, *filter, *parse, *sink, *scale = NULL, *size = NULL;
+  gboolean scaled = width != cam->width || height != cam->height;
 
   if (!(src = cordon_make ("appsrc", error)) || !gst_bin_add (GST_BIN (pipeline), src)
+      || (scaled && (!(scale = cordon_make ("videoscale", error)) || !gst_bin_add (GST_BIN (pipeline), scale)
+                     || !(size = cordon_make ("capsfilter", error)) || !gst_bin_add (GST_BIN (pipeline), size)))
       || !(enc = cordon_make ("x264enc", error)) || !gst_bin_add (GST_BIN (pipeline), enc)
       || !(filter = cordon_make ("capsfilter", error)) || !gst_bin_add (GST_BIN (pipeline), filter)
       || !(parse = cordon_make ("h264parse", error)) || !gst_bin_add (GST_BIN (pipeline), parse)
-      || !(sink = appsink_new (p, encoded_sample, error)) || !gst_bin_add (GST_BIN (pipeline), sink))
+      || !(sink = appsink_new (p, new_sample, error)) || !gst_bin_add (GST_BIN (pipeline), sink))
     return FALSE;
 
   /* The appsrc is the encoder's queue (its own streaming thread, no second
@@ -298,19 +332,23 @@ build_encode (CordonPipeline *p, GError **error)
    * nothing is lost uncounted: cordon_output_encode() keeps it within
    * CORDON_ENCODER_QUEUE_MS of pictures. (appsrc's default max-bytes of
    * 200 kB is less than one picture.) */
-  p->encoder_queue = MAX (2, cam->framerate * CORDON_ENCODER_QUEUE_MS / 1000);
   g_object_set (src, "caps", p->raw_caps, "is-live", TRUE, "format", GST_FORMAT_TIME,
                 "do-timestamp", TRUE, "block", FALSE, "max-buffers", (guint64) 0,
                 "max-bytes", (guint64) 0, "max-time", (guint64) 0, NULL);
+  if (scaled) {
+    g_autoptr (GstCaps) size_caps = gst_caps_copy (p->raw_caps);
+    gst_caps_set_simple (size_caps, "width", G_TYPE_INT, (int) width, "height", G_TYPE_INT, (int) height, NULL);
+    g_object_set (size, "caps", size_caps, NULL);
+  }
 
   gst_util_set_object_arg (G_OBJECT (enc), "tune", "zerolatency");
   gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", cam->preset);
   gst_util_set_object_arg (G_OBJECT (enc), "pass", "cbr");
   /* CBR with a 1 s VBV: the bitrate is a cap the network can plan for. */
-  g_object_set (enc, "bitrate", cam->bitrate, "vbv-buf-capacity", 1000,
+  g_object_set (enc, "bitrate", bitrate, "vbv-buf-capacity", 1000,
                 "key-int-max", cam->framerate * cam->keyframe_interval,
                 "bframes", 0, "b-adapt", FALSE, NULL);
-  /* encoder-threads (config.c): one thread and no slices when cameras
+  /* encoder-threads (config.c): one thread and no slices when encoders
    * outnumber CPUs, the least work per frame; else x264's own choice. */
   if (cam->encoder_threads)
     g_object_set (enc, "threads", cam->encoder_threads, "sliced-threads", FALSE, NULL);
@@ -328,15 +366,40 @@ build_encode (CordonPipeline *p, GError **error)
   /* Annex B, one access unit per buffer: what the NAL allow-list reads. */
   g_object_set (sink, "caps", enc_caps, NULL);
 
-  if (!gst_element_link_many (src, enc, filter, parse, sink, NULL)) {
+  gboolean linked = scaled ? gst_element_link_many (src, scale, size, enc, filter, parse, sink, NULL)
+                           : gst_element_link_many (src, enc, filter, parse, sink, NULL);
+  if (!linked) {
     g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,
-                 "%s: cannot link the encoder (profile %s)", cam->name, cam->profile);
+                 "%s: cannot link the %ux%u encoder (profile %s)", cam->name, width, height, cam->profile);
     return FALSE;
   }
-  p->encode_src = src;
-  p->encoder = enc;
-  p->encode = g_steal_pointer (&pipeline);
+  *src_out = src;
+  *enc_out = enc;
+  *pipeline_out = g_steal_pointer (&pipeline);
+  return TRUE;
+}
+
+static gboolean
+build_encode (CordonPipeline *p, GError **error)
+{
+  const CordonCamera *cam = p->camera;
+  p->encoder_queue = MAX (2, cam->framerate * CORDON_ENCODER_QUEUE_MS / 1000);
+  if (!build_encoder (p, cam->width, cam->height, cam->bitrate, encoded_sample, &p->encode, &p->encode_src,
+                      &p->encoder, error))
+    return FALSE;
   p->encode_watch = watch_bus (p, p->encode);
+  if (!cam->sub_width)
+    return TRUE;
+
+  p->sub = g_new0 (CordonSubStream, 1);
+  p->sub->consumers = g_ptr_array_new_with_free_func ((GDestroyNotify) cordon_consumer_free);
+  p->sub->caps = gst_caps_copy (p->out_caps);
+  gst_caps_set_simple (p->sub->caps, "width", G_TYPE_INT, (int) cam->sub_width,
+                       "height", G_TYPE_INT, (int) cam->sub_height, NULL);
+  if (!build_encoder (p, cam->sub_width, cam->sub_height, cam->sub_bitrate, sub_sample, &p->sub->encode,
+                      &p->sub->src, &p->sub->encoder, error))
+    return FALSE;
+  p->sub->watch = watch_bus (p, p->sub->encode);
   return TRUE;
 }
 
@@ -392,4 +455,71 @@ gboolean
 cordon_output_build (CordonPipeline *p, GError **error)
 {
   return build_encode (p, error) && build_slate (p, error);
+}
+
+/* ---- the sub stream ---- */
+
+gboolean
+cordon_output_sub_start (CordonPipeline *p)
+{
+  return !p->sub || gst_element_set_state (p->sub->encode, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
+}
+
+/* Attached sources get end-of-stream and are detached; the encoder stops. */
+void
+cordon_output_sub_stop (CordonPipeline *p)
+{
+  if (!p->sub)
+    return;
+  gst_element_set_state (p->sub->encode, GST_STATE_NULL);
+  g_mutex_lock (&p->lock);
+  g_autoptr (GPtrArray) consumers = g_steal_pointer (&p->sub->consumers);
+  p->sub->consumers = g_ptr_array_new_with_free_func ((GDestroyNotify) cordon_consumer_free);
+  g_mutex_unlock (&p->lock);
+  for (guint i = 0; i < consumers->len; i++)
+    gst_app_src_end_of_stream (((Consumer *) consumers->pdata[i])->src);
+}
+
+void
+cordon_output_sub_free (CordonPipeline *p)
+{
+  CordonSubStream *sub = g_steal_pointer (&p->sub);
+  if (!sub)
+    return;
+  if (sub->watch) {
+    g_source_destroy (sub->watch);
+    g_source_unref (sub->watch);
+  }
+  if (sub->encode)
+    gst_element_set_state (sub->encode, GST_STATE_NULL);
+  gst_clear_object (&sub->encode);
+  gst_clear_caps (&sub->caps);
+  g_clear_pointer (&sub->consumers, g_ptr_array_unref);
+  g_free (sub);
+}
+
+gboolean
+cordon_pipeline_has_sub (CordonPipeline *p)
+{
+  return p->sub != NULL;
+}
+
+GstCaps *
+cordon_pipeline_get_sub_caps (CordonPipeline *p)
+{
+  return p->sub ? gst_caps_ref (p->sub->caps) : NULL;
+}
+
+void
+cordon_pipeline_attach_sub (CordonPipeline *p, GstAppSrc *src)
+{
+  if (p->sub && cordon_consumers_add (p, &p->sub->consumers, src))
+    cordon_encoder_keyframe (p->sub->encoder);
+}
+
+void
+cordon_pipeline_detach_sub (CordonPipeline *p, GstAppSrc *src)
+{
+  if (p->sub)
+    cordon_consumers_remove (p, &p->sub->consumers, src);
 }

@@ -67,6 +67,20 @@ typedef struct {
 
 typedef struct _Snapshot Snapshot;
 
+/* The second output (sub-stream = WxH): its own encoder fed the same
+ * pictures, its own consumers. */
+typedef struct {
+  GstElement *encode;       /* appsrc ! videoscale ! capsfilter ! x264enc ! … ! appsink */
+  GstElement *src;
+  GstElement *encoder;
+  GSource *watch;
+  GstCaps *caps;            /* what its consumers get */
+  /* under the pipeline's lock: */
+  GPtrArray *consumers;     /* Consumer* */
+  guint64 frames_out;
+  guint64 bytes_out;
+} CordonSubStream;
+
 struct _CordonPipeline {
   CordonCamera *camera;
   GMainContext *context;
@@ -127,6 +141,7 @@ struct _CordonPipeline {
   GstBuffer *slate_picture; /* the slate's current picture (pixels only), or NULL */
 
   Snapshot *snapshot;       /* snapshot.c: own lock, taken before `lock`, never inside it */
+  CordonSubStream *sub;     /* output.c: NULL without sub-stream */
 };
 
 /* ingest.c */
@@ -141,6 +156,9 @@ gboolean cordon_output_build (CordonPipeline *p, GError **error);
 void cordon_output_encode (CordonPipeline *p, GstBuffer *pixels);
 void cordon_output_slate_start (CordonPipeline *p);
 void cordon_output_slate_stop (CordonPipeline *p);
+gboolean cordon_output_sub_start (CordonPipeline *p);
+void cordon_output_sub_stop (CordonPipeline *p);
+void cordon_output_sub_free (CordonPipeline *p);
 
 /* snapshot.c */
 Snapshot *cordon_snapshot_new (void);
@@ -151,6 +169,10 @@ void cordon_pipeline_feed (CordonPipeline *p, Feeder from, Ingest *ingest, GstBu
 void cordon_pipeline_push_unstamped (GstAppSrc *src, GstBuffer *buffer);
 void cordon_pipeline_push_audio (CordonPipeline *p, Ingest *ingest, GstBuffer *buffer);
 GstElement *cordon_make (const char *factory, GError **error);
+void cordon_consumer_free (Consumer *c);
+gboolean cordon_consumers_add (CordonPipeline *p, GPtrArray **consumers, GstAppSrc *src);
+void cordon_consumers_remove (CordonPipeline *p, GPtrArray **consumers, GstAppSrc *src);
+void cordon_encoder_keyframe (GstElement *encoder);
 char *cordon_sanitize (const char *text);
 
 G_END_DECLS

@@ -50,8 +50,8 @@ add_timeout (CordonPipeline *p, guint ms, GSourceFunc func)
   return source;
 }
 
-static void
-consumer_free (Consumer *c)
+void
+cordon_consumer_free (Consumer *c)
 {
   gst_object_unref (c->src);
   g_free (c);
@@ -410,7 +410,7 @@ cordon_pipeline_new (CordonCamera *camera, GError **error)
   g_mutex_init (&p->lock);
   p->camera = cordon_camera_ref (camera);
   p->context = g_main_context_ref_thread_default ();
-  p->consumers = g_ptr_array_new_with_free_func ((GDestroyNotify) consumer_free);
+  p->consumers = g_ptr_array_new_with_free_func ((GDestroyNotify) cordon_consumer_free);
   p->audio_consumers = g_ptr_array_new_with_free_func (gst_object_unref);
   p->encoder_count = g_atomic_rc_box_new0 (gint);
   p->backoff_s = 1;
@@ -461,6 +461,12 @@ cordon_pipeline_start (CordonPipeline *p, GError **error)
                  "%s: the encoder does not start", p->camera->name);
     return FALSE;
   }
+  if (!cordon_output_sub_start (p)) {
+    gst_element_set_state (p->encode, GST_STATE_NULL);
+    g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,
+                 "%s: the sub stream encoder does not start", p->camera->name);
+    return FALSE;
+  }
   p->running = TRUE;
   /* Something is on the output from the start, so a recorder that connects
    * while the camera is still being reached gets frames at once. */
@@ -490,11 +496,12 @@ cordon_pipeline_stop (CordonPipeline *p)
   stop_slate (p);
   if (p->encode)
     gst_element_set_state (p->encode, GST_STATE_NULL);
+  cordon_output_sub_stop (p);
 
   g_mutex_lock (&p->lock);
   p->feeder = FEED_NONE;
   consumers = g_steal_pointer (&p->consumers);
-  p->consumers = g_ptr_array_new_with_free_func ((GDestroyNotify) consumer_free);
+  p->consumers = g_ptr_array_new_with_free_func ((GDestroyNotify) cordon_consumer_free);
   audio = g_steal_pointer (&p->audio_consumers);
   p->audio_consumers = g_ptr_array_new_with_free_func (gst_object_unref);
   g_mutex_unlock (&p->lock);
@@ -523,6 +530,7 @@ cordon_pipeline_free (CordonPipeline *p)
   if (p->encode)
     gst_element_set_state (p->encode, GST_STATE_NULL);
   gst_clear_object (&p->encode);
+  cordon_output_sub_free (p);
   if (p->encoder_count)
     g_atomic_rc_box_release (p->encoder_count);
   gst_clear_caps (&p->raw_caps);
@@ -552,35 +560,49 @@ cordon_pipeline_get_caps (CordonPipeline *p)
   return gst_caps_ref (p->out_caps);
 }
 
-void
-cordon_pipeline_attach (CordonPipeline *p, GstAppSrc *src)
+/* Adds SRC to *CONSUMERS (under p->lock: cordon_pipeline_stop() replaces
+ * the array); FALSE if it was there already. */
+gboolean
+cordon_consumers_add (CordonPipeline *p, GPtrArray **consumers, GstAppSrc *src)
 {
   gboolean added = TRUE;
 
   g_mutex_lock (&p->lock);
-  for (guint i = 0; i < p->consumers->len; i++)
-    if (((Consumer *) p->consumers->pdata[i])->src == src)
+  for (guint i = 0; i < (*consumers)->len; i++)
+    if (((Consumer *) (*consumers)->pdata[i])->src == src)
       added = FALSE;
   if (added) {
     Consumer *c = g_new0 (Consumer, 1);
     c->src = gst_object_ref (src);
-    g_ptr_array_add (p->consumers, c);
+    g_ptr_array_add (*consumers, c);
   }
   g_mutex_unlock (&p->lock);
-  if (added)
-    cordon_pipeline_request_keyframe (p);
+  return added;
+}
+
+void
+cordon_consumers_remove (CordonPipeline *p, GPtrArray **consumers, GstAppSrc *src)
+{
+  g_mutex_lock (&p->lock);
+  for (guint i = 0; i < (*consumers)->len; i++)
+    if (((Consumer *) (*consumers)->pdata[i])->src == src) {
+      g_ptr_array_remove_index (*consumers, i);
+      break;
+    }
+  g_mutex_unlock (&p->lock);
+}
+
+void
+cordon_pipeline_attach (CordonPipeline *p, GstAppSrc *src)
+{
+  if (cordon_consumers_add (p, &p->consumers, src))
+    cordon_encoder_keyframe (p->encoder);
 }
 
 void
 cordon_pipeline_detach (CordonPipeline *p, GstAppSrc *src)
 {
-  g_mutex_lock (&p->lock);
-  for (guint i = 0; i < p->consumers->len; i++)
-    if (((Consumer *) p->consumers->pdata[i])->src == src) {
-      g_ptr_array_remove_index (p->consumers, i);
-      break;
-    }
-  g_mutex_unlock (&p->lock);
+  cordon_consumers_remove (p, &p->consumers, src);
 }
 
 GstCaps *
@@ -608,11 +630,19 @@ cordon_pipeline_detach_audio (CordonPipeline *p, GstAppSrc *src)
 }
 
 void
-cordon_pipeline_request_keyframe (CordonPipeline *p)
+cordon_encoder_keyframe (GstElement *encoder)
 {
-  g_autoptr (GstPad) pad = gst_element_get_static_pad (p->encoder, "src");
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (encoder, "src");
   /* Upstream into the encoder; all-headers so SPS/PPS come with it. */
   gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
+void
+cordon_pipeline_request_keyframe (CordonPipeline *p)
+{
+  cordon_encoder_keyframe (p->encoder);
+  if (p->sub)
+    cordon_encoder_keyframe (p->sub->encoder);
 }
 
 void

@@ -81,6 +81,16 @@ GstCaps *cordon_pipeline_get_caps (CordonPipeline *pipeline);
 void cordon_pipeline_attach (CordonPipeline *pipeline, GstAppSrc *src);
 void cordon_pipeline_detach (CordonPipeline *pipeline, GstAppSrc *src);
 
+/* The sub stream (the camera's sub-stream = WxH): the same decoded pictures,
+ * scaled in the daemon and encoded by a second encoder with the main
+ * stream's settings (sub-bitrate) through the same NAL allow-list. Fixed
+ * caps as get_caps, at the sub stream's size. has_sub is FALSE without one;
+ * get_sub_caps then returns NULL and attach_sub does nothing. Thread safe. */
+gboolean cordon_pipeline_has_sub (CordonPipeline *pipeline);
+GstCaps *cordon_pipeline_get_sub_caps (CordonPipeline *pipeline);
+void cordon_pipeline_attach_sub (CordonPipeline *pipeline, GstAppSrc *src);
+void cordon_pipeline_detach_sub (CordonPipeline *pipeline, GstAppSrc *src);
+
 /* Audio, only when the camera has audio = true: the camera's audio decoded
  * and re-encoded to G.711 A-law, 8 kHz mono. get_audio_caps returns those
  * caps (transfer full), or NULL when audio is off; attach_audio needs them

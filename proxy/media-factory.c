@@ -12,6 +12,7 @@ struct _CordonMediaFactory {
   char *name;               /* camera name */
   GstRTSPMountPoints *mounts; /* where it is mounted (not a ref) */
   char *path;               /* its mount path */
+  gboolean sub;             /* serves the camera's sub stream (/NAME/sub) */
   GPtrArray *sources;       /* GstAppSrc* currently attached (refs) */
   GPtrArray *audio_sources; /* the same for audio */
   guint media_count;
@@ -58,6 +59,13 @@ regular_cadence (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Under self->lock, with a pipeline. */
+static void
+video_detach (CordonMediaFactory *self, GstAppSrc *src)
+{
+  (self->sub ? cordon_pipeline_detach_sub : cordon_pipeline_detach) (self->pipeline, src);
+}
+
 static GstElement *
 cordon_media_factory_create_element (GstRTSPMediaFactory *factory, const GstRTSPUrl *url)
 {
@@ -67,7 +75,7 @@ cordon_media_factory_create_element (GstRTSPMediaFactory *factory, const GstRTSP
 
   g_mutex_lock (&self->lock);
   if (self->pipeline) {
-    caps = cordon_pipeline_get_caps (self->pipeline);
+    caps = self->sub ? cordon_pipeline_get_sub_caps (self->pipeline) : cordon_pipeline_get_caps (self->pipeline);
     audio_caps = cordon_pipeline_get_audio_caps (self->pipeline);
   }
   g_mutex_unlock (&self->lock);
@@ -141,7 +149,7 @@ media_unprepared (GstRTSPMedia *media, CordonMediaFactory *self)
     return;
   g_mutex_lock (&self->lock);
   if (g_ptr_array_remove (self->sources, src) && self->pipeline)
-    cordon_pipeline_detach (self->pipeline, src);
+    video_detach (self, src);
   g_mutex_unlock (&self->lock);
   g_object_set_data (G_OBJECT (media), "cordon-src", NULL);
 }
@@ -202,7 +210,7 @@ cordon_media_factory_configure (GstRTSPMediaFactory *factory, GstRTSPMedia *medi
   if (src && self->pipeline) {
     g_object_set_data (G_OBJECT (media), "cordon-src", src);
     g_ptr_array_add (self->sources, gst_object_ref (src));
-    cordon_pipeline_attach (self->pipeline, GST_APP_SRC (src));
+    (self->sub ? cordon_pipeline_attach_sub : cordon_pipeline_attach) (self->pipeline, GST_APP_SRC (src));
   }
   if (asrc && self->pipeline) {
     g_object_set_data (G_OBJECT (media), "cordon-asrc", asrc);
@@ -219,7 +227,7 @@ cordon_media_factory_detach_all (CordonMediaFactory *self)
   for (guint i = 0; i < self->sources->len; i++) {
     GstAppSrc *src = self->sources->pdata[i];
     if (self->pipeline)
-      cordon_pipeline_detach (self->pipeline, src);
+      video_detach (self, src);
     gst_app_src_end_of_stream (src);
   }
   g_ptr_array_set_size (self->sources, 0);
@@ -292,6 +300,13 @@ cordon_media_factory_new (CordonPipeline *pipeline, GstRTSPMountPoints *mounts, 
   gst_rtsp_media_factory_set_protocols (GST_RTSP_MEDIA_FACTORY (f), protocols);
   gst_rtsp_media_factory_set_profiles (GST_RTSP_MEDIA_FACTORY (f), profiles);
   return f;
+}
+
+void
+cordon_media_factory_serve_sub (CordonMediaFactory *f)
+{
+  g_return_if_fail (cordon_pipeline_has_sub (f->pipeline));
+  f->sub = TRUE;
 }
 
 const char *

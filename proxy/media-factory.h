@@ -17,6 +17,10 @@ G_DECLARE_FINAL_TYPE (CordonMediaFactory, cordon_media_factory, CORDON, MEDIA_FA
 CordonMediaFactory *cordon_media_factory_new (CordonPipeline *pipeline, GstRTSPMountPoints *mounts, const char *path,
                                               GstRTSPLowerTrans protocols, GstRTSPProfile profiles);
 
+/* Serve the camera's sub stream (cordon_pipeline_has_sub) instead of the
+ * main stream. Before the factory is mounted. */
+void cordon_media_factory_serve_sub (CordonMediaFactory *factory);
+
 const char *cordon_media_factory_get_camera (CordonMediaFactory *factory);
 const char *cordon_media_factory_get_path (CordonMediaFactory *factory);
 GstRTSPMountPoints *cordon_media_factory_get_mounts (CordonMediaFactory *factory);

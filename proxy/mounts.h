@@ -13,6 +13,11 @@ G_BEGIN_DECLS
  * camera name. */
 #define CORDON_SRTP_SUFFIX "~srtp"
 
+/* A camera with sub-stream = WxH has its sub stream at /NAME/sub (and
+ * /NAME~srtp/sub): gst-rtsp-server picks the longest mounted prefix, so
+ * /NAME/sub/stream=0 reaches it and /NAME/stream=0 the main stream. */
+#define CORDON_SUB_PATH "/sub"
+
 #define CORDON_TYPE_MOUNTS (cordon_mounts_get_type ())
 G_DECLARE_FINAL_TYPE (CordonMounts, cordon_mounts, CORDON, MOUNTS, GstRTSPMountPoints)
 

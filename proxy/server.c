@@ -312,12 +312,20 @@ add_factory (GPtrArray *list, CordonPipeline *pipeline, const CordonConfig *conf
              GstRTSPLowerTrans protocols, GstRTSPProfile profiles)
 {
   const CordonCamera *cam = cordon_pipeline_get_camera (pipeline);
+  gboolean sub = g_str_has_suffix (suffix, CORDON_SUB_PATH);
   g_autofree char *path = g_strconcat ("/", cam->name, suffix, NULL);
   CordonMediaFactory *f = cordon_media_factory_new (pipeline, l->mounts, path, protocols, profiles);
 
+  if (sub)
+    cordon_media_factory_serve_sub (f);
   cordon_media_factory_set_permissions (f, config);
   g_ptr_array_add (list, f);
   gst_rtsp_mount_points_add_factory (l->mounts, path, g_object_ref (GST_RTSP_MEDIA_FACTORY (f)));
+  /* The sub stream is mounted beside each main one: /NAME/sub, /NAME~srtp/sub. */
+  if (!sub && cordon_pipeline_has_sub (pipeline)) {
+    g_autofree char *sub_suffix = g_strconcat (suffix, CORDON_SUB_PATH, NULL);
+    add_factory (list, pipeline, config, l, sub_suffix, protocols, profiles);
+  }
 }
 
 void
