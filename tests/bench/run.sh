@@ -1,19 +1,26 @@
 #!/bin/bash
-# cordon benchmark (issue #6): builds an optimised cordon and measures, on this
-# machine, in network namespaces (cam | gw | rec, 198.18.0.0/15 only):
-#   1. overhead: CPU per stream-second, cordon vs a plain gst-launch
-#      decode → encode per stream from the same camera, same windows;
+# cordon benchmark (issues #6, #14): builds an optimised cordon and measures, on
+# this machine, in network namespaces (cam | gw | rec, 198.18.0.0/15 only):
+#   0. quality vs cost: SSIM/PSNR against the source clip and CPU per
+#      stream-second of cordon's encoder settings, per x264 preset;
+#   1. overhead: CPU per stream-second, cordon vs ffmpeg (libx264, same
+#      settings) vs a plain gst-launch decode → encode, all pulling the same
+#      replay camera at once over the same windows, per preset;
 #   2. capacity: most 720p25 / 1080p25 cameras kept at real time for 60 s,
 #      default preset and a cheaper one (if its still-pattern SSIM >= 0.90);
 #   3. fan-out: cordon CPU with 0, 1 and 10 recorders on one camera;
 #   4. glass-to-glass latency: bar-coded capture time read back after
 #      decoding, through cordon vs straight from the camera;
-#   5. resident memory with 1, 4 and 16 cameras.
+#   5. memory (RSS and PSS) with 1, 4 and 16 cameras, and per 1080p camera.
+# The cameras of phases 0, 1, 2, 3 and 5 are tests/bench/replaycam.py: it
+# replays pre-encoded clips (noisy moving test pattern, made once with ffmpeg
+# and cached in results/cache/) without re-encoding, at ~0.01 CPU, so the
+# figures measure the contenders, not the test camera.
 # It reports figures; it never fails on speed. Raw data: tests/bench/results/.
 #
 #   sudo tests/bench/run.sh                 # full run (about 14 min on 2 cores)
 #   sudo BENCH_QUICK=1 tests/bench/run.sh   # short windows, for development
-#   BENCH_PHASES="ssim overhead fanout latency memory capacity" selects phases
+#   BENCH_PHASES="quality ssim overhead fanout latency memory capacity" selects phases
 #   (and "profile": perf over cordon, not in the default run).
 #   The report replaces the bench:begin/bench:end part of docs/performance.md
 #   (BENCH_DOC=FILE for another file); BENCH_BUDGET=seconds bounds the run.
@@ -24,7 +31,7 @@ export CORDON_SOURCE_DIR=${CORDON_SOURCE_DIR:-$SRC_DIR}
 export CORDON_BUILD_DIR=${CORDON_BUILD_DIR:-$SRC_DIR/build-bench}
 START=$SECONDS
 QUICK=${BENCH_QUICK:-0}
-PHASES=${BENCH_PHASES:-ssim overhead fanout latency memory capacity}
+PHASES=${BENCH_PHASES:-quality ssim overhead fanout latency memory capacity}
 RESULTS=${BENCH_RESULTS:-$HERE/results}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=$RESULTS/$STAMP
@@ -67,11 +74,15 @@ CAM720_KBIT=3000         # camera-like input bit rates
 CAM1080_KBIT=6000
 # BUDGET: the capacity search stops probing when the next probe would end
 # the run past it (seconds since start, build included).
+PRESETS="veryfast ultrafast" # the overhead phase's presets (cordon's default first)
 if [ "$QUICK" = 1 ]; then
   WIN=4; ROUNDS=2; CAP_WIN=10; LAT_SECS=8; CAP_MAX_PROBES=2; BUDGET=${BENCH_BUDGET:-300}
+  CLIP_SECS=40; QUALITY_SECS=3
 else
-  WIN=8; ROUNDS=3; CAP_WIN=60; LAT_SECS=15; CAP_MAX_PROBES=3; BUDGET=${BENCH_BUDGET:-860}
+  WIN=8; ROUNDS=3; CAP_WIN=60; LAT_SECS=15; CAP_MAX_PROBES=3; BUDGET=${BENCH_BUDGET:-1200}
+  CLIP_SECS=100; QUALITY_SECS=10
 fi
+CACHE=${BENCH_CACHE:-$RESULTS/cache}
 
 log() { printf '# [%4ds] %s\n' $((SECONDS - START)) "$*" >&2; }
 bench() { /usr/bin/python3 "$BENCH" "$@"; }
@@ -108,11 +119,38 @@ cam_start() { # LABEL ARGS...
   CAM_PID[$label]=$LAST_PID
 }
 cam_stop() { [ -n "${CAM_PID[$1]:-}" ] && stop_pid "${CAM_PID[$1]}"; unset "CAM_PID[$1]"; }
-cam_moving() { # LABEL: 720p or 1080p moving bars at a camera-like bit rate
+# clip SIZE CODEC KBIT: path of a CLIP_SECS s noisy moving test pattern
+# (testsrc2 with temporal noise), encoded once like a camera would (no
+# B-frames, GOP 2 s) and cached.
+clip() {
+  local f=$CACHE/clip-$1-$FPS-$3k-${CLIP_SECS}s.$2 enc
+  if [ ! -s "$f" ]; then
+    mkdir -p "$CACHE"
+    case $2 in
+      h264) enc="-c:v libx264 -preset superfast -profile:v main" ;;
+      h265) enc="-c:v libx265 -preset ultrafast" ;;
+    esac
+    log "making the $1 $2 replay clip ($CLIP_SECS s, cached in $CACHE)"
+    nice ffmpeg -nostdin -v error -f lavfi -i "testsrc2=size=$1:rate=$FPS,noise=alls=12:allf=t+u" -t "$CLIP_SECS" \
+      $enc -tune zerolatency -b:v "${3}k" -maxrate "${3}k" -bufsize "${3}k" -g $((FPS * 2)) -bf 0 \
+      -f "$([ "$2" = h264 ] && echo h264 || echo hevc)" -y "$f.part" && mv "$f.part" "$f"
+  fi
+  echo "$f"
+}
+# cam_moving LABEL: the replay camera (m720, m1080: noisy moving clip at a
+# camera-like bit rate; BENCH_CODEC=h265 for H.265 clips).
+cam_moving() {
+  local size kbit
+  [ -n "${CAM_PID[$1]:-}" ] && return 0
   case $1 in
-    m720) cam_start m720 --size 1280x720 --bitrate $CAM720_KBIT ;;
-    m1080) cam_start m1080 --size 1920x1080 --bitrate $CAM1080_KBIT ;;
+    m720) size=1280x720 kbit=$CAM720_KBIT ;;
+    m1080) size=1920x1080 kbit=$CAM1080_KBIT ;;
   esac
+  local f=$(clip $size "${BENCH_CODEC:-h264}" $kbit)
+  bg cam "$WORK/replaycam-$1.log" /usr/bin/python3 "$HERE/replaycam.py" --listen "${CAM_ADDR[$1]}:554" \
+    --file "$f" --codec "${BENCH_CODEC:-h264}" --fps $FPS
+  CAM_PID[$1]=$LAST_PID
+  wait_until 15 nsx cam sh -c "ss -ltn | grep -q '${CAM_ADDR[$1]}:554'" || die "replaycam $1 did not start: $(cat "$WORK/replaycam-$1.log")"
 }
 cam_url() { echo "rtsp://${CAM_ADDR[$1]}/Streaming/Channels/101"; }
 size_of() { case $1 in *1080) echo 1920x1080 ;; *) echo 1280x720 ;; esac; }
@@ -132,17 +170,25 @@ cordon_up() {
 }
 cordon_down() { stop_pid "$CORDON_PID"; CORDON_PID=; }
 
-# plain_start CAMLABEL: the same pull → decode → encode as cordon with
-# gst-launch-1.0, in gw; sets LAST_PID.
+# plain_start CAMLABEL N [PRESET]: the same pull → decode → encode as cordon
+# with gst-launch-1.0, in gw; sets LAST_PID.
 plain_start() {
-  local size=$(size_of "$1") n=$2
+  local size=$(size_of "$1") n=$2 p=${3:-$PRESET} c=${BENCH_CODEC:-h264}
   bg gw "$WORK/plain-$n.log" gst-launch-1.0 -v \
-    rtspsrc location="$(cam_url "$1")" protocols=tcp latency=200 ! rtph264depay ! h264parse ! avdec_h264 \
+    rtspsrc location="$(cam_url "$1")" protocols=tcp latency=200 ! rtp${c}depay ! ${c}parse ! avdec_${c} \
     ! videoconvert ! "video/x-raw,format=I420,width=${size%x*},height=${size#*x}" \
-    ! x264enc tune=zerolatency speed-preset=$PRESET pass=cbr bitrate=$BITRATE vbv-buf-capacity=1000 \
+    ! x264enc tune=zerolatency speed-preset=$p pass=cbr bitrate=$BITRATE vbv-buf-capacity=1000 \
       key-int-max=$((FPS * 2)) bframes=0 b-adapt=false \
     ! video/x-h264,profile=main ! h264parse config-interval=-1 \
     ! fpsdisplaysink video-sink=fakesink text-overlay=false sync=false signal-fps-measurements=true
+}
+# ffmpeg_start CAMLABEL N [PRESET]: the same with ffmpeg (libx264, cordon's
+# settings: CBR cap with a 1 s VBV, GOP 2 s, no B-frames, Main); sets LAST_PID.
+ffmpeg_start() {
+  local p=${3:-$PRESET}
+  bg gw "$WORK/ffmpeg-$2.log" ffmpeg -nostdin -v error -stats_period 1 -rtsp_transport tcp -i "$(cam_url "$1")" -an \
+    -c:v libx264 -preset "$p" -tune zerolatency -b:v "${BITRATE}k" -maxrate "${BITRATE}k" -bufsize "${BITRATE}k" \
+    -g $((FPS * 2)) -bf 0 -profile:v main -f null -
 }
 
 # ---- report ----
@@ -211,59 +257,102 @@ phase_ssim() {
 # ---- phase: overhead ratio, cordon vs plain gst-launch, same windows ----
 # Both run at once, pulling the same camera; CPU is sampled over the same
 # windows, so machine load hits both alike.
-overhead_one() { # CAMLABEL N
-  local cam=$1 n=$2 conf=$WORK/overhead.conf i
+overhead_one() { # CAMLABEL N PRESET
+  local cam=$1 n=$2 p=$3 conf=$WORK/overhead.conf i
   cam_moving "$cam"
   conf_head >"$conf"
-  for i in $(seq 1 "$n"); do conf_cam "o$i" "$cam" >>"$conf"; done
+  for i in $(seq 1 "$n"); do conf_cam "o$i" "$cam" "$p" >>"$conf"; done
   cordon_up "$conf" "$n" || { cordon_down; return; }
-  local plain=()
-  for i in $(seq 1 "$n"); do plain_start "$cam" "$i"; plain+=("$LAST_PID"); done
+  local plain=() ff=()
+  for i in $(seq 1 "$n"); do
+    plain_start "$cam" "$i" "$p"; plain+=("$LAST_PID")
+    ffmpeg_start "$cam" "$i" "$p"; ff+=("$LAST_PID")
+  done
   sleep 5
-  local rc=() rp=() rt=() r c0 p0 t0 c1 p1 t1 w0 w1 f0 f1 bad=0
+  local rc=() rp=() rf=() rt=() r c0 p0 f0c t0 c1 p1 f1c t1 w0 w1 f0 f1
   f0=$(gwbench frames "$STATUS_URL")
   for r in $(seq 1 "$ROUNDS"); do
-    w0=$(date +%s.%N); c0=$(cpu_ticks "$CORDON_PID"); p0=$(cpu_ticks "${plain[@]}"); t0=$(cpu_ticks "${CAM_PID[$cam]}")
+    w0=$(date +%s.%N); c0=$(cpu_ticks "$CORDON_PID"); p0=$(cpu_ticks "${plain[@]}"); f0c=$(cpu_ticks "${ff[@]}"); t0=$(cpu_ticks "${CAM_PID[$cam]}")
     sleep "$WIN"
-    w1=$(date +%s.%N); c1=$(cpu_ticks "$CORDON_PID"); p1=$(cpu_ticks "${plain[@]}"); t1=$(cpu_ticks "${CAM_PID[$cam]}")
+    w1=$(date +%s.%N); c1=$(cpu_ticks "$CORDON_PID"); p1=$(cpu_ticks "${plain[@]}"); f1c=$(cpu_ticks "${ff[@]}"); t1=$(cpu_ticks "${CAM_PID[$cam]}")
     local secs=$(calc "$w1 - $w0")
     rc+=($(calc "($c1 - $c0) / $TICK / ($n * $secs)"))
     rp+=($(calc "($p1 - $p0) / $TICK / ($n * $secs)"))
+    rf+=($(calc "($f1c - $f0c) / $TICK / ($n * $secs)"))
     rt+=($(calc "($t1 - $t0) / $TICK / $secs"))
   done
   f1=$(gwbench frames "$STATUS_URL")
   # Did every stream keep up? cordon: its counters; plain: fpsdisplaysink's average.
   local drops=$(paste <(echo "$f0") <(echo "$f1") | awk '{ d += $10 - $5 } END { print d + 0 }')
   local plainfps=$(for i in $(seq 1 "$n"); do grep -o 'average: [0-9.]*' "$WORK/plain-$i.log" | tail -1 | awk '{print $2}'; done | tr '\n' ' ')
-  for pid in "${plain[@]}"; do stop_pid "$pid"; done
+  for pid in "${plain[@]}" "${ff[@]}"; do stop_pid "$pid"; done
   cordon_down
-  local ratios=() k
-  for k in "${!rc[@]}"; do ratios+=($(calc "${rc[$k]} / ${rp[$k]}")); done
-  local sc=$(bench stats "${rc[@]}") sp=$(bench stats "${rp[@]}") sr=$(bench stats "${ratios[@]}") st=$(bench stats "${rt[@]}")
-  CPU_PER_STREAM["$(size_of "$cam") $PRESET"]=${sc%% *}
+  local ratios=() fr=() k
+  for k in "${!rc[@]}"; do ratios+=($(calc "${rc[$k]} / ${rp[$k]}")); fr+=($(calc "${rc[$k]} / max(${rf[$k]}, 1e-9)")); done
+  local sc=$(bench stats "${rc[@]}") sp=$(bench stats "${rp[@]}") sf=$(bench stats "${rf[@]}") sr=$(bench stats "${ratios[@]}")
+  local sfr=$(bench stats "${fr[@]}") st=$(bench stats "${rt[@]}")
+  CPU_PER_STREAM["$(size_of "$cam") $p"]=${sc%% *}
   CAMCPU[$cam]=${st%% *}
-  echo "$cam $n cordon ${rc[*]} plain ${rp[*]} camera ${rt[*]} drops $drops plainfps $plainfps" >>"$OUT/overhead.txt"
+  echo "$cam $n $p cordon ${rc[*]} ffmpeg ${rf[*]} plain ${rp[*]} camera ${rt[*]} drops $drops plainfps $plainfps" >>"$OUT/overhead.txt"
   set -- $sc; local cm=$1 cl=$2 ch=$3
+  set -- $sf; local fm=$1 fl=$2 fh=$3
   set -- $sp; local pm=$1 pl=$2 ph=$3
   set -- $sr; local rm=$1 rl=$2 rh=$3
+  set -- $sfr; local xm=$1 xl=$2 xh=$3
   FIG[overhead_ratio_$cam]=$rm
-  report "| $(size_of "$cam")p$FPS | $n | $cm ($cl–$ch) | $pm ($pl–$ph) | **$rm** ($rl–$rh) | ${drops} | ${plainfps:-?} |"
+  FIG[ffmpeg_ratio_${cam}_$p]=$xm
+  report "| $(size_of "$cam")p$FPS | $p | $n | $cm ($cl–$ch) | $fm ($fl–$fh) | $pm ($pl–$ph) | **$xm** ($xl–$xh) | $rm ($rl–$rh) | ${drops} | ${plainfps:-?} |"
 }
 declare -A CAMCPU=()
 phase_overhead() {
-  log "overhead: cordon vs plain gst-launch, $ROUNDS windows of $WIN s"
-  report "### 1. Overhead: CPU seconds per stream-second, cordon vs plain gst-launch-1.0"
+  log "overhead: cordon vs ffmpeg vs plain gst-launch, $ROUNDS windows of $WIN s"
+  report "### 1. Overhead: CPU seconds per stream-second, cordon vs ffmpeg vs plain gst-launch-1.0"
   report ""
-  report "Both at once, pulling the same camera, CPU (utime+stime from /proc) sampled over the same $ROUNDS windows of $WIN s; median (min–max). Plain: \`rtspsrc protocols=tcp latency=200 ! rtph264depay ! h264parse ! avdec_h264 ! videoconvert ! x264enc (cordon's settings) ! h264parse ! fakesink\`, one process per stream. cordon: the whole daemon (RTSP server, status, firewall helper), no recorders attached."
+  report "All three at once, pulling the same replay camera (pre-encoded ${BENCH_CODEC:-h264} clip, no re-encode), CPU (utime+stime from /proc) sampled over the same $ROUNDS windows of $WIN s; median (min–max). ffmpeg: \`-rtsp_transport tcp -i … -c:v libx264 -preset P -tune zerolatency -b:v ${BITRATE}k -maxrate ${BITRATE}k -bufsize ${BITRATE}k -g $((FPS * 2)) -bf 0 -profile:v main -f null -\`. Plain: \`rtspsrc protocols=tcp latency=200 ! depay ! parse ! avdec ! videoconvert ! x264enc (cordon's settings) ! h264parse ! fakesink\`. One process per stream each. cordon: the whole daemon (RTSP server, status, firewall helper), no recorders attached, encoder-threads = auto."
   report ""
-  report "| stream | streams each | cordon CPU-s/stream-s | plain CPU-s/stream-s | ratio cordon/plain | cordon dropped frames | plain fps (average) |"
-  report "| --- | --- | --- | --- | --- | --- | --- |"
-  overhead_one m720 2
+  report "| stream | preset | streams each | cordon CPU-s/stream-s | ffmpeg | plain | cordon/ffmpeg | cordon/plain | cordon dropped frames | plain fps (average) |"
+  report "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  local p
+  for p in $PRESETS; do overhead_one m720 2 "$p"; done
   cam_stop m720
-  overhead_one m1080 1
+  for p in $PRESETS; do overhead_one m1080 1 "$p"; done
   cam_stop m1080
   report ""
-  report "Test camera encode (not counted above): 720p ${CAMCPU[m720]:-?}, 1080p ${CAMCPU[m1080]:-?} CPU-s per second."
+  report "Replay camera (not counted above): 720p ${CAMCPU[m720]:-?}, 1080p ${CAMCPU[m1080]:-?} CPU-s per second."
+  report ""
+}
+
+# ---- phase: quality versus cost, per preset ----
+# cordon's encoder settings on the first QUALITY_SECS s of the noisy 1080p
+# clip, offline (gst-launch, one thread: CPU is user+sys of the encode, the
+# decode measured alone and taken off), SSIM and PSNR against the decoded clip.
+phase_quality() {
+  log "quality: SSIM/PSNR and CPU per preset, ${QUALITY_SECS} s of the noisy 1080p clip"
+  local src=$OUT/quality-src.h264 p
+  ffmpeg -nostdin -v error -i "$(clip 1920x1080 h264 $CAM1080_KBIT)" -t "$QUALITY_SECS" -c copy -f h264 -y "$src"
+  local frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$src")
+  local dec0=$(date +%s.%N)
+  local dec=$( { /usr/bin/time -f '%U %S' gst-launch-1.0 -q filesrc location="$src" ! h264parse ! avdec_h264 ! fakesink >/dev/null; } 2>&1 | tail -1)
+  report "### 0. Quality versus cost per x264 preset (cordon's encoder settings, ${BITRATE} kbit/s CBR, 1080p25 noisy moving clip)"
+  report ""
+  report "The first $QUALITY_SECS s ($frames pictures) of the replay camera's 1080p clip (testsrc2 with temporal noise, 6 Mbit/s), decoded and encoded with x264enc as cordon configures it (tune zerolatency, CBR, 1 s VBV, GOP 2 s, no B-frames, Main, encoder-threads = 1), offline. CPU: user+sys of the whole gst-launch minus a decode-only run, per stream-second. SSIM (All) and PSNR (average) via ffmpeg against the decoded clip."
+  report ""
+  report "| preset | CPU-s per stream-second (encode) | SSIM | PSNR dB |"
+  report "| --- | --- | --- | --- |"
+  local dsum=$(calc "sum(map(float, '$dec'.split()))")
+  for p in ultrafast superfast veryfast faster; do
+    local t=$( { /usr/bin/time -f '%U %S' gst-launch-1.0 -q filesrc location="$src" ! h264parse ! avdec_h264 \
+      ! x264enc tune=zerolatency speed-preset=$p pass=cbr bitrate=$BITRATE vbv-buf-capacity=1000 key-int-max=$((FPS * 2)) \
+        bframes=0 b-adapt=false threads=1 sliced-threads=false ! video/x-h264,profile=main \
+      ! filesink location="$OUT/quality-$p.h264" >/dev/null; } 2>&1 | tail -1)
+    local cpu=$(calc "round((sum(map(float, '$t'.split())) - $dsum) / ($frames / $FPS), 3)")
+    local q=$(ffmpeg -nostdin -i "$OUT/quality-$p.h264" -i "$src" -lavfi "[0:v][1:v]ssim;[0:v][1:v]psnr" -f null - 2>&1)
+    local ssim=$(sed -n 's/.*SSIM .* All:\([0-9.]*\).*/\1/p' <<<"$q" | tail -1)
+    local psnr=$(sed -n 's/.*PSNR .* average:\([0-9.inf]*\).*/\1/p' <<<"$q" | tail -1)
+    FIG[quality_ssim_$p]=$ssim
+    report "| $p$([ $p = $PRESET ] && echo ' (default)') | $cpu | ${ssim:-?} | ${psnr:-?} |"
+    echo "quality $p cpu $cpu ssim $ssim psnr $psnr" >>"$OUT/quality.txt"
+  done
   report ""
 }
 
@@ -341,34 +430,54 @@ phase_latency() {
 }
 
 # ---- phase: memory ----
+# mem_of PID: "RSS PSS" in KiB (PSS shares the libraries' pages out among
+# the processes that map them; the worker processes too, once they exist).
+mem_of() {
+  local rss=0 pss=0 pid
+  for pid in "$1" $(pgrep -P "$1" 2>/dev/null); do
+    set -- $(awk '/^Rss:/ {r = $2} /^Pss:/ {p = $2} END {print r + 0, p + 0}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0 0)
+    rss=$((rss + $1)); pss=$((pss + $2))
+  done
+  echo "$rss $pss"
+}
 phase_memory() {
-  log "memory: RSS with 1, 4, 16 cameras"
+  log "memory: RSS and PSS with 1, 4, 16 720p cameras; 1 and 2 1080p cameras"
   # 16 cameras at 25 fps do not fit in real time on 2 cores; buffers are
   # counted in frames, not seconds, so 5 fps keeps every camera live with the
   # same per-camera allocations (decoder, scaler, x264 frames, RTSP buffers).
   local mfps=5 k
   cam_start f720 --size 1280x720 --bitrate $CAM720_KBIT --fps $mfps
-  report "### 5. Resident memory (VmRSS of the cordon daemon; 720p cameras at $mfps fps, no recorders, measured 8 s after all are live)"
+  report "### 5. Memory of the cordon daemon (and its child processes), no recorders, measured 8 s after all cameras are live"
   report ""
-  report "| cameras | RSS MiB | per camera above 1, MiB |"
-  report "| --- | --- | --- |"
-  local rss1=""
-  for k in 1 4 16; do
-    local conf=$WORK/mem.conf i
-    conf_head >"$conf"
-    for i in $(seq 1 $k); do conf_cam "m$i" f720 "" $mfps >>"$conf"; done
-    cordon_up "$conf" $k || { cordon_down; continue; }
-    sleep 8
-    local rss=$(awk '/VmRSS/ {print $2}' "/proc/$CORDON_PID/status")
-    local hwm=$(awk '/VmHWM/ {print $2}' "/proc/$CORDON_PID/status")
-    cordon_down
-    local mib=$(calc "round($rss / 1024, 1)") per="–"
-    [ $k = 1 ] && rss1=$rss
-    [ $k != 1 ] && [ -n "$rss1" ] && per=$(calc "round(($rss - $rss1) / 1024 / ($k - 1), 1)") && FIG[memory_mib_per_camera]=$per
-    echo "memory $k rss_kib $rss hwm_kib $hwm" >>"$OUT/memory.txt"
-    report "| $k | $mib | $per |"
-  done
+  report "| cameras | RSS MiB | PSS MiB | RSS per camera above 1, MiB | PSS per camera above 1, MiB |"
+  report "| --- | --- | --- | --- | --- |"
+  mem_rows() { # LABEL CAMLABEL FPS COUNT...
+    local label=$1 cam=$2 fps=$3 rss1="" pss1="" first=""; shift 3
+    for k in "$@"; do
+      local conf=$WORK/mem.conf i
+      conf_head >"$conf"
+      for i in $(seq 1 $k); do conf_cam "m$i" "$cam" "" "$fps" >>"$conf"; done
+      cordon_up "$conf" $k || { cordon_down; continue; }
+      sleep 8
+      set -- $(mem_of "$CORDON_PID"); local rss=$1 pss=$2
+      local hwm=$(awk '/VmHWM/ {print $2}' "/proc/$CORDON_PID/status")
+      cordon_down
+      local per="–" pper="–"
+      [ -z "$first" ] && first=$k rss1=$rss pss1=$pss
+      if [ "$k" != "$first" ]; then
+        per=$(calc "round(($rss - $rss1) / 1024 / ($k - $first), 1)")
+        pper=$(calc "round(($pss - $pss1) / 1024 / ($k - $first), 1)")
+        FIG[memory_mib_per_camera_$label]=$per; FIG[memory_pss_mib_per_camera_$label]=$pper
+      fi
+      echo "memory $label $k rss_kib $rss pss_kib $pss hwm_kib $hwm" >>"$OUT/memory.txt"
+      report "| $k × $label | $(calc "round($rss / 1024, 1)") | $(calc "round($pss / 1024, 1)") | $per | $pper |"
+    done
+  }
+  mem_rows "720p$mfps" f720 $mfps 1 4 16
   cam_stop f720
+  cam_moving m1080
+  mem_rows "1080p$FPS" m1080 $FPS 1 2
+  cam_stop m1080
   report ""
 }
 
