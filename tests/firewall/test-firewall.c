@@ -219,6 +219,109 @@ test_nflog_messages (void)
     fw_parse_nflog_messages (buf, cut, NULL, NULL);
 }
 
+static gboolean
+not_fatal (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+  return FALSE;
+}
+
+static void
+count_full (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+  if (strstr (message, "lobby: phone-home report full"))
+    (*(guint *) data)++;
+}
+
+/* A camera trying thousands of destinations fills its own share of the
+ * report; another camera's single attempt is still listed. */
+static void
+test_report_cap_per_camera (void)
+{
+  g_autofree char *conf = g_strdup_printf ("%s/gateway.conf", FIXTURE_DIR);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CordonConfig) config = cordon_config_load (conf, &error);
+  g_assert_no_error (error);
+  g_autoptr (CordonPhoneHome) report = fw_phonehome_new_detached (config);
+  FwPacketInfo info = { .family = 4, .protocol = IPPROTO_UDP };
+
+  guint full_warnings = 0;
+  g_test_log_set_fatal_handler (not_fatal, NULL);
+  guint handler = g_log_set_handler ("cordon-firewall", G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL, count_full,
+                                     &full_warnings);
+  inet_pton (AF_INET, "198.18.1.10", info.src);
+  inet_pton (AF_INET, "198.18.3.100", info.dst);
+  for (guint i = 0; i < 5000; i++) {
+    info.dport = (guint16) (1 + i);
+    fw_phonehome_record (&info, report);
+  }
+  g_log_remove_handler ("cordon-firewall", handler);
+  g_assert_cmpuint (full_warnings, ==, 1);
+  info.family = 6;
+  inet_pton (AF_INET6, "fd00:1::20", info.src);
+  inet_pton (AF_INET6, "fd00:3::100", info.dst);
+  info.dport = 4444;
+  fw_phonehome_record (&info, report);
+
+  g_autoptr (GPtrArray) list = cordon_phonehome_list (report);
+  guint lobby = 0, yard = 0;
+  for (guint i = 0; i < list->len; i++) {
+    const CordonBlockedAttempt *a = g_ptr_array_index (list, i);
+    lobby += g_strcmp0 (a->camera, "lobby") == 0;
+    yard += g_strcmp0 (a->camera, "yard") == 0 && a->port == 4444;
+  }
+  g_assert_cmpuint (lobby, >, 0);
+  g_assert_cmpuint (lobby, <, 5000);
+  g_assert_cmpuint (yard, ==, 1);
+}
+
+/* The lock-down table refuses and logs everything on the camera interface;
+ * without one, it routes nothing. */
+static void
+test_lockdown_plan (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FwRuleset) rs = fw_ruleset_new_lockdown ("cam0", 77, &error);
+  g_assert_no_error (error);
+  g_autofree char *text = fw_render (rs);
+  g_assert_nonnull (strstr (text, "iifname \"cam0\" counter name \"lockdown\" jump refuse"));
+  g_assert_nonnull (strstr (text, "oifname \"cam0\" counter name \"lockdown\" drop"));
+  g_assert_nonnull (strstr (text, "log group 77"));
+  g_autoptr (FwRuleset) blind = fw_ruleset_new_lockdown (NULL, 77, &error);
+  g_assert_no_error (error);
+  g_autofree char *blind_text = fw_render (blind);
+  g_assert_nonnull (strstr (blind_text, "counter name \"lockdown\" jump refuse comment \"lock-down: nothing is routed\""));
+  g_assert_null (strstr (blind_text, "iifname"));
+}
+
+/* The firewall's view of the configuration opens no secret file: a broken
+ * one does not stop it. */
+static void
+test_load_without_secrets (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("cordon-fw-XXXXXX", NULL);
+  g_autofree char *conf = g_build_filename (dir, "c.conf", NULL);
+  g_autofree char *secret = g_build_filename (dir, "bad.secret", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_file_set_contents (secret, "pw\n", -1, NULL));
+  g_chmod (secret, 0644);  /* world-readable: refused by the full loader */
+  g_autofree char *text = g_strdup_printf ("[proxy]\nuser = nobody\n[firewall]\nmode = host\ncamera-interface = cam0\n"
+                                           "[camera:a]\nurl = rtsp://198.18.1.10/x\nusername = u\npassword-file = %s\n",
+                                           secret);
+  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
+  g_autoptr (CordonConfig) full = cordon_config_load (conf, &error);
+  g_assert_null (full);
+  g_assert_nonnull (strstr (error->message, "world-readable"));
+  g_clear_error (&error);
+  g_autoptr (CordonConfig) fw = cordon_config_load_flags (conf, CORDON_CONFIG_LOAD_NO_SECRETS, &error);
+  g_assert_no_error (error);
+  g_autofree char *plan = cordon_firewall_plan (fw, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (plan, "198.18.1.10"));
+  g_unlink (secret);
+  g_unlink (conf);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -231,6 +334,9 @@ main (int argc, char **argv)
   g_test_add_data_func ("/firewall/plan/host-dhcp-ntp", "host", test_plan_fixture);
   g_test_add_data_func ("/firewall/plan/off-has-no-table", "off", test_plan_fixture);
   g_test_add_func ("/firewall/plan/deterministic-never-owner", test_plan_same_description_twice);
+  g_test_add_func ("/firewall/plan/lockdown", test_lockdown_plan);
+  g_test_add_func ("/firewall/config/load-without-secrets", test_load_without_secrets);
+  g_test_add_func ("/firewall/report/cap-per-camera", test_report_cap_per_camera);
   g_test_add_func ("/firewall/parse/ipv4-udp-dns-query", test_parse_ipv4_dns);
   g_test_add_func ("/firewall/parse/ipv6-tcp-syn", test_parse_ipv6_tcp_syn);
   g_test_add_func ("/firewall/parse/dns-loops-and-long-labels", test_dns_hostile);
