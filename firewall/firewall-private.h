@@ -191,6 +191,25 @@ CordonPhoneHome *fw_phonehome_new_detached (const CordonConfig *config);
 /* Records one refused packet in the report USER_DATA (an FwPacketFunc). */
 void fw_phonehome_record (const FwPacketInfo *info, gpointer user_data);
 
+/* neigh.c: a permanent neighbour entry on the camera interface for every
+ * camera with a pinned MAC; cordon's entries of cameras no longer pinned are
+ * removed. *PINNED counts the entries set. Needs CAP_NET_ADMIN. */
+gboolean fw_neigh_pin (const CordonConfig *config, guint *pinned, GError **error);
+
+/* watch.c: what one batch of nftables events did to table inet cordon. */
+typedef struct {
+  gboolean deleted;   /* DELTABLE */
+  gboolean removed;   /* rules, chains, sets, elements or counters deleted */
+  gboolean added;     /* rules added: a replace, not damage */
+} FwWatchState;
+
+typedef void (*FwWatchReportFunc) (gboolean deleted, int pid, const char *process, gpointer user_data);
+
+/* Parses a buffer of nftables event messages, carrying STATE across calls;
+ * calls FUNC at the end of each batch that deleted or damaged the table.
+ * Bounded by LEN. */
+void fw_watch_parse (const guint8 *buf, gsize len, FwWatchState *state, FwWatchReportFunc func, gpointer user_data);
+
 /* Shared by the back ends. */
 const char *fw_proto_name (guint8 proto);
 

@@ -26,6 +26,15 @@ cordon_firewall_apply (const CordonConfig *config, GError **error)
   if (!fw_netlink_apply (rs, error))
     return FALSE;
   g_message ("applied table inet %s: %s", CORDON_FIREWALL_TABLE, rs->summary);
+  /* The table holds without the neighbour entries; a failure here is loud
+   * but does not undo it. */
+  g_autoptr (GError) neigh_error = NULL;
+  guint pinned = 0;
+  if (!fw_neigh_pin (config, &pinned, &neigh_error))
+    g_warning ("%s", neigh_error->message);
+  else if (pinned)
+    g_message ("MAC pinning: %u permanent neighbour entr%s on %s", pinned, pinned == 1 ? "y" : "ies",
+               config->camera_interface);
   g_auto (GStrv) warnings = cordon_firewall_host_warnings (config);
   for (guint i = 0; warnings[i]; i++)
     g_warning ("%s", warnings[i]);

@@ -93,6 +93,29 @@ void cordon_phonehome_free (CordonPhoneHome *report);
 
 void cordon_blocked_attempt_free (CordonBlockedAttempt *attempt);
 
+/* Watching for someone else removing the table: nftables change events
+ * (NFNLGRP_NFTABLES). Open it while root (joining the group needs
+ * CAP_NET_ADMIN; the socket keeps working after privileges are dropped); it
+ * reports from the thread-default main context. */
+typedef struct _CordonFirewallWatch CordonFirewallWatch;
+
+typedef enum {
+  CORDON_FIREWALL_CHANGE_DELETED,  /* table inet cordon was deleted */
+  CORDON_FIREWALL_CHANGE_DAMAGED,  /* rules, chains, sets or counters taken out of it */
+  CORDON_FIREWALL_CHANGE_UNKNOWN,  /* events were lost (socket overrun): it may be gone */
+} CordonFirewallChange;
+
+/* Called once per batch that removed (part of) the table: PID and PROCESS
+ * (sanitised; NULL when unknown) are the batch's author, so the caller can
+ * ignore its own changes. */
+typedef void (*CordonFirewallWatchFunc) (CordonFirewallChange change, int pid, const char *process,
+                                         gpointer user_data);
+
+CordonFirewallWatch *cordon_firewall_watch_new (CordonFirewallWatchFunc func, gpointer user_data, GError **error);
+void cordon_firewall_watch_free (CordonFirewallWatch *watch);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CordonFirewallWatch, cordon_firewall_watch_free)
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CordonPhoneHome, cordon_phonehome_free)
 
 G_END_DECLS
