@@ -9,6 +9,9 @@
 #include <linux/netlink.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter.h>
+#include <libmnl/libmnl.h>
 
 static void
 test_plan_fixture (gconstpointer data)
@@ -322,6 +325,97 @@ test_load_without_secrets (void)
   g_rmdir (dir);
 }
 
+/* nftables event batches: a table deletion by nft is one report with the
+ * author's pid and name; a replace (rules deleted and added) is none. */
+static gsize
+nft_event (guint8 *buf, guint16 msg, guint8 family, const char *table, guint32 pid, const char *name)
+{
+  struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
+  nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | msg;
+  struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header (nlh, sizeof *nfg);
+  nfg->nfgen_family = family;
+  if (table)
+    mnl_attr_put_strz (nlh, 1, table);
+  if (msg == NFT_MSG_NEWGEN) {
+    mnl_attr_put_u32 (nlh, NFTA_GEN_ID, htonl (7));
+    mnl_attr_put_u32 (nlh, NFTA_GEN_PROC_PID, htonl (pid));
+    mnl_attr_put_strz (nlh, NFTA_GEN_PROC_NAME, name);
+  }
+  return nlh->nlmsg_len;
+}
+
+typedef struct {
+  guint calls;
+  gboolean deleted;
+  int pid;
+  char *process;
+} WatchSeen;
+
+static void
+watch_seen (gboolean deleted, int pid, const char *process, gpointer data)
+{
+  WatchSeen *w = data;
+  w->calls++;
+  w->deleted = deleted;
+  w->pid = pid;
+  g_free (w->process);
+  w->process = g_strdup (process);
+}
+
+static void
+test_watch_batches (void)
+{
+  guint8 buf[4096];
+  gsize n = 0;
+  FwWatchState state = { 0 };
+  WatchSeen seen = { 0 };
+
+  /* flush ruleset: other tables and ours deleted, then the generation. */
+  n += nft_event (buf + n, NFT_MSG_DELTABLE, NFPROTO_INET, "filter", 0, NULL);
+  n += nft_event (buf + n, NFT_MSG_DELTABLE, NFPROTO_INET, "cordon", 0, NULL);
+  n += nft_event (buf + n, NFT_MSG_NEWGEN, NFPROTO_UNSPEC, NULL, 4242, "nft");
+  fw_watch_parse (buf, n, &state, watch_seen, &seen);
+  g_assert_cmpuint (seen.calls, ==, 1);
+  g_assert_true (seen.deleted);
+  g_assert_cmpint (seen.pid, ==, 4242);
+  g_assert_cmpstr (seen.process, ==, "nft");
+
+  /* A replace of our table (cordon firewall apply): not a removal. */
+  n = 0;
+  n += nft_event (buf + n, NFT_MSG_DELRULE, NFPROTO_INET, "cordon", 0, NULL);
+  n += nft_event (buf + n, NFT_MSG_NEWRULE, NFPROTO_INET, "cordon", 0, NULL);
+  n += nft_event (buf + n, NFT_MSG_NEWGEN, NFPROTO_UNSPEC, NULL, 99, "cordon");
+  fw_watch_parse (buf, n, &state, watch_seen, &seen);
+  g_assert_cmpuint (seen.calls, ==, 1);
+
+  /* Same name in another family, or someone else's table: not ours. */
+  n = 0;
+  n += nft_event (buf + n, NFT_MSG_DELTABLE, NFPROTO_IPV4, "cordon", 0, NULL);
+  n += nft_event (buf + n, NFT_MSG_DELRULE, NFPROTO_INET, "filter", 0, NULL);
+  n += nft_event (buf + n, NFT_MSG_NEWGEN, NFPROTO_UNSPEC, NULL, 5, "nft");
+  fw_watch_parse (buf, n, &state, watch_seen, &seen);
+  g_assert_cmpuint (seen.calls, ==, 1);
+
+  /* flush table inet cordon: rules gone, none added, split over two reads. */
+  n = 0;
+  n += nft_event (buf + n, NFT_MSG_DELRULE, NFPROTO_INET, "cordon", 0, NULL);
+  fw_watch_parse (buf, n, &state, watch_seen, &seen);
+  n = nft_event (buf, NFT_MSG_NEWGEN, NFPROTO_UNSPEC, NULL, 6, "nft");
+  fw_watch_parse (buf, n, &state, watch_seen, &seen);
+  g_assert_cmpuint (seen.calls, ==, 2);
+  g_assert_false (seen.deleted);
+
+  /* Every truncation is safe. */
+  n = 0;
+  n += nft_event (buf + n, NFT_MSG_DELTABLE, NFPROTO_INET, "cordon", 0, NULL);
+  n += nft_event (buf + n, NFT_MSG_NEWGEN, NFPROTO_UNSPEC, NULL, 6, "nft");
+  for (gsize cut = 0; cut < n; cut++) {
+    FwWatchState s2 = { 0 };
+    fw_watch_parse (buf, cut, &s2, NULL, NULL);
+  }
+  g_free (seen.process);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -337,6 +431,7 @@ main (int argc, char **argv)
   g_test_add_func ("/firewall/plan/lockdown", test_lockdown_plan);
   g_test_add_func ("/firewall/config/load-without-secrets", test_load_without_secrets);
   g_test_add_func ("/firewall/report/cap-per-camera", test_report_cap_per_camera);
+  g_test_add_func ("/firewall/watch/batches", test_watch_batches);
   g_test_add_func ("/firewall/parse/ipv4-udp-dns-query", test_parse_ipv4_dns);
   g_test_add_func ("/firewall/parse/ipv6-tcp-syn", test_parse_ipv6_tcp_syn);
   g_test_add_func ("/firewall/parse/dns-loops-and-long-labels", test_dns_hostile);
