@@ -111,6 +111,7 @@ typedef struct {
   int family;       /* 4 or 6 */
   guint8 addr[16];  /* when set is NULL */
   char *set;        /* or a set of the table ("recorders4") */
+  gboolean local;   /* or this host itself (oifname "lo"), family unused */
   guint16 port;     /* 0: any port from port_min up */
   guint16 port_min;
   char *comment;

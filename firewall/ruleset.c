@@ -524,6 +524,12 @@ fw_egress_for_config (const CordonConfig *c, GPtrArray *notes)
     const CordonCamera *cam = g_ptr_array_index (c->cameras, i);
     destination_add (e, IPPROTO_TCP, cam->address, NULL, 0, cam->port, 0, g_strdup_printf ("%s: RTSP", cam->name));
   }
+  if (c->status_host) {
+    /* `cordon status` run as the same user: cordon's own status port. */
+    FwDestination d = { .proto = IPPROTO_TCP, .local = TRUE, .port = c->status_port,
+                        .comment = g_strdup ("its own status endpoint, on this host") };
+    g_array_append_val (e->destinations, d);
+  }
   destination_add (e, IPPROTO_UDP, NULL, "recorders4", 4, 0, 1024, g_strdup ("RTP/RTCP to recorders (IPv4)"));
   destination_add (e, IPPROTO_UDP, NULL, "recorders6", 6, 0, 1024, g_strdup ("RTP/RTCP to recorders (IPv6)"));
   g_ptr_array_add (list, e);
@@ -552,7 +558,9 @@ add_egress (FwRuleset *rs, const FwEgress *e)
   for (guint i = 0; i < e->destinations->len; i++) {
     const FwDestination *d = &g_array_index (e->destinations, FwDestination, i);
     r = add_rule (rs, chain, d->comment);
-    if (d->set)
+    if (d->local)
+      m_oif (r, "lo", FALSE);
+    else if (d->set)
       m_dset (r, d->family, d->set, FALSE);
     else {
       FwItem *it = push (r, FW_DADDR);

@@ -94,6 +94,14 @@ wait_until 3 sh -c "[ \"\$(ip netns exec ${NS[gw]} $PY -c 'import urllib.request
 [ "$(fwstatus last_reapplied)" != None ] && pass "status: last re-apply at $(fwstatus last_reapplied)" || fail "status: no last_reapplied"
 [ "$(fwstatus table_present)" = True ] && pass "status: table present" || fail "status table_present"
 
+say "cordon's user: refused connections show in /metrics"
+egress0=$(metric cordon_firewall_egress_refused_total)
+nsx gw setpriv --reuid=65534 --regid=65534 --clear-groups timeout 4 socat -u TCP:198.18.4.10:80,connect-timeout=1.5 - \
+  >/dev/null 2>&1 && fail "cordon's user reached the core host" || pass "cordon's user cannot reach the core host"
+egress1=$(metric cordon_firewall_egress_refused_total)
+[ -n "$egress1" ] && [ "$egress1" -gt "${egress0:-0}" ] && pass "metric: egress refused ${egress0:-?} → $egress1" \
+  || fail "cordon_firewall_egress_refused_total ${egress0:-?} → ${egress1:-missing}"
+
 say "an admin's cordon firewall apply is not a foreign removal"
 nsx gw "$CORDON" firewall apply --config "$CONF" >/dev/null 2>&1 || fail "admin apply failed"
 sleep 0.5
