@@ -242,13 +242,22 @@ cordon_daemon_run (const char *config_path, gboolean verbose)
       g_clear_error (&error);
     }
     d->firewall_table_present = TRUE;
+  } else {
+    g_warning ("firewall: mode = off; cameras are NOT isolated by cordon");
+  }
+  /* Watched also with mode = off when root: a reload may turn it on, and
+   * joining the event group needs the privileges we are about to drop. */
+  if (d->config->mode != CORDON_FIREWALL_MODE_OFF || geteuid () == 0) {
     d->fwwatch = cordon_firewall_watch_new (on_firewall_change, d, &error);
-    if (!d->fwwatch) {
+    if (!d->fwwatch && d->config->mode != CORDON_FIREWALL_MODE_OFF) {
       g_critical ("firewall: %s; not starting (a foreign flush would go unnoticed)", error->message);
       return 1;
     }
-  } else {
-    g_warning ("firewall: mode = off; cameras are NOT isolated by cordon");
+    if (!d->fwwatch) {
+      g_warning ("firewall: %s; a reload that turns the firewall on will not notice foreign flushes",
+                 error->message);
+      g_clear_error (&error);
+    }
   }
 
   d->server = cordon_server_new (d->config, &error);
