@@ -63,6 +63,7 @@ bg cam "$WORK/cam80.log" socat TCP6-LISTEN:80,fork,reuseaddr SYSTEM:'echo cam'
 for n in core inet; do
   bg $n "$WORK/$n-u53.log" socat -u UDP4-RECV:53 OPEN:"$WORK/udp-$n-53",creat,append
 done
+bg core "$WORK/core-u5000.log" socat -u UDP4-RECV:5000 OPEN:"$WORK/udp-core-5000",creat,append
 sleep 0.5
 
 tcp_ok() {   # tcp_ok NS ADDR PORT [BIND]
@@ -201,6 +202,14 @@ dns_query 198.18.3.100
 sleep 0.5
 [ -s "$WORK/udp-core-53" ] && fail "cordon's user: DNS query reached the core host" || pass "cordon's user: DNS to core refused"
 [ -s "$WORK/udp-inet-53" ] && fail "cordon's user: DNS query reached the internet host" || pass "cordon's user: DNS to internet refused"
+rtp_to_recorder() {
+  as_user "$PY" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"rtp", ("198.18.2.10", 5000))'
+  wait_until 2 test -s "$WORK/udp-core-5000"
+}
+expect ok "cordon's user → recorder udp/5000 (RTP over UDP)" rtp_to_recorder
 expect ok "cordon's user → camera RTSP" tcp_as_user 198.18.1.10 554
 expect ok "cordon's user → v6 camera RTSP" tcp_as_user "[fd00:1::12]" 554
 expect ok "root on the cordon host → core tcp/80 (only cordon's user is confined)" tcp_ok gw 198.18.2.10 80
