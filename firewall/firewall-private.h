@@ -196,6 +196,8 @@ void fw_phonehome_record (const FwPacketInfo *info, gpointer user_data);
  * camera with a pinned MAC; cordon's entries of cameras no longer pinned are
  * removed. *PINNED counts the entries set. Needs CAP_NET_ADMIN. */
 gboolean fw_neigh_pin (const CordonConfig *config, guint *pinned, GError **error);
+/* Deletes every neighbour entry cordon made, on any interface. */
+gboolean fw_neigh_unpin_all (GError **error);
 
 /* watch.c: what one batch of nftables events did to table inet cordon. */
 typedef struct {

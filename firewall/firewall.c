@@ -54,7 +54,13 @@ cordon_firewall_apply_lockdown (const char *camera_interface, guint nflog_group,
 gboolean
 cordon_firewall_remove (GError **error)
 {
-  return fw_netlink_remove (error);
+  if (!fw_netlink_remove (error))
+    return FALSE;
+  /* Pinned neighbours go with the isolation they belong to. */
+  g_autoptr (GError) local = NULL;
+  if (!fw_neigh_unpin_all (&local))
+    g_warning ("%s", local->message);
+  return TRUE;
 }
 
 gboolean

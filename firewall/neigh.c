@@ -30,6 +30,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (FwRtSocket, mnl_socket_close)
 
 typedef struct {
   int family;
+  int ifindex;
   guint8 addr[16];
 } NeighKey;
 
@@ -59,7 +60,7 @@ talk (FwRtSocket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, gpointer data, GError *
 }
 
 typedef struct {
-  int ifindex;
+  int ifindex;   /* 0: every interface */
   GArray *ours;  /* NeighKey: cordon-tagged permanent entries on the interface */
 } DumpData;
 
@@ -80,14 +81,14 @@ dump_cb (const struct nlmsghdr *nlh, void *data)
   const struct ndmsg *nd = mnl_nlmsg_get_payload (nlh);
   const struct nlattr *tb[NDA_MAX + 1] = { NULL };
 
-  if (nlh->nlmsg_len < mnl_nlmsg_size (sizeof *nd) || nd->ndm_ifindex != d->ifindex
+  if (nlh->nlmsg_len < mnl_nlmsg_size (sizeof *nd) || (d->ifindex && nd->ndm_ifindex != d->ifindex)
       || !(nd->ndm_state & NUD_PERMANENT))
     return MNL_CB_OK;
   mnl_attr_parse (nlh, sizeof *nd, dump_attr_cb, tb);
   if (!tb[NDA_DST] || !tb[NDA_PROTOCOL] || mnl_attr_get_payload_len (tb[NDA_PROTOCOL]) != 1
       || mnl_attr_get_u8 (tb[NDA_PROTOCOL]) != FW_NEIGH_PROTOCOL)
     return MNL_CB_OK;
-  NeighKey k = { .family = nd->ndm_family == AF_INET ? 4 : 6 };
+  NeighKey k = { .family = nd->ndm_family == AF_INET ? 4 : 6, .ifindex = nd->ndm_ifindex };
   guint len = mnl_attr_get_payload_len (tb[NDA_DST]);
   if (len != (k.family == 4 ? 4u : 16u))
     return MNL_CB_OK;
@@ -123,6 +124,50 @@ wanted (const CordonConfig *c, const NeighKey *k)
   return FALSE;
 }
 
+static FwRtSocket *
+open_rtnl (GError **error)
+{
+  g_autoptr (FwRtSocket) nl = mnl_socket_open (NETLINK_ROUTE);
+  if (!nl || mnl_socket_bind (nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+    int e = errno;
+    g_set_error (error, CORDON_FIREWALL_ERROR, CORDON_FIREWALL_ERROR_KERNEL,
+                 "MAC pinning: cannot open the rtnetlink socket: %s", g_strerror (e));
+    return NULL;
+  }
+  return g_steal_pointer (&nl);
+}
+
+/* Deletes cordon's entries on IFINDEX (0: everywhere) that C does not pin
+ * (C NULL: all of them). */
+static gboolean
+unpin_others (FwRtSocket *nl, int ifindex, const CordonConfig *c, GError **error)
+{
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  g_autoptr (GArray) ours = g_array_new (FALSE, TRUE, sizeof (NeighKey));
+  DumpData d = { ifindex, ours };
+  struct nlmsghdr *nlh = neigh_msg (buf, RTM_GETNEIGH, NLM_F_DUMP, AF_UNSPEC, 0, 0);
+  if (!talk (nl, nlh, dump_cb, &d, error, "MAC pinning: listing neighbours"))
+    return FALSE;
+  for (guint i = 0; i < ours->len; i++) {
+    const NeighKey *k = &g_array_index (ours, NeighKey, i);
+    if (c && wanted (c, k))
+      continue;
+    nlh = neigh_msg (buf, RTM_DELNEIGH, NLM_F_ACK, k->family == 4 ? AF_INET : AF_INET6, k->ifindex, 0);
+    mnl_attr_put (nlh, NDA_DST, k->family == 4 ? 4 : 16, k->addr);
+    g_autoptr (GError) local = NULL;
+    if (!talk (nl, nlh, NULL, NULL, &local, "MAC pinning: removing an entry"))
+      g_warning ("%s", local->message);
+  }
+  return TRUE;
+}
+
+gboolean
+fw_neigh_unpin_all (GError **error)
+{
+  g_autoptr (FwRtSocket) nl = open_rtnl (error);
+  return nl && unpin_others (nl, 0, NULL, error);
+}
+
 gboolean
 fw_neigh_pin (const CordonConfig *c, guint *pinned, GError **error)
 {
@@ -134,31 +179,14 @@ fw_neigh_pin (const CordonConfig *c, guint *pinned, GError **error)
   if (ifindex == 0)
     return TRUE;  /* reported as a missing camera interface */
 
-  g_autoptr (FwRtSocket) nl = mnl_socket_open (NETLINK_ROUTE);
-  if (!nl || mnl_socket_bind (nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-    int e = errno;
-    g_set_error (error, CORDON_FIREWALL_ERROR, CORDON_FIREWALL_ERROR_KERNEL,
-                 "MAC pinning: cannot open the rtnetlink socket: %s", g_strerror (e));
+  g_autoptr (FwRtSocket) nl = open_rtnl (error);
+  if (!nl)
     return FALSE;
-  }
-
   /* Entries of cameras no longer pinned (or pinned elsewhere) go first. */
-  g_autoptr (GArray) ours = g_array_new (FALSE, TRUE, sizeof (NeighKey));
-  DumpData d = { ifindex, ours };
-  struct nlmsghdr *nlh = neigh_msg (buf, RTM_GETNEIGH, NLM_F_DUMP, AF_UNSPEC, 0, 0);
-  if (!talk (nl, nlh, dump_cb, &d, error, "MAC pinning: listing neighbours"))
+  if (!unpin_others (nl, ifindex, c, error))
     return FALSE;
-  for (guint i = 0; i < ours->len; i++) {
-    const NeighKey *k = &g_array_index (ours, NeighKey, i);
-    if (wanted (c, k))
-      continue;
-    nlh = neigh_msg (buf, RTM_DELNEIGH, NLM_F_ACK, k->family == 4 ? AF_INET : AF_INET6, ifindex, 0);
-    mnl_attr_put (nlh, NDA_DST, k->family == 4 ? 4 : 16, k->addr);
-    g_autoptr (GError) local = NULL;
-    if (!talk (nl, nlh, NULL, NULL, &local, "MAC pinning: removing a stale entry"))
-      g_warning ("%s", local->message);
-  }
 
+  struct nlmsghdr *nlh;
   for (guint i = 0; i < c->cameras->len; i++) {
     const CordonCamera *cam = g_ptr_array_index (c->cameras, i);
     guint b[6];

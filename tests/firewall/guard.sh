@@ -139,5 +139,16 @@ printf '[firewall\ncamera-interface = cam0\n\x01' >"$WORK/garbage.conf"
 nsx gw "$CORDON" firewall apply --config "$WORK/garbage.conf" >"$WORK/apply3.out" 2>&1 && fail "garbage: exit 0" || pass "garbage: exit non-zero"
 grep -q "nothing is forwarded" "$WORK/apply3.out" && pass "says nothing is forwarded" || fail "apply3: $(cat "$WORK/apply3.out")"
 expect_blocked "in blind lock-down" cam 198.18.4.10 80
-nsx gw nft delete table inet cordon
+
+say "pinned neighbours follow the configuration"
+chmod 640 "$WORK/nvr1.secret"
+pinned() { nsx gw ip neigh show dev cam0 to $CAM_IP nud permanent | grep -q "lladdr $CAM_MAC"; }
+nsx gw "$CORDON" firewall apply --config "$CONF" >/dev/null 2>&1 || fail "apply"
+pinned && pass "apply with mac = pins" || fail "not pinned after apply"
+grep -v '^mac = ' "$CONF" >"$WORK/nomac.conf"
+nsx gw "$CORDON" firewall apply --config "$WORK/nomac.conf" >/dev/null 2>&1 || fail "apply without mac"
+pinned && fail "entry stays after mac = was removed" || pass "entry removed with mac ="
+nsx gw "$CORDON" firewall apply --config "$CONF" >/dev/null 2>&1 || fail "apply"
+nsx gw "$CORDON" firewall remove --config "$CONF" >/dev/null 2>&1 || fail "remove"
+pinned && fail "entry stays after firewall remove" || pass "firewall remove lifts the pinning too"
 finish
