@@ -4,7 +4,8 @@
 #    host reaches nothing, and nothing is routed to it;
 #  - the camera NIC renamed under the table: the camera is still contained by
 #    its addresses, cordon's RTSP connection still works, and `cordon check`
-#    says the camera interface is missing;
+#    says the camera interface is missing; a camera address arriving on the
+#    core interface is not routed either, and counts as that camera;
 #  - a related ICMP error from one camera about cordon's connection to another
 #    camera is refused; the same error from the camera itself passes;
 #  - a camera flooding the log next to one making a single attempt: the
@@ -123,6 +124,18 @@ nsx gw ip link set cam0 up
 nsx cam ip route replace default via 198.18.1.1
 nsx cam ip -6 route replace default via fd00:1::1
 sleep 0.5
+
+say "a camera address arriving on another interface"
+bg inet "$WORK/inet-u9.log" socat -u UDP4-RECV:9 OPEN:"$WORK/udp-inet-9",creat,append
+nsx core ip addr add 198.18.1.10/32 dev eth0
+sleep 0.3
+lobby0=$(counter_of "$GATEWAY" lobby)
+echo spoof | nsx core socat -u - UDP4:198.18.3.100:9,bind=198.18.1.10 2>/dev/null
+sleep 0.5
+[ -s "$WORK/udp-inet-9" ] && fail "camera address from the core side was routed" \
+  || pass "camera address from the core side is not routed"
+[ "$(counter_of "$GATEWAY" lobby)" -gt "$lobby0" ] && pass "and is counted as that camera" || fail "not counted"
+nsx core ip addr del 198.18.1.10/32 dev eth0
 
 say "related ICMP only for the camera's own connections"
 bg gw "$WORK/hold.log" socat -u TCP:198.18.1.11:554,bind=198.18.1.1:40011 -
