@@ -43,6 +43,8 @@ typedef struct {
   gboolean audio_linked;
   gboolean got_frame;
   char *refusal;            /* why no usable stream was offered, or NULL */
+  char *violation;          /* what the camera did that cordon refuses (a redirect elsewhere,
+                             * Basic auth, a stream beyond max-input-*): the attempt's reason */
   GstElement *videorate;    /* (ref) to read its drop count */
   gboolean described;       /* the camera's SDP was read */
   const char *video_label;  /* "H.264", … once the video stream is linked */
