@@ -17,7 +17,8 @@
 
 const char *const testcam_hostile_modes[] = {
   "garbage", "huge-headers", "stall", "lying-sdp-codec", "lying-sdp-size",
-  "h265-as-h264", "no-keyframe", "resolution-switch", NULL,
+  "h265-as-h264", "no-keyframe", "resolution-switch", "redirect", "redirect-name", "basic-auth",
+  "oversized-sdp", "over-rate", NULL,
 };
 
 #define HUGE_HEADER_LIMIT ((guint64) 1 << 30)  /* then the blank line */
@@ -26,6 +27,10 @@ const char *const testcam_hostile_modes[] = {
 #define LIE_WIDTH 3840                         /* lying-sdp-size: the SDP's SPS */
 #define LIE_HEIGHT 2160
 #define SWITCH_EVERY_S 3                       /* resolution-switch period */
+#define REDIRECT_NAME "cordon-exfil.example.net" /* redirect-name: a name only DNS knows */
+#define OVERSIZED_WIDTH 7680                   /* oversized-sdp: what the SDP claims */
+#define OVERSIZED_HEIGHT 4320
+#define OVER_RATE_FPS 120                      /* over-rate: what the stream's VUI claims */
 
 static const TestcamHostile *settings;
 static char *lie_sprop;                        /* lying-sdp-size */
@@ -53,6 +58,7 @@ typedef struct {
   char *method;
   char *url;
   char *transport;
+  char *authorization;
   int cseq;
 } Request;
 
@@ -62,6 +68,7 @@ request_clear (Request *r)
   g_clear_pointer (&r->method, g_free);
   g_clear_pointer (&r->url, g_free);
   g_clear_pointer (&r->transport, g_free);
+  g_clear_pointer (&r->authorization, g_free);
   r->cseq = 0;
 }
 
@@ -166,6 +173,7 @@ read_request (Client *c, GByteArray *buf, Request *req)
         const char *cseq = header_value (lines, "CSeq");
         const char *length = header_value (lines, "Content-Length");
         const char *transport = header_value (lines, "Transport");
+        const char *authorization = header_value (lines, "Authorization");
         guint64 body = length ? g_ascii_strtoull (length, NULL, 10) : 0;
 
         if (body > 65536 || g_strv_length (words) < 2)
@@ -180,6 +188,7 @@ read_request (Client *c, GByteArray *buf, Request *req)
         req->method = g_strdup (words[0]);
         req->url = g_strdup (words[1]);
         req->transport = g_strdup (transport);
+        req->authorization = g_strdup (authorization);
         req->cseq = cseq ? atoi (cseq) : 0;
         return TRUE;
       }
@@ -390,6 +399,14 @@ stream_launch (void)
                             " appsrc name=relabel is-live=true format=time"
                             " caps=video/x-h264,stream-format=byte-stream,alignment=au ! %s",
                             source, s->fps * 2, s->bitrate, pay);
+  if (mode_is ("over-rate"))
+    /* Pictures at --fps, stamped as OVER_RATE_FPS: x264enc writes that rate
+     * into the SPS's timing info, which h264parse puts in its caps. */
+    return g_strdup_printf ("%s ! capssetter caps=video/x-raw,framerate=%d/1"
+                            " ! x264enc tune=zerolatency speed-preset=superfast key-int-max=%d bitrate=%d"
+                            " threads=1 sliced-threads=false ! video/x-h264,profile=main ! h264parse"
+                            " ! video/x-h264,stream-format=byte-stream,alignment=au ! %s",
+                            source, OVER_RATE_FPS, s->fps * 2, s->bitrate, pay);
   return g_strdup_printf ("%s ! x264enc tune=zerolatency speed-preset=superfast key-int-max=%d bitrate=%d"
                           " threads=1 sliced-threads=false ! video/x-h264,profile=main ! h264parse"
                           " ! video/x-h264,stream-format=byte-stream,alignment=au ! identity name=au ! %s",
@@ -447,6 +464,10 @@ sdp (const Client *c)
                              "a=fmtp:96 packetization-mode=1;profile-level-id=%s;sprop-parameter-sets=%s\r\n"
                              "a=x-dimensions:%d,%d\r\na=framesize:96 %d-%d\r\n",
                              lie_profile, lie_sprop, LIE_WIDTH, LIE_HEIGHT, LIE_WIDTH, LIE_HEIGHT);
+  else if (mode_is ("oversized-sdp"))
+    media = g_strdup_printf ("a=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1;profile-level-id=4d401f\r\n"
+                             "a=x-dimensions:%d,%d\r\na=framesize:96 %d-%d\r\n",
+                             OVERSIZED_WIDTH, OVERSIZED_HEIGHT, OVERSIZED_WIDTH, OVERSIZED_HEIGHT);
   else
     media = g_strdup ("a=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1;profile-level-id=4d401f\r\n");
   return g_strdup_printf ("v=0\r\no=- 1 1 IN IP4 %s\r\ns=cordon-testcam hostile %s\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
@@ -478,6 +499,22 @@ serve (Client *c, guint session)
       send_huge_headers (c, req.cseq);
       drain (c);
       break;
+    }
+    if (mode_is ("basic-auth") && !g_str_equal (m, "OPTIONS")
+        && !(req.authorization && g_ascii_strncasecmp (req.authorization, "Basic ", 6) == 0)) {
+      g_message ("%s: %s: demanding Basic authentication", c->peer, m);
+      respond (c, req.cseq, "401 Unauthorized", "WWW-Authenticate: Basic realm=\"cordon-testcam\"\r\n", NULL);
+      continue;
+    }
+    if (mode_is ("basic-auth") && req.authorization && !c->pipeline)
+      g_message ("%s: %s: got Basic credentials", c->peer, m);
+    if (g_str_equal (m, "DESCRIBE") && (mode_is ("redirect") || mode_is ("redirect-name"))) {
+      g_autofree char *to = mode_is ("redirect") ? g_strdup (settings->location)
+                                                 : g_strdup_printf ("rtsp://%s/stolen", REDIRECT_NAME);
+      g_autofree char *h = g_strdup_printf ("Location: %s\r\n", to);
+      g_message ("%s: DESCRIBE: redirecting to %s", c->peer, to);
+      respond (c, req.cseq, "302 Moved Temporarily", h, NULL);
+      continue;
     }
     if (g_str_equal (m, "OPTIONS")) {
       respond (c, req.cseq, "200 OK", "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER\r\n", NULL);
@@ -602,6 +639,10 @@ testcam_hostile_start (const TestcamHostile *s, GError **error)
   }
   if (!address) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s is not an IP address", s->host);
+    return FALSE;
+  }
+  if (mode_is ("redirect") && (!s->location || !g_str_has_prefix (s->location, "rtsp://"))) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "--hostile redirect needs --location rtsp://...");
     return FALSE;
   }
   if (mode_is ("lying-sdp-size") && !make_lie (error))
