@@ -136,6 +136,24 @@ cordon_camera_check_bounds (const CordonCamera *camera, int width, int height, i
   return TRUE;
 }
 
+gboolean
+cordon_camera_meter_rate (const CordonCamera *camera, CordonRateMeter *meter, gint64 now, char **reason)
+{
+  guint64 limit = 2 * (guint64) camera->max_input_framerate * CORDON_RATE_WINDOW_S;
+
+  if (meter->frames == 0 || now < meter->window_start
+      || now - meter->window_start >= (gint64) CORDON_RATE_WINDOW_S * G_USEC_PER_SEC) {
+    meter->window_start = now;
+    meter->frames = 0;
+  }
+  if (++meter->frames <= limit)
+    return TRUE;
+  double secs = MAX ((now - meter->window_start) / (double) G_USEC_PER_SEC, 0.001);
+  *reason = g_strdup_printf ("camera sends %u pictures in %.1f s, above max-input-framerate %u",
+                             meter->frames, secs, camera->max_input_framerate);
+  return FALSE;
+}
+
 /* "W<sep>H" with both sides whole numbers from 1 to 65535. */
 static gboolean
 parse_pair (const char *text, char sep, int *w, int *h)

@@ -30,6 +30,21 @@ gboolean cordon_camera_filter_auth (const CordonCamera *camera, GstRTSPMessage *
 gboolean cordon_camera_check_bounds (const CordonCamera *camera, int width, int height,
                                      int fps_n, int fps_d, char **reason);
 
+/* Pictures counted as they arrive, for streams that announce no rate or lie
+ * about it. Zero-initialised before the first picture. */
+typedef struct {
+  gint64 window_start;   /* monotonic µs */
+  guint frames;
+} CordonRateMeter;
+
+#define CORDON_RATE_WINDOW_S 2
+
+/* Counts one picture arriving at NOW (monotonic µs). FALSE with *reason once
+ * more than twice max-input-framerate pictures per second arrived within
+ * one window of CORDON_RATE_WINDOW_S seconds (twice: cameras send a GOP in a
+ * burst after PLAY, and jitter). */
+gboolean cordon_camera_meter_rate (const CordonCamera *camera, CordonRateMeter *meter, gint64 now, char **reason);
+
 /* The size and rate an SDP media (as rtspsrc's caps: a-framesize,
  * x-dimensions, a-framerate) announces; fields it does not announce are 0. */
 void cordon_camera_sdp_bounds (const GstStructure *media, int *width, int *height, int *fps_n, int *fps_d);

@@ -159,10 +159,15 @@ bounded_caps (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   GstCaps *caps;
 
   if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    g_autofree char *why = NULL;
     gboolean refused;
     g_mutex_lock (&in->p->lock);
     refused = in->violation != NULL;
     g_mutex_unlock (&in->p->lock);
+    if (!refused && !cordon_camera_meter_rate (in->p->camera, &in->rate, g_get_monotonic_time (), &why)) {
+      violation (in, why);
+      refused = TRUE;
+    }
     return refused ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
   }
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "pipeline.h"
+#include "camera-checks.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
@@ -52,6 +53,7 @@ typedef struct {
   gint rtp_buffers;         /* into the depayloader */
   gint access_units;        /* out of the parser */
   gint keyframes;           /* of those, key frames: deltas before the first are dropped */
+  CordonRateMeter rate;     /* decoder's streaming thread only: pictures into the decoder */
   /* main context, then the reaper: the TCP connection to the camera, found
    * in /proc/self/fd while connecting (cut if the teardown hangs) */
   int sock_fd;              /* -1 until found */

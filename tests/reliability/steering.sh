@@ -12,6 +12,8 @@
 #              (control: its password does cross, base64, in the capture)
 #   oversdp    SDP announces 7680x4320
 #   overrate   the stream's SPS announces 120 fps
+#   flood      sends 120 pictures a second while its SPS says 10, with
+#              max-input-framerate = 30
 #   toobig     a normal 640x360 camera with max-input-size = 480x270
 # Proves, from tcpdump in the cordon and core namespaces: no SYN from cordon
 # to anything but a camera's address:554, no DNS query at all, nothing from
@@ -26,10 +28,11 @@ CORE_HOST=$REC_IP
 declare -A ADDR=(
   [healthy]=198.18.1.10 [redirect]=198.18.1.11 [dnsredir]=198.18.1.12 [basic]=198.18.1.13
   [basicok]=198.18.1.14 [oversdp]=198.18.1.15 [overrate]=198.18.1.16 [toobig]=198.18.1.17
+  [flood]=198.18.1.18
 )
 declare -A MODE=(
   [redirect]="redirect --location rtsp://$CORE_HOST:554/core" [dnsredir]=redirect-name [basic]=basic-auth
-  [basicok]=basic-auth [oversdp]=oversized-sdp [overrate]=over-rate
+  [basicok]=basic-auth [oversdp]=oversized-sdp [overrate]=over-rate [flood]=flood
 )
 declare -A REASON=(
   [redirect]="the camera redirects \(RTSP 302\) elsewhere: it points to $CORE_HOST port 554, not the camera's address ${ADDR[redirect]} port 554"
@@ -38,8 +41,9 @@ declare -A REASON=(
   [oversdp]="camera sends 7680x4320, above max-input-size 4096x2160 \(its SDP\)"
   [overrate]="camera sends 120 fps, above max-input-framerate 60"
   [toobig]="camera sends 640x360, above max-input-size 480x270"
+  [flood]="camera sends 121 pictures in [0-9.]+ s, above max-input-framerate 30"
 )
-for a in 198.18.1.13 198.18.1.14 198.18.1.15 198.18.1.16 198.18.1.17; do
+for a in 198.18.1.13 198.18.1.14 198.18.1.15 198.18.1.16 198.18.1.17 198.18.1.18; do
   ip -n "${NS[cam]}" addr add "$a/24" dev eth0
 done
 nsx gw ip route add default via "$CORE_HOST"
@@ -76,13 +80,14 @@ done
 {
   site_config off
   camera_config healthy "rtsp://${ADDR[healthy]}/Streaming/Channels/101" 320x240 $FPS 300
-  for cam in redirect dnsredir basic basicok oversdp overrate toobig; do
+  for cam in redirect dnsredir basic basicok oversdp overrate toobig flood; do
     camera_config "$cam" "rtsp://${ADDR[$cam]}/Streaming/Channels/101" 320x240 $FPS 200
     printf 'username = %s\npassword-file = %s\n' "$CAM_USER" "$([ $cam = basicok ] && echo ctrl.secret || echo cam.secret)"
   done
 } >"$WORK/cordon.conf"
-# auth = basic for the control camera, max-input-size for toobig.
-sed -i -e "/^\[camera:basicok\]/a auth = basic" -e "/^\[camera:toobig\]/a max-input-size = 480x270" "$WORK/cordon.conf"
+# auth = basic for the control camera, max-input-size for toobig, max-input-framerate for flood.
+sed -i -e "/^\[camera:basicok\]/a auth = basic" -e "/^\[camera:toobig\]/a max-input-size = 480x270" \
+  -e "/^\[camera:flood\]/a max-input-framerate = 30" "$WORK/cordon.conf"
 
 bg gw "$WORK/tcpdump-gw.log" tcpdump -n -U -i any -s 0 -w "$WORK/gw.pcap"
 gw_dump=$LAST_PID
@@ -96,7 +101,7 @@ statusq wait healthy state live 20 || die "healthy camera never went live: $(tai
 statusq wait basicok state live 20 || fail "basicok (auth = basic) never went live: $(grep basicok "$WORK/cordon.log" | tail -3)"
 
 # Each refused camera: the reason in /status and in the log, retried (>= 2 attempts).
-for cam in redirect dnsredir basic oversdp overrate toobig; do
+for cam in redirect dnsredir basic oversdp overrate toobig flood; do
   wait_until 30 sh -c "[ \$(ip netns exec ${NS[gw]} $PY $SRC/tests/lib/statusq.py camera $cam reconnects) -ge 2 ]" || true
   st=$(statusq camera "$cam" state); rc=$(statusq camera "$cam" reconnects); err=$(statusq camera "$cam" last_error)
   if [ "$st" = offline ] && [ "${rc:-0}" -ge 2 ] && echo "$err" | grep -qE "${REASON[$cam]}"; then

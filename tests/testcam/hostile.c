@@ -18,7 +18,7 @@
 const char *const testcam_hostile_modes[] = {
   "garbage", "huge-headers", "stall", "lying-sdp-codec", "lying-sdp-size",
   "h265-as-h264", "no-keyframe", "resolution-switch", "redirect", "redirect-name", "basic-auth",
-  "oversized-sdp", "over-rate", NULL,
+  "oversized-sdp", "over-rate", "flood", NULL,
 };
 
 #define HUGE_HEADER_LIMIT ((guint64) 1 << 30)  /* then the blank line */
@@ -30,7 +30,8 @@ const char *const testcam_hostile_modes[] = {
 #define REDIRECT_NAME "cordon-exfil.example.net" /* redirect-name: a name only DNS knows */
 #define OVERSIZED_WIDTH 7680                   /* oversized-sdp: what the SDP claims */
 #define OVERSIZED_HEIGHT 4320
-#define OVER_RATE_FPS 120                      /* over-rate: what the stream's VUI claims */
+#define OVER_RATE_FPS 120                      /* over-rate: what the stream's VUI claims;
+                                                * flood: how fast it really sends */
 
 static const TestcamHostile *settings;
 static char *lie_sprop;                        /* lying-sdp-size */
@@ -399,6 +400,18 @@ stream_launch (void)
                             " appsrc name=relabel is-live=true format=time"
                             " caps=video/x-h264,stream-format=byte-stream,alignment=au ! %s",
                             source, s->fps * 2, s->bitrate, pay);
+  if (mode_is ("flood")) {
+    /* OVER_RATE_FPS pictures a second, stamped as --fps: the SPS's timing
+     * says --fps, only counting on arrival shows the rate. */
+    g_autofree char *fast = g_strdup_printf ("videotestsrc is-live=true pattern=smpte horizontal-speed=4"
+                                             " ! capsfilter caps=video/x-raw,format=I420,width=%d,height=%d,"
+                                             "framerate=%d/1 ! capssetter caps=video/x-raw,framerate=%d/1",
+                                             s->width, s->height, OVER_RATE_FPS, s->fps);
+    return g_strdup_printf ("%s ! x264enc tune=zerolatency speed-preset=superfast key-int-max=%d bitrate=%d"
+                            " threads=1 sliced-threads=false ! video/x-h264,profile=main ! h264parse"
+                            " ! video/x-h264,stream-format=byte-stream,alignment=au ! %s",
+                            fast, s->fps * 2, s->bitrate, pay);
+  }
   if (mode_is ("over-rate"))
     /* Pictures at --fps, stamped as OVER_RATE_FPS: x264enc writes that rate
      * into the SPS's timing info, which h264parse puts in its caps. */

@@ -75,7 +75,7 @@ static GOptionEntry entries[] = {
   { "timestamp-overlay", 0, 0, G_OPTION_ARG_NONE, &cam.timestamp_overlay, "Draw the capture time as a bar code", NULL },
   { "hostile", 0, 0, G_OPTION_ARG_STRING, &cam.hostile, "Misbehave: garbage, huge-headers, stall, lying-sdp-codec, "
     "lying-sdp-size, h265-as-h264, no-keyframe, resolution-switch, redirect, redirect-name, basic-auth, "
-    "oversized-sdp or over-rate (README.md)", "MODE" },
+    "oversized-sdp, over-rate or flood (README.md)", "MODE" },
   { "location", 0, 0, G_OPTION_ARG_STRING, &cam.location, "--hostile redirect: answer DESCRIBE with 302 to URL", "URL" },
   { NULL }
 };

@@ -157,6 +157,28 @@ test_bounds (void)
 }
 
 static void
+test_rate_meter (void)
+{
+  g_autoptr (CordonCamera) cam = camera ("198.18.1.10", 554, FALSE);
+  CordonRateMeter meter = { 0 };
+  g_autofree char *why = NULL;
+  gint64 t = 5 * G_USEC_PER_SEC;
+
+  /* 60 fps for 10 s, and a burst of a whole 2 s GOP at once: fine. */
+  for (int i = 0; i < 120; i++)
+    g_assert_true (cordon_camera_meter_rate (cam, &meter, t, &why));
+  for (int i = 0; i < 600; i++)
+    g_assert_true (cordon_camera_meter_rate (cam, &meter, t += G_USEC_PER_SEC / 60, &why));
+  /* 200 pictures a second: refused within the first window. */
+  CordonRateMeter fast = { 0 };
+  int n = 0;
+  while (cordon_camera_meter_rate (cam, &fast, t += G_USEC_PER_SEC / 200, &why))
+    g_assert_cmpint (++n, <, 400);
+  g_assert_cmpint (n, ==, 240);
+  g_assert_nonnull (strstr (why, "camera sends 241 pictures in 1.2 s, above max-input-framerate 60"));
+}
+
+static void
 test_sdp_bounds (void)
 {
   static const struct { const char *caps; int w, h, fn, fd; } cases[] = {
@@ -192,5 +214,6 @@ main (int argc, char **argv)
   g_test_add_func ("/camera-checks/basic-challenge-removed-unless-allowed", test_auth);
   g_test_add_func ("/camera-checks/bounds-size-and-rate", test_bounds);
   g_test_add_func ("/camera-checks/sdp-bounds-parsed", test_sdp_bounds);
+  g_test_add_func ("/camera-checks/rate-measured-on-arrival", test_rate_meter);
   return g_test_run ();
 }
