@@ -7,6 +7,7 @@
 # DNS query it made would leave and be seen.
 #   redirect   DESCRIBE answered 302 to a host in the core namespace
 #   dnsredir   302 to a DNS name
+#   ctlurl     the SDP's control URL points at the core host
 #   basic      401 demanding Basic only
 #   basicok    the same camera mode, but [camera:basicok] says auth = basic
 #              (control: its password does cross, base64, in the capture)
@@ -28,11 +29,12 @@ CORE_HOST=$REC_IP
 declare -A ADDR=(
   [healthy]=198.18.1.10 [redirect]=198.18.1.11 [dnsredir]=198.18.1.12 [basic]=198.18.1.13
   [basicok]=198.18.1.14 [oversdp]=198.18.1.15 [overrate]=198.18.1.16 [toobig]=198.18.1.17
-  [flood]=198.18.1.18
+  [flood]=198.18.1.18 [ctlurl]=198.18.1.19
 )
 declare -A MODE=(
   [redirect]="redirect --location rtsp://$CORE_HOST:554/core" [dnsredir]=redirect-name [basic]=basic-auth
   [basicok]=basic-auth [oversdp]=oversized-sdp [overrate]=over-rate [flood]=flood
+  [ctlurl]="control-elsewhere --location rtsp://$CORE_HOST:554/core"
 )
 declare -A REASON=(
   [redirect]="the camera redirects \(RTSP 302\) elsewhere: it points to $CORE_HOST port 554, not the camera's address ${ADDR[redirect]} port 554"
@@ -41,9 +43,10 @@ declare -A REASON=(
   [oversdp]="camera sends 7680x4320, above max-input-size 4096x2160 \(its SDP\)"
   [overrate]="camera sends 120 fps, above max-input-framerate 60"
   [toobig]="camera sends 640x360, above max-input-size 480x270"
+  [ctlurl]="the camera's SETUP URL is refused: it points to $CORE_HOST port 554, not the camera's address ${ADDR[ctlurl]} port 554"
   [flood]="camera sends 121 pictures in [0-9.]+ s, above max-input-framerate 30"
 )
-for a in 198.18.1.13 198.18.1.14 198.18.1.15 198.18.1.16 198.18.1.17 198.18.1.18; do
+for a in 198.18.1.13 198.18.1.14 198.18.1.15 198.18.1.16 198.18.1.17 198.18.1.18 198.18.1.19; do
   ip -n "${NS[cam]}" addr add "$a/24" dev eth0
 done
 nsx gw ip route add default via "$CORE_HOST"
@@ -80,7 +83,7 @@ done
 {
   site_config off
   camera_config healthy "rtsp://${ADDR[healthy]}/Streaming/Channels/101" 320x240 $FPS 300
-  for cam in redirect dnsredir basic basicok oversdp overrate toobig flood; do
+  for cam in redirect dnsredir ctlurl basic basicok oversdp overrate toobig flood; do
     camera_config "$cam" "rtsp://${ADDR[$cam]}/Streaming/Channels/101" 320x240 $FPS 200
     printf 'username = %s\npassword-file = %s\n' "$CAM_USER" "$([ $cam = basicok ] && echo ctrl.secret || echo cam.secret)"
   done
@@ -101,7 +104,7 @@ statusq wait healthy state live 20 || die "healthy camera never went live: $(tai
 statusq wait basicok state live 20 || fail "basicok (auth = basic) never went live: $(grep basicok "$WORK/cordon.log" | tail -3)"
 
 # Each refused camera: the reason in /status and in the log, retried (>= 2 attempts).
-for cam in redirect dnsredir basic oversdp overrate toobig flood; do
+for cam in redirect dnsredir ctlurl basic oversdp overrate toobig flood; do
   wait_until 30 sh -c "[ \$(ip netns exec ${NS[gw]} $PY $SRC/tests/lib/statusq.py camera $cam reconnects) -ge 2 ]" || true
   st=$(statusq camera "$cam" state); rc=$(statusq camera "$cam" reconnects); err=$(statusq camera "$cam" last_error)
   # flood is refused only once pictures have been counted, so it may be
@@ -145,6 +148,10 @@ core=$(tcpdump -nr "$WORK/core.pcap" "(ip and src host $GW_CORE_IP) or (ip6 and 
 grep -q "redirecting to rtsp://$CORE_HOST" "$WORK/testcam-redirect.log" \
   && pass "the redirect camera did answer DESCRIBE with 302 to the core host" \
   || fail "the redirect camera never redirected: $(tail -3 "$WORK/testcam-redirect.log")"
+
+grep -q "SETUP" "$WORK/testcam-ctlurl.log" \
+  && fail "the control-elsewhere camera got a SETUP: $(grep SETUP "$WORK/testcam-ctlurl.log" | head -1)" \
+  || pass "the SETUP for the control URL elsewhere was never sent (not even to the camera)"
 
 # The password: in no capture, plain or base64, for the digest-only cameras;
 # the auth = basic control camera's is there (so the grep can see it).

@@ -18,7 +18,7 @@
 const char *const testcam_hostile_modes[] = {
   "garbage", "huge-headers", "stall", "lying-sdp-codec", "lying-sdp-size",
   "h265-as-h264", "no-keyframe", "resolution-switch", "redirect", "redirect-name", "basic-auth",
-  "oversized-sdp", "over-rate", "flood", NULL,
+  "oversized-sdp", "over-rate", "flood", "control-elsewhere", NULL,
 };
 
 #define HUGE_HEADER_LIMIT ((guint64) 1 << 30)  /* then the blank line */
@@ -483,9 +483,12 @@ sdp (const Client *c)
                              OVERSIZED_WIDTH, OVERSIZED_HEIGHT, OVERSIZED_WIDTH, OVERSIZED_HEIGHT);
   else
     media = g_strdup ("a=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1;profile-level-id=4d401f\r\n");
+  /* control-elsewhere: the stream's control URL is absolute, on --location's host. */
+  g_autofree char *control = mode_is ("control-elsewhere") ? g_strdup_printf ("%s/trackID=1", settings->location)
+                                                           : g_strdup ("trackID=1");
   return g_strdup_printf ("v=0\r\no=- 1 1 IN IP4 %s\r\ns=cordon-testcam hostile %s\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
-                          "a=control:*\r\na=range:npt=0-\r\nm=video 0 RTP/AVP 96\r\n%sa=control:trackID=1\r\n",
-                          ip, settings->mode, media);
+                          "a=control:*\r\na=range:npt=0-\r\nm=video 0 RTP/AVP 96\r\n%sa=control:%s\r\n",
+                          ip, settings->mode, media, control);
 }
 
 /* ---- one connection ---- */
@@ -540,6 +543,9 @@ serve (Client *c, guint session)
       g_autofree char *body = sdp (c);
       g_autofree char *base = g_strdup_printf ("Content-Type: application/sdp\r\nContent-Base: %s/\r\n", req.url);
       respond (c, req.cseq, "200 OK", base, body);
+    } else if (g_str_equal (m, "SETUP") && mode_is ("control-elsewhere")) {
+      g_message ("%s: SETUP %s", c->peer, req.url);
+      respond (c, req.cseq, "454 Session Not Found", NULL, NULL);
     } else if (g_str_equal (m, "SETUP")) {
       if (req.transport && strstr (req.transport, "RTP/AVP/TCP")) {
         g_autofree char *h = g_strdup_printf ("%sTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n", session_hdr);
@@ -654,8 +660,9 @@ testcam_hostile_start (const TestcamHostile *s, GError **error)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s is not an IP address", s->host);
     return FALSE;
   }
-  if (mode_is ("redirect") && (!s->location || !g_str_has_prefix (s->location, "rtsp://"))) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "--hostile redirect needs --location rtsp://...");
+  if ((mode_is ("redirect") || mode_is ("control-elsewhere"))
+      && (!s->location || !g_str_has_prefix (s->location, "rtsp://"))) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "--hostile %s needs --location rtsp://...", s->mode);
     return FALSE;
   }
   if (mode_is ("lying-sdp-size") && !make_lie (error))

@@ -75,8 +75,8 @@ static GOptionEntry entries[] = {
   { "timestamp-overlay", 0, 0, G_OPTION_ARG_NONE, &cam.timestamp_overlay, "Draw the capture time as a bar code", NULL },
   { "hostile", 0, 0, G_OPTION_ARG_STRING, &cam.hostile, "Misbehave: garbage, huge-headers, stall, lying-sdp-codec, "
     "lying-sdp-size, h265-as-h264, no-keyframe, resolution-switch, redirect, redirect-name, basic-auth, "
-    "oversized-sdp, over-rate or flood (README.md)", "MODE" },
-  { "location", 0, 0, G_OPTION_ARG_STRING, &cam.location, "--hostile redirect: answer DESCRIBE with 302 to URL", "URL" },
+    "oversized-sdp, over-rate, flood or control-elsewhere (README.md)", "MODE" },
+  { "location", 0, 0, G_OPTION_ARG_STRING, &cam.location, "--hostile redirect: answer DESCRIBE with 302 to URL; control-elsewhere: the SDP's control URL", "URL" },
   { NULL }
 };
 
