@@ -9,7 +9,7 @@
  * with each response right after reading it, and before it looks at the
  * status code or the challenge. The guard is such an extension, registered
  * in-process before the first rtspsrc exists; it rewrites what must not be
- * acted on. */
+ * acted on. Below it, GIO is made to look up no names and to use no proxy. */
 #define G_LOG_DOMAIN "cordon-pipeline"
 
 #include "rtsp-guard.h"
@@ -136,7 +136,12 @@ cordon_rtsp_guard_make_src (const CordonCamera *camera, CordonRtspGuardFunc refu
   static GOnce once = G_ONCE_INIT;
   GuardSetup setup = { camera, refused, data, FALSE };
 
-  cordon_rtsp_guard_forbid_names ();
+  if (!cordon_rtsp_guard_direct_only ()) {
+    g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,
+                 "GIO chose a proxy resolver other than cordon's or GLib's dummy (GIO_USE_PROXY_RESOLVER?):"
+                 " a camera connection could go through a proxy; refusing to connect");
+    return NULL;
+  }
   if (!GPOINTER_TO_INT (g_once (&once, register_guard, NULL))) {
     g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED, "cannot register the RTSP guard");
     return NULL;
@@ -288,13 +293,99 @@ cordon_no_resolver_class_init (CordonNoResolverClass *klass)
   rc->lookup_service_finish = no_finish_list;
 }
 
+/* ---- a proxy resolver that says "direct" ----
+ *
+ * GSocketClient (inside GstRTSPConnection) asks GIO's default proxy resolver
+ * where to connect; on Debian that is libproxy, which follows proxy settings
+ * from the environment: a camera connection could go to a proxy host. GLib
+ * has no setter for the default, so this one is registered at the highest
+ * priority before the default is chosen (the daemon also forces GLib's
+ * dummy; a worker process may not). */
+
+typedef struct {
+  GObject parent;
+} CordonDirectResolver;
+
+typedef struct {
+  GObjectClass parent;
+} CordonDirectResolverClass;
+
+static void direct_iface_init (GProxyResolverInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (CordonDirectResolver, cordon_direct_resolver, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (G_TYPE_PROXY_RESOLVER, direct_iface_init))
+
+static void
+cordon_direct_resolver_init (CordonDirectResolver *self)
+{
+}
+
+static void
+cordon_direct_resolver_class_init (CordonDirectResolverClass *klass)
+{
+}
+
+static gboolean
+direct_is_supported (GProxyResolver *r)
+{
+  return TRUE;
+}
+
+static char **
+direct_lookup (GProxyResolver *r, const char *uri, GCancellable *c, GError **error)
+{
+  char **out = g_new0 (char *, 2);
+  out[0] = g_strdup ("direct://");
+  return out;
+}
+
+static void
+direct_lookup_async (GProxyResolver *r, const char *uri, GCancellable *c, GAsyncReadyCallback cb, gpointer data)
+{
+  g_autoptr (GTask) task = g_task_new (r, c, cb, data);
+  g_task_return_pointer (task, direct_lookup (r, uri, c, NULL), (GDestroyNotify) g_strfreev);
+}
+
+static char **
+direct_lookup_finish (GProxyResolver *r, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+direct_iface_init (GProxyResolverInterface *iface)
+{
+  iface->is_supported = direct_is_supported;
+  iface->lookup = direct_lookup;
+  iface->lookup_async = direct_lookup_async;
+  iface->lookup_finish = direct_lookup_finish;
+}
+
+static gsize names_done = 0;
+static gboolean proxies_direct;
+
 void
 cordon_rtsp_guard_forbid_names (void)
 {
-  static gsize done = 0;
-  if (g_once_init_enter (&done)) {
+  if (g_once_init_enter (&names_done)) {
     g_autoptr (GResolver) none = g_object_new (cordon_no_resolver_get_type (), NULL);
     g_resolver_set_default (none);
-    g_once_init_leave (&done, 1);
+    /* Any default GIO picks registers the extension points first. */
+    (void) g_vfs_get_default ();
+    g_io_extension_point_implement (G_PROXY_RESOLVER_EXTENSION_POINT_NAME, cordon_direct_resolver_get_type (),
+                                    "cordon-direct", 1000000);
+    /* GLib's own dummy (GIO_USE_PROXY_RESOLVER=dummy, as the daemon sets)
+     * is direct too. */
+    GProxyResolver *chosen = g_proxy_resolver_get_default ();  /* (transfer none) */
+    proxies_direct = G_TYPE_CHECK_INSTANCE_TYPE (chosen, cordon_direct_resolver_get_type ())
+                     || g_strcmp0 (G_OBJECT_TYPE_NAME (chosen), "GDummyProxyResolver") == 0;
+    g_once_init_leave (&names_done, 1);
   }
+}
+
+gboolean
+cordon_rtsp_guard_direct_only (void)
+{
+  cordon_rtsp_guard_forbid_names ();
+  return proxies_direct;
 }

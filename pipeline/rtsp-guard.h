@@ -27,4 +27,10 @@ GstElement *cordon_rtsp_guard_make_src (const CordonCamera *camera, CordonRtspGu
  * nothing else of the ingest needs a name). Idempotent. */
 void cordon_rtsp_guard_forbid_names (void);
 
+/* TRUE when GIO connects directly (cordon's proxy resolver is its default):
+ * no proxy setting can route a camera connection elsewhere. Calls
+ * cordon_rtsp_guard_forbid_names(). cordon_rtsp_guard_make_src() fails
+ * without it. */
+gboolean cordon_rtsp_guard_direct_only (void);
+
 G_END_DECLS

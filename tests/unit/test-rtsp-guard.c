@@ -130,6 +130,50 @@ test_no_names (void)
   g_object_unref (r);
 }
 
+/* Proxy settings in the environment do not route a camera connection. */
+static void
+test_no_proxy (void)
+{
+  if (g_test_subprocess ()) {
+    g_assert_true (cordon_rtsp_guard_direct_only ());
+    GProxyResolver *p = g_proxy_resolver_get_default ();
+    g_auto (GStrv) proxies = g_proxy_resolver_lookup (p, "rtsp://198.18.1.10:554/x", NULL, NULL);
+    g_assert_nonnull (proxies);
+    g_assert_cmpstr (proxies[0], ==, "direct://");
+    g_assert_null (proxies[1]);
+    return;
+  }
+  g_setenv ("all_proxy", "http://198.18.2.5:3128", TRUE);
+  g_setenv ("ALL_PROXY", "http://198.18.2.5:3128", TRUE);
+  g_setenv ("http_proxy", "http://198.18.2.5:3128", TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
+/* A proxy resolver forced on GIO before cordon's: no rtspsrc is made. */
+static void
+test_forced_proxy_refused (void)
+{
+  if (g_test_subprocess ()) {
+    g_autoptr (CordonCamera) cam = camera ();
+    g_autoptr (GError) error = NULL;
+    (void) g_vfs_get_default ();
+    GIOExtensionPoint *ep = g_io_extension_point_lookup (G_PROXY_RESOLVER_EXTENSION_POINT_NAME);
+    if (!ep || !g_io_extension_point_get_extension_by_name (ep, "libproxy")) {
+      g_test_skip ("no libproxy GIO module (glib-networking)");
+      return;
+    }
+    g_assert_false (cordon_rtsp_guard_direct_only ());
+    g_assert_null (cordon_rtsp_guard_make_src (cam, refused, NULL, &error));
+    g_assert_nonnull (strstr (error->message, "proxy"));
+    return;
+  }
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "libproxy", TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_unsetenv ("GIO_USE_PROXY_RESOLVER");
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -139,5 +183,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rtsp-guard/rtspsrc-without-guard-refused", test_unguarded_refused);
   g_test_add_func ("/rtsp-guard/unconfigured-refuses-redirects-and-challenges", test_unconfigured_guard);
   g_test_add_func ("/rtsp-guard/no-name-lookups", test_no_names);
+  g_test_add_func ("/rtsp-guard/no-proxy-from-the-environment", test_no_proxy);
+  g_test_add_func ("/rtsp-guard/forced-proxy-resolver-refused", test_forced_proxy_refused);
   return g_test_run ();
 }
