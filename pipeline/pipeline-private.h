@@ -61,6 +61,8 @@ typedef struct {
   gboolean started;         /* has had a keyframe: deltas may follow */
 } Consumer;
 
+typedef struct _Snapshot Snapshot;
+
 struct _CordonPipeline {
   CordonCamera *camera;
   GMainContext *context;
@@ -108,6 +110,9 @@ struct _CordonPipeline {
   guint64 bytes_out;
   gint64 last_frame;        /* monotonic, 0 if none yet */
   char *last_error;
+  GstBuffer *last_raw;      /* the picture last pushed into the encoder (snapshot.c) */
+
+  Snapshot *snapshot;       /* snapshot.c: own lock, taken before `lock`, never inside it */
 };
 
 /* ingest.c */
@@ -119,6 +124,10 @@ void cordon_ingest_find_socket (Ingest *ingest);
 
 /* output.c */
 gboolean cordon_output_build (CordonPipeline *p, GError **error);
+
+/* snapshot.c */
+Snapshot *cordon_snapshot_new (void);
+void cordon_snapshot_free (Snapshot *snapshot);
 
 /* pipeline.c */
 void cordon_pipeline_feed (CordonPipeline *p, Feeder from, Ingest *ingest, GstBuffer *buffer);
