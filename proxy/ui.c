@@ -173,7 +173,18 @@ snapshot (CordonUi *ui, SoupServerMessage *msg, const char *file)
     respond_text (msg, SOUP_STATUS_NOT_FOUND, "no such camera\n");
     return;
   }
-  respond_text (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "snapshots are not available in this build\n");
+  /* On the main loop, as reloads are: the pipeline cannot go away under the
+   * encode. The pipeline keeps one JPEG a second per size, so viewers add
+   * no encodes. */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) jpeg = cordon_pipeline_snapshot_jpeg (p, SNAPSHOT_WIDTH, &error);
+  if (!jpeg) {
+    g_autofree char *text = g_strdup_printf ("no snapshot: %s\n", error->message);
+    g_debug ("%s", text);
+    respond_text (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, text);
+    return;
+  }
+  respond_bytes (msg, "image/jpeg", jpeg);
 }
 
 static void

@@ -11,7 +11,6 @@ let site = null;          // last site.json
 let zone = { name: 'UTC', offset_seconds: 0, abbreviation: 'UTC' };
 let zoneFormat = null;    // Intl formatter for the site's zone, when the name is an IANA one
 const cards = new Map();  // camera name → card record
-let previous = null;      // { time, frames: Map name → frames_in } from the last poll
 
 // ---- small DOM helpers ------------------------------------------------------
 
@@ -152,31 +151,23 @@ function drawFirewall(fw) {
   setText(fact(dl, 'attempts', 'Blocked destinations (all cameras)'), attempts.length);
 }
 
-// ---- attempts table ---------------------------------------------------------
+// ---- blocked attempts ----------------------------------------------------------
 
-function attemptsTable(caption) {
-  const tbody = el('tbody');
-  const table = el('table', { class: 'attempts' },
-    el('caption', {}, caption),
-    el('thead', {}, el('tr', {},
-      el('th', { scope: 'col' }, 'Protocol'), el('th', { scope: 'col' }, 'Destination'),
-      el('th', { scope: 'col' }, 'Port'), el('th', { scope: 'col' }, 'DNS name'),
-      el('th', { scope: 'col' }, 'Count'), el('th', { scope: 'col' }, 'First seen'),
-      el('th', { scope: 'col' }, 'Last seen'))),
-    tbody);
-  return { table, tbody };
-}
-
-function fillAttempts(tbody, attempts, empty) {
-  const rows = attempts.slice().sort((a, b) => (b.count || 0) - (a.count || 0)).map((a) =>
-    el('tr', {},
+// One row per distinct attempt, cameras in /status order, unknown sources last.
+function drawAttempts(attempts, cameras) {
+  const order = new Map(cameras.map((c, i) => [c.name, i]));
+  const rank = (a) => (a.camera && order.has(a.camera) ? order.get(a.camera) : cameras.length);
+  const sorted = attempts.slice().sort((a, b) => rank(a) - rank(b) || (b.count || 0) - (a.count || 0));
+  const rows = sorted.map((a) =>
+    el('tr', { 'data-camera': a.camera || '' },
+      el('th', { scope: 'row' }, a.camera || '(no camera: spoofed or unknown source)'),
       el('td', {}, a.protocol || '—'), el('td', { class: 'addr' }, a.destination || '—'),
-      el('td', { class: 'n' }, a.port ? String(a.port) : '—'), el('td', { class: 'addr' }, a.dns_name || '—'),
+      el('td', { class: 'n' }, a.port ? String(a.port) : '—'), el('td', { class: 'name' }, a.dns_name || '—'),
       el('td', { class: 'n' }, String(a.count ?? '—')),
-      el('td', {}, el('time', { datetime: a.first_seen }, isoLocal(a.first_seen) || '—')),
-      el('td', {}, el('time', { datetime: a.last_seen }, isoLocal(a.last_seen) || '—'))));
-  if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: '7', class: 'none' }, empty)));
-  tbody.replaceChildren(...rows);
+      el('td', { class: 'date' }, el('time', { datetime: a.first_seen }, isoLocal(a.first_seen) || '—')),
+      el('td', { class: 'date' }, el('time', { datetime: a.last_seen }, isoLocal(a.last_seen) || '—'))));
+  if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: '8', class: 'none' }, 'no camera has tried anything yet')));
+  document.querySelector('#attempts tbody').replaceChildren(...rows);
 }
 
 // ---- plots ----------------------------------------------------------------------
@@ -189,25 +180,39 @@ function plot(title, unit) {
   const t = svg('title', {});
   s.append(t);
   const cap = el('figcaption', {});
-  return { figure: el('figure', { class: 'plotbox' }, cap, s), svg: s, title: t, caption: cap, name: title, unit };
+  const from = el('span', {});
+  const axis = el('div', { class: 'xaxis', 'aria-hidden': 'true' }, from, el('span', {}, 'now'));
+  return { figure: el('figure', { class: 'plotbox' }, cap, s, axis), svg: s, title: t, caption: cap, from,
+           name: title, unit };
 }
 
-function drawPlot(p, samples, key, windowSeconds, bars) {
+function minutes(seconds) {
+  return seconds >= 120 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds)} s`;
+}
+
+// The x axis spans the history there is (at least five minutes, at most the
+// window), so that a young daemon's plot is not a sliver at the right edge.
+function drawPlot(p, samples, key, windowSeconds, bars, digits) {
   const values = samples.map((s) => s[key]);
   const max = Math.max(0, ...values);
   const now = values.length ? values[values.length - 1] : null;
   const top = max > 0 ? max * 1.1 : 1;
-  const x = (age) => PLOT_W * (1 - Math.min(age, windowSeconds) / windowSeconds);
+  const interval = site ? site.interval_seconds : 10;
+  const oldest = samples.length ? samples[0].age_seconds + interval : 0;
+  const span = Math.min(windowSeconds, Math.max(300, oldest));
+  const x = (age) => PLOT_W * (1 - Math.min(age, span) / span);
   const y = (v) => PLOT_H - 1 - (PLOT_H - 2) * (v / top);
-  const text = `${p.name}, last hour: ` + (values.length
-    ? `now ${now.toFixed(1)} ${p.unit}, highest ${max.toFixed(1)} ${p.unit}` : 'no samples yet');
+  const unit = p.unit ? ' ' + p.unit : '';
+  const text = `${p.name}: ` + (values.length
+    ? `now ${now.toFixed(digits)}${unit}, highest ${max.toFixed(digits)}${unit}` : 'no samples yet');
   setText(p.caption, text);
-  setText(p.title, text);
+  setText(p.title, `${text} (last ${minutes(span)})`);
+  setText(p.from, `−${minutes(span)}`);
   while (p.svg.lastChild !== p.title) p.svg.lastChild.remove();
   p.svg.append(svg('line', { x1: 0, y1: PLOT_H - 0.5, x2: PLOT_W, y2: PLOT_H - 0.5, class: 'axis' }));
   if (!samples.length) return;
   if (bars) {
-    const w = Math.max(1, PLOT_W / (windowSeconds / (site ? site.interval_seconds : 10)) - 0.5);
+    const w = Math.max(1, PLOT_W * interval / span - 0.5);
     for (const s of samples) {
       if (!s[key]) continue;
       const h = PLOT_H - 1 - y(s[key]);
@@ -232,20 +237,19 @@ function cardFor(name) {
   if (c) return c;
   const id = 'camera-' + name.replace(/[^A-Za-z0-9_-]/g, '_');
   const state = el('span', { class: 'state' });
+  const since = el('p', { class: 'since' });
   const img = el('img', { alt: `Snapshot of camera ${name}`, class: 'thumb', 'data-loaded': 'no' });
   const shot = el('figcaption', {}, 'no snapshot yet');
   const facts = el('dl', { class: 'facts' });
-  const plots = { fps: plot('Frames per second from the camera', 'fps'),
+  const plots = { fps: plot('Camera frame rate', 'fps'),
                   kbps: plot('Output bitrate', 'kbit/s'),
-                  blocked: plot('Blocked attempts per interval', '') };
-  const att = attemptsTable(`Blocked phone-home attempts by ${name}`);
+                  blocked: plot('Blocked attempts per 10 s', '') };
   const article = el('article', { class: 'camera', id, 'data-camera': name, 'aria-labelledby': id + '-h' },
     el('header', {}, el('h3', { id: id + '-h' }, name), state),
-    el('figure', { class: 'shot' }, img, shot),
-    facts,
-    el('div', { class: 'plots' }, plots.fps.figure, plots.kbps.figure, plots.blocked.figure),
-    el('div', { class: 'scroll' }, att.table));
-  c = { name, article, state, img, shot, facts, plots, attempts: att.tbody, snapshotAt: 0, live: false };
+    since,
+    el('div', { class: 'body' }, el('figure', { class: 'shot' }, img, shot), facts),
+    el('div', { class: 'plots' }, plots.fps.figure, plots.kbps.figure, plots.blocked.figure));
+  c = { name, article, state, since, img, shot, facts, plots, live: false };
   cards.set(name, c);
   return c;
 }
@@ -256,28 +260,32 @@ function drawCamera(c, cam, fps, attempts) {
   c.state.className = 'state state-' + (cam.state || 'unknown');
   c.live = cam.state === 'live';
   const f = c.facts;
-  setText(fact(f, 'since', 'State since'), isoLocal(cam.since));
+  setText(c.since, cam.since ? `${cam.state} since ${isoLocal(cam.since)}` : cam.state);
   setText(fact(f, 'input', 'Input'), cam.input_codec
     ? `${cam.input_codec.toUpperCase()} ${cam.input_width}×${cam.input_height}` : null);
-  setText(fact(f, 'output', 'Output'), `H.264 ${cam.output_width}×${cam.output_height} at ${cam.output_framerate} fps`);
-  setText(fact(f, 'fps', 'Camera frame rate'), fps === null ? null : fps.toFixed(1) + ' fps');
-  setText(fact(f, 'kbps', 'Output bitrate'), cam.output_kbps === undefined ? null : num(cam.output_kbps, 0) + ' kbit/s');
+  setText(fact(f, 'output', 'Output'), `H.264 ${cam.output_width}×${cam.output_height}, ${cam.output_framerate} fps`);
+  setText(fact(f, 'fps', 'Frame rate'), fps === null ? null : fps.toFixed(1) + ' fps');
+  setText(fact(f, 'kbps', 'Bitrate out'), cam.output_kbps === undefined ? null : num(cam.output_kbps, 0) + ' kbit/s');
   setText(fact(f, 'reconnects', 'Reconnects'), cam.reconnects);
-  setText(fact(f, 'dropped', 'Frames dropped'), cam.frames_dropped);
-  setText(fact(f, 'age', 'Last camera frame'), cam.last_frame_age_ms < 0 ? 'never'
+  setText(fact(f, 'dropped', 'Dropped frames'), cam.frames_dropped);
+  setText(fact(f, 'age', 'Last frame'), cam.last_frame_age_ms < 0 ? 'never'
     : (cam.last_frame_age_ms / 1000).toFixed(1) + ' s ago');
-  setText(fact(f, 'media', 'Shared streams'), cam.media);
-  setText(fact(f, 'blocked_packets', 'Firewall: packets refused'), cam.blocked_packets);
+  setText(fact(f, 'media', 'Streams'), cam.media);
+  setText(fact(f, 'blocked_packets', 'Refused packets'), cam.blocked_packets);
+  const total = attempts.reduce((n, a) => n + (a.count || 0), 0);
+  const ph = fact(f, 'phonehome', 'Phone-home');
+  ph.replaceChildren(attempts.length
+    ? el('a', { href: '#attempts-heading' }, `${total} attempt${total === 1 ? '' : 's'}, ${attempts.length} destination${attempts.length === 1 ? '' : 's'}`) : 'none');
+  ph.className = attempts.length ? 'bad' : '';
   fillExtras(f, cam, CAMERA_KNOWN);
   const err = fact(f, 'last_error', 'Last error');
   setText(err, cam.last_error);
   err.className = cam.last_error ? 'error' : '';
   const hist = site && site.history ? site.history[cam.name] || [] : [];
   const win = site ? site.window_seconds : 3600;
-  drawPlot(c.plots.fps, hist, 'fps', win, false);
-  drawPlot(c.plots.kbps, hist, 'kbps', win, false);
-  drawPlot(c.plots.blocked, hist, 'blocked', win, true);
-  fillAttempts(c.attempts, attempts, 'none so far');
+  drawPlot(c.plots.fps, hist, 'fps', win, false, 1);
+  drawPlot(c.plots.kbps, hist, 'kbps', win, false, 0);
+  drawPlot(c.plots.blocked, hist, 'blocked', win, true, 0);
 }
 
 // Loads the next snapshot off-screen and swaps it in when complete, so the
@@ -335,32 +343,25 @@ function drawRecorders(list, refused) {
 
 // ---- the whole page -----------------------------------------------------------------
 
-let unknownTable = null;
-
 function draw(status) {
   const now = Date.now();
   setText(document.getElementById('summary'),
-    `cordon ${status.version}, up ${duration(status.uptime_seconds)} (since ${isoLocal(status.started)}), ` +
-    `${status.cameras.length} camera(s), reloads ${status.reloads}` +
-    (status.reload_failures ? `, ${status.reload_failures} refused` : '') +
-    `. Times are ISO 8601 in the site's zone, ${zone.name} (UTC${offsetText(zone.offset_seconds)}, ` +
-    `${zone.abbreviation}). Updated ${isoLocal(new Date(now).toISOString())}.`);
+    `cordon ${status.version} · up ${duration(status.uptime_seconds)}, since ${isoLocal(status.started)} · ` +
+    `${status.cameras.length} camera${status.cameras.length === 1 ? '' : 's'} · ${status.reloads} reload(s)` +
+    (status.reload_failures ? `, ${status.reload_failures} refused` : ''));
+  setText(document.getElementById('clock'),
+    `Times in ISO 8601, site time zone ${zone.name} (UTC${offsetText(zone.offset_seconds)}, ${zone.abbreviation}). ` +
+    `Updated ${isoLocal(new Date(now).toISOString())}.`);
   drawFirewall(status.firewall || {});
 
   const attempts = (status.firewall && Array.isArray(status.firewall.attempts)) ? status.firewall.attempts : [];
   const grid = document.getElementById('cameras');
-  const frames = new Map();
   const seen = new Set();
   for (const cam of status.cameras) {
-    frames.set(cam.name, cam.frames_in);
-    let fps = null;
-    if (previous && previous.frames.has(cam.name) && now > previous.time) {
-      const d = cam.frames_in - previous.frames.get(cam.name);
-      if (d >= 0) fps = d * 1000 / (now - previous.time);
-    } else {
-      const h = site && site.history ? site.history[cam.name] : null;
-      if (h && h.length) fps = h[h.length - 1].fps;
-    }
+    // From the daemon's own samples: the browser's clock says nothing about
+    // when the camera's frames arrived.
+    const h = site && site.history ? site.history[cam.name] : null;
+    const fps = h && h.length ? h[h.length - 1].fps : null;
     const c = cardFor(cam.name);
     drawCamera(c, cam, fps, attempts.filter((a) => a.camera === cam.name));
     if (c.article.parentNode !== grid || grid.children[seen.size] !== c.article) {
@@ -371,20 +372,10 @@ function draw(status) {
   for (const [name, c] of cards) {
     if (!seen.has(name)) { c.article.remove(); cards.delete(name); }
   }
-  previous = { time: now, frames };
 
   drawRecorders(status.recorders || [], status.refused_connections);
 
-  const unknown = attempts.filter((a) => !a.camera);
-  const section = document.getElementById('unknown-section');
-  section.hidden = unknown.length === 0;
-  if (unknown.length) {
-    if (!unknownTable) {
-      unknownTable = attemptsTable('Attempts from addresses on the camera side that match no camera (spoofed or unknown)');
-      document.getElementById('unknown').append(unknownTable.table);
-    }
-    fillAttempts(unknownTable.tbody, unknown, 'none');
-  }
+  drawAttempts(attempts, status.cameras);
 }
 
 async function getJson(url) {

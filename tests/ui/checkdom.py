@@ -1,0 +1,125 @@
+"""checkdom.py DOM.html STATUS.json: the operator page as Chromium drew it
+shows what /status reports. Prints one line per check; exits 1 on a failure."""
+import html.parser
+import json
+import sys
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class Node:
+    def __init__(self, tag, attrs, parent):
+        self.tag, self.attrs, self.parent, self.children = tag, dict(attrs), parent, []
+
+    def text(self):
+        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
+
+    def find_all(self, pred):
+        for c in self.children:
+            if isinstance(c, Node):
+                if pred(c):
+                    yield c
+                yield from c.find_all(pred)
+
+    def find(self, pred):
+        return next(self.find_all(pred), None)
+
+
+class Builder(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = self.cur = Node("#root", [], None)
+
+    def handle_starttag(self, tag, attrs):
+        n = Node(tag, attrs, self.cur)
+        self.cur.children.append(n)
+        if tag not in VOID:
+            self.cur = n
+
+    def handle_endtag(self, tag):
+        n = self.cur
+        while n is not self.root and n.tag != tag:
+            n = n.parent
+        if n is not self.root:
+            self.cur = n.parent
+
+    def handle_data(self, data):
+        self.cur.children.append(data)
+
+
+b = Builder()
+b.feed(open(sys.argv[1], encoding="utf-8").read())
+dom = b.root
+status = json.load(open(sys.argv[2]))
+failures = 0
+
+
+def check(ok, what):
+    global failures
+    print(("ok: " if ok else "FAIL: ") + what)
+    failures += 0 if ok else 1
+
+
+def tag(t, **attrs):
+    return lambda n: n.tag == t and all(n.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items())
+
+
+for cam in status["cameras"]:
+    name = cam["name"]
+    card = dom.find(tag("article", data_camera=name))
+    check(card is not None, f"{name}: a camera card")
+    if card is None:
+        continue
+    state = card.find(lambda n: "state" in n.attrs.get("class", "").split())
+    check(card.attrs.get("data-state") == cam["state"] and state is not None
+          and state.text().strip() == cam["state"], f"{name}: state {cam['state']} as /status reports")
+    img = card.find(tag("img"))
+    loaded = img is not None and img.attrs.get("data-loaded") == "yes"
+    check(loaded, f"{name}: its thumbnail loaded in the browser")
+    if loaded:
+        w, h = int(img.attrs.get("width", 0)), int(img.attrs.get("height", 0))
+        ow, oh = cam["output_width"], cam["output_height"]
+        check(w > 0 and abs(w * oh - h * ow) <= max(w, h) * oh * 0.01,
+              f"{name}: thumbnail {w}x{h} has the output's {ow}:{oh} aspect")
+        kind = "camera" if cam["state"] == "live" else "slate"
+        check(img.attrs.get("data-kind") == kind and img.attrs.get("alt", "").strip() != "",
+              f"{name}: shows a {kind} picture with alt text ({img.attrs.get('alt')!r})")
+        check(img.attrs.get("src", "").startswith(f"snapshot/{name}.jpg?"),
+              f"{name}: thumbnail comes from /ui/snapshot/{name}.jpg")
+    fps = card.find(tag("dd", data_key="fps"))
+    if cam["state"] == "live":
+        check(fps is not None and fps.text().endswith(" fps") and float(fps.text().split()[0]) > 0,
+              f"{name}: a frame rate from the history ({fps.text() if fps else None})")
+        line = card.find(lambda n: n.tag == "polyline")
+        check(line is not None and len(line.attrs.get("points", "").split()) >= 2,
+              f"{name}: its plots have a line of samples")
+
+attempts = dom.find(tag("table", id="attempts"))
+check(attempts is not None and attempts.find(tag("th", scope="col")) is not None,
+      "blocked-attempt table with column headers")
+rows = []
+for tr in attempts.find_all(tag("tr")) if attempts else []:
+    th = tr.find(tag("th", scope="row"))
+    if th is not None:
+        rows.append([th.text().strip()] + [td.text().strip() for td in tr.find_all(tag("td"))])
+for a in status["firewall"]["attempts"]:
+    if not a["camera"]:
+        continue
+    hit = [r for r in rows if r[:5] == [a["camera"], a["protocol"], a["destination"], str(a["port"] or "—"),
+                                        a["dns_name"] or "—"] and int(r[5]) >= 1 and r[6][:4].isdigit() and "T" in r[6]]
+    check(bool(hit), f"{a['camera']}: blocked-attempt table lists {a['protocol']} {a['destination']}:{a['port']}"
+          + (f" ({a['dns_name']})" if a["dns_name"] else "") + (f" -> {hit[0]}" if hit else f" (rows {rows})"))
+
+rec_table = dom.find(tag("table", id="recorders"))
+for rec in status["recorders"]:
+    row = next((tr for tr in rec_table.find_all(tag("tr")) if (th := tr.find(tag("th", scope="row")))
+                and th.children and th.children[0].strip() == rec["name"]), None) if rec_table else None
+    cells = [td.text().strip() for td in row.find_all(tag("td"))] if row else []
+    check(bool(cells) and cells[0] == str(rec["sessions"]) and rec["sessions"] >= 1,
+          f"recorder {rec['name']}: {rec['sessions']} session(s) shown ({cells})")
+fw = dom.find(tag("dd", data_key="applied"))
+check(fw is not None and fw.text() == ("applied" if status["firewall"]["applied"] else "NOT applied"),
+      "firewall state shown as /status reports")
+plots = list(dom.find_all(lambda n: n.tag == "svg" and n.attrs.get("role") == "img"))
+check(len(plots) == 3 * len(status["cameras"]), f"{len(plots)} plots, three per camera")
+sys.exit(1 if failures else 0)
