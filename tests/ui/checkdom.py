@@ -1,8 +1,11 @@
 """checkdom.py DOM.html STATUS.json: the operator page as Chromium drew it
 shows what /status reports. Prints one line per check; exits 1 on a failure."""
+import datetime
 import html.parser
 import json
+import os
 import sys
+import zoneinfo
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -94,6 +97,15 @@ for cam in status["cameras"]:
         check(line is not None and len(line.attrs.get("points", "").split()) >= 2,
               f"{name}: its plots have a line of samples")
 
+site_zone = zoneinfo.ZoneInfo(os.environ["SITE_TZ"])
+
+
+def local(iso):
+    """An ISO 8601 UTC time from /status as the page must show it."""
+    t = datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(site_zone)
+    return t.isoformat(timespec="seconds")
+
+
 attempts = dom.find(tag("table", id="attempts"))
 check(attempts is not None and attempts.find(tag("th", scope="col")) is not None,
       "blocked-attempt table with column headers")
@@ -106,7 +118,7 @@ for a in status["firewall"]["attempts"]:
     if not a["camera"]:
         continue
     hit = [r for r in rows if r[:5] == [a["camera"], a["protocol"], a["destination"], str(a["port"] or "—"),
-                                        a["dns_name"] or "—"] and int(r[5]) >= 1 and r[6][:4].isdigit() and "T" in r[6]]
+                                        a["dns_name"] or "—"] and int(r[5]) >= 1 and r[6] == local(a["first_seen"])]
     check(bool(hit), f"{a['camera']}: blocked-attempt table lists {a['protocol']} {a['destination']}:{a['port']}"
           + (f" ({a['dns_name']})" if a["dns_name"] else "") + (f" -> {hit[0]}" if hit else f" (rows {rows})"))
 
@@ -122,4 +134,7 @@ check(fw is not None and fw.text() == ("applied" if status["firewall"]["applied"
       "firewall state shown as /status reports")
 plots = list(dom.find_all(lambda n: n.tag == "svg" and n.attrs.get("role") == "img"))
 check(len(plots) == 3 * len(status["cameras"]), f"{len(plots)} plots, three per camera")
+summary = dom.find(tag("p", id="summary"))
+check(summary is not None and local(status["started"]) in summary.text(),
+      f"start time shown in the site's zone ({local(status['started'])})")
 sys.exit(1 if failures else 0)

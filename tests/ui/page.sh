@@ -26,7 +26,12 @@ start_testcam lobby $CAM_IP --size 640x360 --fps 10
 { site_config gateway
   camera_config lobby "rtsp://$CAM_IP/test" 640x360 10 500
   camera_config gate "rtsp://198.18.1.11/test" 320x240 5 200; } >"$WORK/cordon.conf"
-start_cordon "$WORK/cordon.conf"
+# The site's zone is the daemon's (Chatham: +13:45 or +12:45), the
+# browser's another one: dates must come out in the site's.
+SITE_TZ=Pacific/Chatham
+bg gw "$WORK/cordon.log" env TZ=$SITE_TZ "$CORDON" run --config "$WORK/cordon.conf"
+CORDON_PID=$LAST_PID
+wait_until 20 status_json || die "cordon did not start: $(cat "$WORK/cordon.log")"
 statusq wait lobby state live 30 || die "lobby never live: $(tail -5 "$WORK/cordon.log")"
 statusq wait gate state offline 30 || die "gate never offline: $(tail -5 "$WORK/cordon.log")"
 
@@ -75,13 +80,15 @@ wait_until 35 samples || fail "site.json never had two history samples for lobby
 statusq json >"$WORK/status.json"
 browser() { # ARGS... : one headless Chromium run in gw with a fresh profile
   local profile; profile=$(mktemp -d "$WORK/chromium-XXXXXX")
-  nsx gw timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+  nsx gw env TZ=America/Los_Angeles timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync --disable-extensions \
     --user-data-dir="$profile" --enable-logging=stderr --v=0 --virtual-time-budget=12000 "$@"
 }
 browser --dump-dom "$UI" >"$WORK/dom.html" 2>"$WORK/chromium-dom.log" || fail "chromium --dump-dom failed: $(tail -5 "$WORK/chromium-dom.log")"
 browser --window-size=1280,1700 --hide-scrollbars --screenshot="$SHOT" "$UI" >"$WORK/chromium-shot.log" 2>&1 \
   || fail "chromium --screenshot failed: $(tail -5 "$WORK/chromium-shot.log")"
+browser --window-size=820,1180 --hide-scrollbars --screenshot="$LOGDIR/operator-page-tablet.png" "$UI" \
+  >"$WORK/chromium-tablet.log" 2>&1 || fail "chromium --screenshot at tablet size failed"
 cp "$WORK/dom.html" "$LOGDIR/operator-page.html"
 say "screenshot: $SHOT"
 [ -s "$SHOT" ] && [ "$(head -c 8 "$SHOT" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] \
@@ -93,7 +100,7 @@ else
 fi
 
 # What the browser drew, against what /status says.
-"$PY" "$SRC/tests/ui/checkdom.py" "$WORK/dom.html" "$WORK/status.json" >"$WORK/dom-checks.txt" 2>&1
+SITE_TZ=$SITE_TZ "$PY" "$SRC/tests/ui/checkdom.py" "$WORK/dom.html" "$WORK/status.json" >"$WORK/dom-checks.txt" 2>&1
 rc=$?
 cat "$WORK/dom-checks.txt" >&2
 [ $rc = 0 ] || fail "the page's DOM does not show what /status reports"
