@@ -77,6 +77,8 @@ samples() {
 }
 wait_until 35 samples || fail "site.json never had two history samples for lobby"
 
+# UI_SCREENSHOT_AFTER=SECONDS: a longer history for the docs' screenshot.
+sleep "${UI_SCREENSHOT_AFTER:-0}"
 statusq json >"$WORK/status.json"
 browser() { # ARGS... : one headless Chromium run in gw with a fresh profile
   local profile; profile=$(mktemp -d "$WORK/chromium-XXXXXX")
