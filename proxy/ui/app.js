@@ -196,7 +196,7 @@ function drawPlot(p, samples, key, windowSeconds, bars, digits) {
   const values = samples.map((s) => s[key]);
   const max = Math.max(0, ...values);
   const now = values.length ? values[values.length - 1] : null;
-  const top = max > 0 ? max * 1.1 : 1;
+  const top = max > 0 ? max * 1.25 : 1;
   const interval = site ? site.interval_seconds : 10;
   const oldest = samples.length ? samples[0].age_seconds + interval : 0;
   const span = Math.min(windowSeconds, Math.max(300, oldest));

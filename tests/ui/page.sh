@@ -35,8 +35,8 @@ wait_until 20 status_json || die "cordon did not start: $(cat "$WORK/cordon.log"
 statusq wait lobby state live 30 || die "lobby never live: $(tail -5 "$WORK/cordon.log")"
 statusq wait gate state offline 30 || die "gate never offline: $(tail -5 "$WORK/cordon.log")"
 
-bg rec "$WORK/ffmpeg.log" timeout 120 ffmpeg -nostdin -hide_banner -loglevel error -rtsp_transport tcp \
-  -i "$(rec_url lobby)" -t 100 -c copy -f h264 "$WORK/rec.h264"
+bg rec "$WORK/ffmpeg.log" timeout $((120 + ${UI_SCREENSHOT_AFTER:-0})) ffmpeg -nostdin -hide_banner -loglevel error -rtsp_transport tcp \
+  -i "$(rec_url lobby)" -t $((100 + ${UI_SCREENSHOT_AFTER:-0})) -c copy -f h264 "$WORK/rec.h264"
 REC_PID=$LAST_PID
 wait_until 20 sh -c "[ \"\$(ip netns exec ${NS[gw]} $PY $SRC/tests/lib/statusq.py recorder nvr1 sessions)\" -ge 1 ]" \
   || fail "the recorder never had a session: $(cat "$WORK/ffmpeg.log")"
