@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "history.h"
+#include "proxy/history.h"
 
 typedef struct {
   gint64 time;   /* monotonic µs at the end of the interval */

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "cordon-build.h"
-#include "daemon.h"
-#include "ui.h"
+#include "proxy/daemon.h"
+#include "proxy/ui.h"
 
 static void
 json_string (GString *out, const char *s)

@@ -4,9 +4,9 @@
 
 #include <string.h>
 
-#include "daemon.h"
-#include "history.h"
-#include "ui.h"
+#include "proxy/daemon.h"
+#include "proxy/history.h"
+#include "proxy/ui.h"
 #include "ui-resources.h"
 
 #define HISTORY_SECONDS 3600

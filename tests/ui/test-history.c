@@ -1,5 +1,5 @@
 /* Unit tests of the operator page's bounded history (proxy/history.c). */
-#include "history.h"
+#include "proxy/history.h"
 
 #define S G_USEC_PER_SEC
 
