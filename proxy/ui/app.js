@@ -265,7 +265,10 @@ function drawCamera(c, cam, fps, attempts) {
     ? `${cam.input_codec.toUpperCase()} ${cam.input_width}×${cam.input_height}` : null);
   setText(fact(f, 'output', 'Output'), `H.264 ${cam.output_width}×${cam.output_height}, ${cam.output_framerate} fps`);
   setText(fact(f, 'fps', 'Frame rate'), fps === null ? null : fps.toFixed(1) + ' fps');
-  setText(fact(f, 'kbps', 'Bitrate out'), cam.output_kbps === undefined ? null : num(cam.output_kbps, 0) + ' kbit/s');
+  // The last 10 s sample, as the plot; /status's own figure until there is one.
+  const hist = site && site.history ? site.history[cam.name] || [] : [];
+  const kbps = hist.length ? hist[hist.length - 1].kbps : cam.output_kbps;
+  setText(fact(f, 'kbps', 'Bitrate out'), typeof kbps === 'number' ? num(kbps, 0) + ' kbit/s' : null);
   setText(fact(f, 'reconnects', 'Reconnects'), cam.reconnects);
   setText(fact(f, 'dropped', 'Dropped frames'), cam.frames_dropped);
   setText(fact(f, 'age', 'Last frame'), cam.last_frame_age_ms < 0 ? 'never'
@@ -281,7 +284,6 @@ function drawCamera(c, cam, fps, attempts) {
   const err = fact(f, 'last_error', 'Last error');
   setText(err, cam.last_error);
   err.className = cam.last_error ? 'error' : '';
-  const hist = site && site.history ? site.history[cam.name] || [] : [];
   const win = site ? site.window_seconds : 3600;
   drawPlot(c.plots.fps, hist, 'fps', win, false, 1);
   drawPlot(c.plots.kbps, hist, 'kbps', win, false, 0);
