@@ -1,5 +1,7 @@
-"""checkdom.py DOM.html STATUS.json: the operator page as Chromium drew it
-shows what /status reports. Prints one line per check; exits 1 on a failure."""
+"""checkdom.py DOM.html STATUS.json [LATER.json]: the operator page as
+Chromium drew it shows what /status reports (a camera's state may be the one
+of either look: the browser ran between them). Prints one line per check;
+exits 1 on a failure."""
 import datetime
 import html.parser
 import json
@@ -54,6 +56,8 @@ b = Builder()
 b.feed(open(sys.argv[1], encoding="utf-8").read())
 dom = b.root
 status = json.load(open(sys.argv[2]))
+later = json.load(open(sys.argv[3])) if len(sys.argv) > 3 else status
+later_state = {c["name"]: c["state"] for c in later["cameras"]}
 failures = 0
 
 
@@ -74,8 +78,10 @@ for cam in status["cameras"]:
     if card is None:
         continue
     state = card.find(lambda n: "state" in n.attrs.get("class", "").split())
-    check(card.attrs.get("data-state") == cam["state"] and state is not None
-          and state.text().strip() == cam["state"], f"{name}: state {cam['state']} as /status reports")
+    states = {cam["state"], later_state.get(name)}
+    shown = card.attrs.get("data-state")
+    check(shown in states and state is not None and state.text().strip() == shown,
+          f"{name}: state {shown} as /status reports ({' then '.join(sorted(s for s in states if s))})")
     img = card.find(tag("img"))
     loaded = img is not None and img.attrs.get("data-loaded") == "yes"
     check(loaded, f"{name}: its thumbnail loaded in the browser")
@@ -84,13 +90,13 @@ for cam in status["cameras"]:
         ow, oh = cam["output_width"], cam["output_height"]
         check(w > 0 and abs(w * oh - h * ow) <= max(w, h) * oh * 0.01,
               f"{name}: thumbnail {w}x{h} has the output's {ow}:{oh} aspect")
-        kind = "camera" if cam["state"] == "live" else "slate"
+        kind = "camera" if shown == "live" else "slate"
         check(img.attrs.get("data-kind") == kind and img.attrs.get("alt", "").strip() != "",
               f"{name}: shows a {kind} picture with alt text ({img.attrs.get('alt')!r})")
         check(img.attrs.get("src", "").startswith(f"snapshot/{name}.jpg?"),
               f"{name}: thumbnail comes from /ui/snapshot/{name}.jpg")
     fps = card.find(tag("dd", data_key="fps"))
-    if cam["state"] == "live":
+    if shown == "live":
         check(fps is not None and fps.text().endswith(" fps") and float(fps.text().split()[0]) > 0,
               f"{name}: a frame rate from the history ({fps.text() if fps else None})")
         line = card.find(lambda n: n.tag == "polyline")

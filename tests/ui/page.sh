@@ -102,7 +102,8 @@ else
 fi
 
 # What the browser drew, against what /status says.
-SITE_TZ=$SITE_TZ "$PY" "$SRC/tests/ui/checkdom.py" "$WORK/dom.html" "$WORK/status.json" >"$WORK/dom-checks.txt" 2>&1
+statusq json >"$WORK/status-after.json"
+SITE_TZ=$SITE_TZ "$PY" "$SRC/tests/ui/checkdom.py" "$WORK/dom.html" "$WORK/status.json" "$WORK/status-after.json" >"$WORK/dom-checks.txt" 2>&1
 rc=$?
 cat "$WORK/dom-checks.txt" >&2
 [ $rc = 0 ] || fail "the page's DOM does not show what /status reports"
