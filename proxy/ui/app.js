@@ -11,6 +11,17 @@ let site = null;          // last site.json
 let zone = { name: 'UTC', offset_seconds: 0, abbreviation: 'UTC' };
 let zoneFormat = null;    // Intl formatter for the site's zone, when the name is an IANA one
 const cards = new Map();  // camera name → card record
+// Only cards on screen fetch snapshots: a site with forty cameras asks the
+// daemon for the few a screen shows.
+const watcher = 'IntersectionObserver' in window ? new IntersectionObserver((entries) => {
+  for (const e of entries) {
+    const c = cards.get(e.target.dataset.camera);
+    if (!c) continue;
+    const was = c.visible;
+    c.visible = e.isIntersecting;
+    if (c.visible && !was) refreshSnapshot(c);
+  }
+}) : null;
 
 // ---- small DOM helpers ------------------------------------------------------
 
@@ -249,8 +260,9 @@ function cardFor(name) {
     since,
     el('div', { class: 'body' }, el('figure', { class: 'shot' }, img, shot), facts),
     el('div', { class: 'plots' }, plots.fps.figure, plots.kbps.figure, plots.blocked.figure));
-  c = { name, article, state, since, img, shot, facts, plots, live: false };
+  c = { name, article, state, since, img, shot, facts, plots, live: false, visible: !watcher };
   cards.set(name, c);
+  if (watcher) watcher.observe(article);
   return c;
 }
 
@@ -372,7 +384,11 @@ function draw(status) {
     seen.add(cam.name);
   }
   for (const [name, c] of cards) {
-    if (!seen.has(name)) { c.article.remove(); cards.delete(name); }
+    if (!seen.has(name)) {
+      if (watcher) watcher.unobserve(c.article);
+      c.article.remove();
+      cards.delete(name);
+    }
   }
 
   drawRecorders(status.recorders || [], status.refused_connections);
@@ -409,7 +425,7 @@ async function poll() {
 
 function snapshots() {
   if (document.visibilityState === 'hidden') return;
-  for (const c of cards.values()) refreshSnapshot(c);
+  for (const c of cards.values()) if (c.visible) refreshSnapshot(c);
 }
 
 async function start() {

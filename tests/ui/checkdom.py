@@ -140,6 +140,11 @@ check(fw is not None and fw.text() == ("applied" if status["firewall"]["applied"
       "firewall state shown as /status reports")
 plots = list(dom.find_all(lambda n: n.tag == "svg" and n.attrs.get("role") == "img"))
 check(len(plots) == 3 * len(status["cameras"]), f"{len(plots)} plots, three per camera")
+html_el = dom.find(tag("html"))
+check(html_el is not None and html_el.attrs.get("lang") == "en", "the document says its language")
+imgs = list(dom.find_all(tag("img")))
+check(imgs and all(i.attrs.get("alt", "").strip() for i in imgs), f"all {len(imgs)} images have alt text")
+check(dom.find(tag("h1")) is not None and len(list(dom.find_all(tag("h2")))) >= 4, "headings: one h1, a h2 per section")
 summary = dom.find(tag("p", id="summary"))
 check(summary is not None and local(status["started"]) in summary.text(),
       f"start time shown in the site's zone ({local(status['started'])})")

@@ -86,7 +86,7 @@ browser() { # ARGS... : one headless Chromium run in gw with a fresh profile
     --disable-background-networking --disable-component-update --disable-sync --disable-extensions \
     --user-data-dir="$profile" --enable-logging=stderr --v=0 --virtual-time-budget=12000 "$@"
 }
-browser --dump-dom "$UI" >"$WORK/dom.html" 2>"$WORK/chromium-dom.log" || fail "chromium --dump-dom failed: $(tail -5 "$WORK/chromium-dom.log")"
+browser --window-size=1280,1700 --dump-dom "$UI" >"$WORK/dom.html" 2>"$WORK/chromium-dom.log" || fail "chromium --dump-dom failed: $(tail -5 "$WORK/chromium-dom.log")"
 browser --window-size=1280,1700 --hide-scrollbars --screenshot="$SHOT" "$UI" >"$WORK/chromium-shot.log" 2>&1 \
   || fail "chromium --screenshot failed: $(tail -5 "$WORK/chromium-shot.log")"
 browser --window-size=820,1180 --hide-scrollbars --screenshot="$LOGDIR/operator-page-tablet.png" "$UI" \
