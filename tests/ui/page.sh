@@ -111,7 +111,8 @@ cat "$WORK/dom-checks.txt" >&2
 # The thumbnails the page shows: real JPEGs of each camera's output aspect.
 for cam in lobby:640:360:camera gate:320:240:slate; do
   IFS=: read -r name w h kind <<<"$cam"
-  nsx gw curl -sS -o "$WORK/$name.jpg" "${UI}snapshot/$name.jpg" || fail "$name: no snapshot"
+  t=$(nsx gw curl -sS -o "$WORK/$name.jpg" -w '%{time_total}' "${UI}snapshot/$name.jpg") || fail "$name: no snapshot"
+  say "$name: snapshot answered in ${t} s"
   "$PY" "$SRC/tests/ui/checkjpeg.py" "$WORK/$name.jpg" "$w" "$h" >"$WORK/$name-jpeg.txt" 2>&1 \
     && pass "$name: $kind snapshot is a non-blank JPEG with a $w:$h aspect ($(cat "$WORK/$name-jpeg.txt"))" \
     || fail "$name: $kind snapshot: $(cat "$WORK/$name-jpeg.txt")"
