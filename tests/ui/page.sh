@@ -5,7 +5,9 @@
 # cameras in the states /status reports, lobby's thumbnail is a non-blank
 # JPEG of its output's aspect ratio, gate shows its slate, lobby's
 # blocked-attempt table lists what it tried, and the page keeps to its
-# Content-Security-Policy. A screenshot goes to the meson log folder.
+# Content-Security-Policy; dates are in the daemon's zone. With status on a
+# non-loopback address the page is not served. Screenshots (laptop and tablet
+# size) and the DOM go to the meson log folder.
 source "$(dirname "$0")/../media/lib.sh"
 require_root
 CHROMIUM=$(command -v chromium || true)
@@ -120,4 +122,22 @@ done
 cmp -s "$WORK/lobby.jpg" "$WORK/gate.jpg" && fail "lobby's and gate's snapshots are the same picture"
 
 stop_pid "$REC_PID"
+
+# With status on a non-loopback address the page, which has no login, is not
+# served at all; /status still is.
+netns_add wide
+nsx wide ip addr add 198.18.9.1/32 dev lo
+printf '[proxy]\nlisten = 127.0.0.1:8554\nuser = nobody\nstatus = 198.18.9.1:9554\n\n[firewall]\nmode = off\n' >"$WORK/wide.conf"
+camera_config yard "rtsp://198.18.9.20/test" 320x240 5 >>"$WORK/wide.conf"
+bg wide "$WORK/wide.log" "$CORDON" run --config "$WORK/wide.conf"
+WIDE_PID=$LAST_PID
+wait_until 20 nsx wide curl -sSf -o /dev/null http://198.18.9.1:9554/status || fail "second daemon did not start: $(tail -3 "$WORK/wide.log")"
+code=$(nsx wide curl -sS -o "$WORK/wide.txt" -w '%{http_code}' http://198.18.9.1:9554/ui/)
+[ "$code" = 403 ] && grep -q loopback "$WORK/wide.txt" \
+  && pass "status on a non-loopback address: the page answers 403 ($(cat "$WORK/wide.txt"))" \
+  || fail "status on a non-loopback address: /ui/ answered $code"
+grep -q "operator page /ui/ is not served" "$WORK/wide.log" && pass "and the daemon says why in its log" \
+  || fail "no log line about the page not being served: $(cat "$WORK/wide.log")"
+stop_pid "$WIDE_PID"
+[ $FAILURES = 0 ] || cat "$WORK/wide.log" >&2
 finish
