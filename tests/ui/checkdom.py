@@ -3,58 +3,14 @@ Chromium drew it shows what /status reports (a camera's state may be the one
 of either look: the browser ran between them). Prints one line per check;
 exits 1 on a failure."""
 import datetime
-import html.parser
 import json
 import os
 import sys
 import zoneinfo
 
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+import domtree
 
-
-class Node:
-    def __init__(self, tag, attrs, parent):
-        self.tag, self.attrs, self.parent, self.children = tag, dict(attrs), parent, []
-
-    def text(self):
-        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
-
-    def find_all(self, pred):
-        for c in self.children:
-            if isinstance(c, Node):
-                if pred(c):
-                    yield c
-                yield from c.find_all(pred)
-
-    def find(self, pred):
-        return next(self.find_all(pred), None)
-
-
-class Builder(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.root = self.cur = Node("#root", [], None)
-
-    def handle_starttag(self, tag, attrs):
-        n = Node(tag, attrs, self.cur)
-        self.cur.children.append(n)
-        if tag not in VOID:
-            self.cur = n
-
-    def handle_endtag(self, tag):
-        n = self.cur
-        while n is not self.root and n.tag != tag:
-            n = n.parent
-        if n is not self.root:
-            self.cur = n.parent
-
-    def handle_data(self, data):
-        self.cur.children.append(data)
-
-
-b = Builder()
-b.feed(open(sys.argv[1], encoding="utf-8").read())
-dom = b.root
+dom = domtree.parse(sys.argv[1])
 status = json.load(open(sys.argv[2]))
 later = json.load(open(sys.argv[3])) if len(sys.argv) > 3 else status
 later_state = {c["name"]: c["state"] for c in later["cameras"]}

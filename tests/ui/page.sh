@@ -10,10 +10,7 @@
 # size) and the DOM go to the meson log folder.
 source "$(dirname "$0")/../media/lib.sh"
 require_root
-CHROMIUM=$(command -v chromium || true)
-[ -n "$CHROMIUM" ] || { echo "SKIP: chromium not installed (tools/install-deps.sh)"; exit 77; }
-LOGDIR=$BUILD/meson-logs
-mkdir -p "$LOGDIR"
+source "$(dirname "$0")/lib.sh"
 SHOT=$LOGDIR/operator-page.png
 UI=http://127.0.0.1:9554/ui/
 
@@ -82,16 +79,10 @@ wait_until 35 samples || fail "site.json never had two history samples for lobby
 # UI_SCREENSHOT_AFTER=SECONDS: a longer history for the docs' screenshot.
 sleep "${UI_SCREENSHOT_AFTER:-0}"
 statusq json >"$WORK/status.json"
-browser() { # ARGS... : one headless Chromium run in gw with a fresh profile
-  local profile; profile=$(mktemp -d "$WORK/chromium-XXXXXX")
-  nsx gw env TZ=America/Los_Angeles timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-    --disable-background-networking --disable-component-update --disable-sync --disable-extensions \
-    --user-data-dir="$profile" --enable-logging=stderr --v=0 --virtual-time-budget=12000 "$@"
-}
-browser --window-size=1280,1700 --dump-dom "$UI" >"$WORK/dom.html" 2>"$WORK/chromium-dom.log" || fail "chromium --dump-dom failed: $(tail -5 "$WORK/chromium-dom.log")"
-browser --window-size=1280,1700 --hide-scrollbars --screenshot="$SHOT" "$UI" >"$WORK/chromium-shot.log" 2>&1 \
+browser gw --window-size=1280,1700 --dump-dom "$UI" >"$WORK/dom.html" 2>"$WORK/chromium-dom.log" || fail "chromium --dump-dom failed: $(tail -5 "$WORK/chromium-dom.log")"
+browser gw --window-size=1280,1700 --hide-scrollbars --screenshot="$SHOT" "$UI" >"$WORK/chromium-shot.log" 2>&1 \
   || fail "chromium --screenshot failed: $(tail -5 "$WORK/chromium-shot.log")"
-browser --window-size=820,1180 --hide-scrollbars --screenshot="$LOGDIR/operator-page-tablet.png" "$UI" \
+browser gw --window-size=820,1180 --hide-scrollbars --screenshot="$LOGDIR/operator-page-tablet.png" "$UI" \
   >"$WORK/chromium-tablet.log" 2>&1 || fail "chromium --screenshot at tablet size failed"
 cp "$WORK/dom.html" "$LOGDIR/operator-page.html"
 say "screenshot: $SHOT"
