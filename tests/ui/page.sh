@@ -67,6 +67,12 @@ for h in "content-security-policy: default-src 'none'; script-src 'self'; style-
 done
 code=$(nsx gw curl -sS -o /dev/null -w '%{http_code}' -X POST "$UI")
 [ "$code" = 405 ] && pass "POST to the page is refused (405)" || fail "POST answered $code"
+code=$(nsx gw curl -sS -o /dev/null -w '%{http_code}' -I "${UI}app.js")
+[ "$code" = 200 ] && pass "HEAD is answered (200)" || fail "HEAD answered $code"
+where=$(nsx gw curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "${UI%/}")
+[ "$where" = "301 ${UI}" ] && pass "/ui redirects to /ui/" || fail "/ui answered $where"
+code=$(nsx gw curl -sS --path-as-is -o /dev/null -w '%{http_code}' "${UI}../etc/passwd")
+[ "$code" = 404 ] && pass "no path outside the bundle ($code)" || fail "${UI}../etc/passwd answered $code"
 code=$(nsx gw curl -sS -o /dev/null -w '%{http_code}' "${UI}snapshot/nosuchcamera.jpg")
 [ "$code" = 404 ] && pass "snapshot of an unknown camera: 404" || fail "unknown camera's snapshot answered $code"
 
