@@ -94,6 +94,16 @@ json_string_list (GString *o, const char *const *items)
   g_string_append_c (o, ']');
 }
 
+/* Zone names and abbreviations come from TZ and the tz database: keep them
+ * to the characters those use, so the JSON stays JSON whatever TZ holds. */
+static char *
+zone_text (const char *s)
+{
+  char *t = g_strdup (s ? s : "");
+  g_strcanon (t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-:.", '?');
+  return t;
+}
+
 /* What the page needs besides /status: the site's time zone (dates are
  * shown in it), which cameras each recorder may watch, and the history. Every
  * string here is a config-validated name, an address or a zone name. */
@@ -107,10 +117,11 @@ site_json (CordonUi *ui)
 
   g_string_append_printf (o, "{\"interval_seconds\":%u,\"window_seconds\":%u,", CORDON_UI_SAMPLE_SECONDS,
                           HISTORY_SECONDS);
+  g_autofree char *zone = zone_text (g_time_zone_get_identifier (tz));
+  g_autofree char *abbreviation = zone_text (g_date_time_get_timezone_abbreviation (now));
   g_string_append_printf (o, "\"timezone\":{\"name\":\"%s\",\"abbreviation\":\"%s\",\"offset_seconds\":%" G_GINT64_FORMAT
                              "},",
-                          g_time_zone_get_identifier (tz), g_date_time_get_timezone_abbreviation (now),
-                          g_date_time_get_utc_offset (now) / G_TIME_SPAN_SECOND);
+                          zone, abbreviation, g_date_time_get_utc_offset (now) / G_TIME_SPAN_SECOND);
   g_string_append (o, "\"recorders\":{");
   for (guint i = 0; i < d->config->recorders->len; i++) {
     const CordonRecorder *r = d->config->recorders->pdata[i];
