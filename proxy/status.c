@@ -7,6 +7,7 @@
 
 #include "cordon-build.h"
 #include "proxy/daemon.h"
+#include "proxy/ui.h"
 
 static void
 json_string (GString *out, const char *s)
@@ -403,6 +404,7 @@ cordon_status_start (CordonDaemon *d, GError **error)
 
   d->status = soup_server_new ("server-header", "cordon", NULL);
   soup_server_add_handler (d->status, NULL, handle, d, NULL);
+  cordon_ui_register (d->status, d);
   if (!soup_server_listen (d->status, sa, 0, error)) {
     g_prefix_error (error, "cannot listen on %s port %u: ", d->config->status_host, d->config->status_port);
     return FALSE;
