@@ -107,6 +107,8 @@ cordon_daemon_reload (CordonDaemon *d)
     }
   }
   cordon_server_set_config (d->server, d->config);
+  if (d->onvif)
+    cordon_onvif_set_config (d->onvif, d->config);
   if (d->phonehome)
     cordon_phonehome_set_config (d->phonehome, d->config);
   cordon_config_free (prev);
@@ -158,6 +160,7 @@ daemon_free (CordonDaemon *d)
     for (guint i = 0; i < names->len; i++)
       stop_camera (d, names->pdata[i]);
   }
+  g_clear_pointer (&d->onvif, cordon_onvif_free);
   g_clear_pointer (&d->server, cordon_server_free);
   g_clear_pointer (&d->pipelines, g_hash_table_unref);
   g_clear_pointer (&d->rates, g_hash_table_unref);
@@ -219,6 +222,12 @@ cordon_daemon_run (const char *config_path, gboolean verbose)
     return 1;
   }
 
+  d->onvif = cordon_onvif_new (d->config, &error);
+  if (error) {
+    g_critical ("%s", error->message);
+    return 1;
+  }
+
   /* Everything that needs root is done. The helper keeps CAP_NET_ADMIN for
    * reloads; this process drops to the configured user with no capability,
    * before gst_init() or anything else starts a thread (capabilities are per
@@ -256,6 +265,10 @@ cordon_daemon_run (const char *config_path, gboolean verbose)
   }
   if (d->config->status_host && !cordon_status_start (d, &error)) {
     g_critical ("status: %s", error->message);
+    return 1;
+  }
+  if (d->onvif && !cordon_onvif_start (d->onvif, d->pipelines, &error)) {
+    g_critical ("%s", error->message);
     return 1;
   }
   g_message ("serving %u camera(s) on rtsp://%s:%u/", d->config->cameras->len, d->config->listen_host,

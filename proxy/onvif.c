@@ -1,0 +1,996 @@
+/* cordon — ONVIF device and media services and snapshots over HTTP (libsoup).
+ *
+ * /onvif/device_service and /onvif/media_service take SOAP POSTs (read by
+ * onvif-soap.c); /onvif/snapshot/NAME serves a JPEG that the pipeline makes
+ * from its own pixels. A recorder proves itself with its cordon credentials:
+ * a WS-Security UsernameToken (PasswordDigest; Created within WINDOW_S, nonce
+ * used once) or HTTP digest (nonces issued here, each nc used once); its
+ * address must be allowed too. It then sees exactly the cameras it is
+ * granted. Unknown calls get a SOAP fault, never a bare HTTP error.
+ */
+#define G_LOG_DOMAIN "cordon-onvif"
+
+#include "onvif.h"
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netpacket/packet.h>
+#include <string.h>
+#include <libsoup/soup.h>
+
+#include "cordon-build.h"
+#include "onvif-soap.h"
+#include "pipeline.h"
+
+#define WINDOW_S 300               /* UsernameToken Created must be this close to our clock */
+#define MAX_NONCES 8192            /* remembered token and digest nonces */
+#define SNAPSHOT_BURST 4           /* snapshots a recorder may fetch at once … */
+#define SNAPSHOT_PER_S 2           /* … and per second after that */
+#define REALM "cordon"
+
+#define NS_DECL \
+  "xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" " \
+  "xmlns:tt=\"http://www.onvif.org/ver10/schema\" " \
+  "xmlns:tds=\"http://www.onvif.org/ver10/device/wsdl\" " \
+  "xmlns:trt=\"http://www.onvif.org/ver10/media/wsdl\" " \
+  "xmlns:ter=\"http://www.onvif.org/ver10/error\""
+#define NS_DEVICE "http://www.onvif.org/ver10/device/wsdl"
+#define NS_MEDIA "http://www.onvif.org/ver10/media/wsdl"
+
+typedef struct {
+  gint64 expires;                  /* monotonic */
+  guint64 last_nc;                 /* HTTP digest: highest nc seen */
+} Nonce;
+
+typedef struct {
+  double tokens;
+  gint64 at;                       /* monotonic */
+} Bucket;
+
+struct _CordonOnvif {
+  const CordonConfig *config;
+  GHashTable *pipelines;           /* borrowed from the daemon */
+  GSocket *socket;
+  SoupServer *server;
+  SoupAuthDomain *digest;
+  GHashTable *token_nonces;        /* "user\nnonce" → Nonce* */
+  GHashTable *digest_nonces;       /* nonce → Nonce* */
+  GHashTable *buckets;             /* recorder name → Bucket* */
+  char *serial;
+  char *endpoint;                  /* urn:uuid:… for WS-Discovery */
+  CordonOnvifDiscovery *discovery;
+};
+
+/* ---- the description of what one recorder sees ---- */
+
+typedef struct {
+  GPtrArray *cameras;              /* const CordonCamera*, granted, in config order */
+  char *host;                      /* the address the client reached, URI form */
+  guint16 port;                    /* our HTTP port */
+  const CordonRecorder *recorder;  /* NULL before authentication */
+} View;
+
+static void
+view_clear (View *v)
+{
+  g_clear_pointer (&v->cameras, g_ptr_array_unref);
+  g_clear_pointer (&v->host, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (View, view_clear)
+
+static void
+view_init (View *v, CordonOnvif *o, SoupServerMessage *msg, const CordonRecorder *recorder)
+{
+  GSocketAddress *local = soup_server_message_get_local_address (msg);
+  GInetAddress *addr = local ? g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)) : NULL;
+  g_autofree char *text = addr ? g_inet_address_to_string (addr) : g_strdup (o->config->onvif_host);
+
+  /* An IPv4 client on a dual-stack socket reached ::ffff:a.b.c.d. */
+  if (g_str_has_prefix (text, "::ffff:") && strchr (text, '.'))
+    v->host = g_strdup (text + 7);
+  else if (strchr (text, ':'))
+    v->host = g_strdup_printf ("[%s]", text);
+  else
+    v->host = g_strdup (text);
+  v->port = local ? g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)) : o->config->onvif_port;
+  v->recorder = recorder;
+  v->cameras = g_ptr_array_new ();
+  for (guint i = 0; recorder && i < o->config->cameras->len; i++) {
+    const CordonCamera *cam = o->config->cameras->pdata[i];
+    if (cordon_recorder_allows_camera (recorder, cam->name))
+      g_ptr_array_add (v->cameras, (gpointer) cam);
+  }
+}
+
+/* Tokens are the camera name with a prefix; names are [A-Za-z0-9._-], so
+ * they need no escaping anywhere. */
+static const CordonCamera *
+view_find (View *v, const char *token)
+{
+  if (!token)
+    return v->cameras->len ? v->cameras->pdata[0] : NULL;
+  for (const char *prefix = token; *prefix; prefix++)
+    if (*prefix == '_') {
+      token = prefix + 1;
+      break;
+    }
+  for (guint i = 0; i < v->cameras->len; i++) {
+    const CordonCamera *cam = v->cameras->pdata[i];
+    if (strcmp (cam->name, token) == 0)
+      return cam;
+  }
+  return NULL;
+}
+
+static const char *
+h264_profile (const CordonCamera *cam)
+{
+  return strcmp (cam->profile, "baseline") == 0 ? "Baseline" : strcmp (cam->profile, "high") == 0 ? "High" : "Main";
+}
+
+/* ---- rendering ---- */
+
+static void
+source_config (GString *out, const char *element, const CordonCamera *cam)
+{
+  g_string_append_printf (out,
+    "<%s token=\"vsc_%s\"><tt:Name>%s</tt:Name><tt:UseCount>1</tt:UseCount>"
+    "<tt:SourceToken>src_%s</tt:SourceToken><tt:Bounds x=\"0\" y=\"0\" width=\"%u\" height=\"%u\"/></%s>",
+    element, cam->name, cam->name, cam->name, cam->width, cam->height, element);
+}
+
+static void
+encoder_config (GString *out, const char *element, const CordonCamera *cam)
+{
+  g_string_append_printf (out,
+    "<%s token=\"enc_%s\"><tt:Name>%s</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>H264</tt:Encoding>"
+    "<tt:Resolution><tt:Width>%u</tt:Width><tt:Height>%u</tt:Height></tt:Resolution><tt:Quality>5</tt:Quality>"
+    "<tt:RateControl><tt:FrameRateLimit>%u</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval>"
+    "<tt:BitrateLimit>%u</tt:BitrateLimit></tt:RateControl>"
+    "<tt:H264><tt:GovLength>%u</tt:GovLength><tt:H264Profile>%s</tt:H264Profile></tt:H264>"
+    "<tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address>"
+    "<tt:Port>0</tt:Port><tt:TTL>0</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast>"
+    "<tt:SessionTimeout>PT60S</tt:SessionTimeout></%s>",
+    element, cam->name, cam->name, cam->width, cam->height, cam->framerate, cam->bitrate,
+    cam->framerate * cam->keyframe_interval, h264_profile (cam), element);
+}
+
+static void
+profile (GString *out, const char *element, const CordonCamera *cam)
+{
+  g_string_append_printf (out, "<%s token=\"prof_%s\" fixed=\"true\"><tt:Name>%s</tt:Name>", element, cam->name,
+                          cam->name);
+  source_config (out, "tt:VideoSourceConfiguration", cam);
+  encoder_config (out, "tt:VideoEncoderConfiguration", cam);
+  g_string_append_printf (out, "</%s>", element);
+}
+
+static void
+encoder_options (GString *out, const CordonCamera *cam)
+{
+  guint gov = cam->framerate * cam->keyframe_interval;
+  g_string_append_printf (out,
+    "<trt:Options><tt:QualityRange><tt:Min>5</tt:Min><tt:Max>5</tt:Max></tt:QualityRange>"
+    "<tt:H264><tt:ResolutionsAvailable><tt:Width>%u</tt:Width><tt:Height>%u</tt:Height></tt:ResolutionsAvailable>"
+    "<tt:GovLengthRange><tt:Min>%u</tt:Min><tt:Max>%u</tt:Max></tt:GovLengthRange>"
+    "<tt:FrameRateRange><tt:Min>%u</tt:Min><tt:Max>%u</tt:Max></tt:FrameRateRange>"
+    "<tt:EncodingIntervalRange><tt:Min>1</tt:Min><tt:Max>1</tt:Max></tt:EncodingIntervalRange>"
+    "<tt:H264ProfilesSupported>%s</tt:H264ProfilesSupported></tt:H264></trt:Options>",
+    cam->width, cam->height, gov, gov, cam->framerate, cam->framerate, h264_profile (cam));
+}
+
+static void
+media_capabilities (GString *out, const char *element)
+{
+  g_string_append_printf (out,
+    "<%s SnapshotUri=\"true\" Rotation=\"false\" VideoSourceMode=\"false\" OSD=\"false\">"
+    "<trt:ProfileCapabilities MaximumNumberOfProfiles=\"%d\"/>"
+    "<trt:StreamingCapabilities RTPMulticast=\"false\" RTP_TCP=\"true\" RTP_RTSP_TCP=\"true\""
+    " NonAggregateControl=\"false\" NoRTSPStreaming=\"false\"/></%s>", element, 64, element);
+}
+
+static void
+device_capabilities (GString *out, const char *element)
+{
+  g_string_append_printf (out,
+    "<%s><tds:Network IPFilter=\"false\" ZeroConfiguration=\"false\" IPVersion6=\"true\" DynDNS=\"false\"/>"
+    "<tds:Security UsernameToken=\"true\" HttpDigest=\"true\"/>"
+    "<tds:System DiscoveryResolve=\"false\" DiscoveryBye=\"false\" RemoteDiscovery=\"false\""
+    " SystemBackup=\"false\" SystemLogging=\"false\" FirmwareUpgrade=\"false\"/></%s>", element, element);
+}
+
+static void
+xaddr (GString *out, View *v, const char *service)
+{
+  g_string_append_printf (out, "http://%s:%u/onvif/%s", v->host, v->port, service);
+}
+
+static void
+capabilities (GString *out, View *v)
+{
+  g_string_append (out, "<tds:GetCapabilitiesResponse><tds:Capabilities><tt:Device><tt:XAddr>");
+  xaddr (out, v, "device_service");
+  g_string_append (out, "</tt:XAddr><tt:Network><tt:IPFilter>false</tt:IPFilter>"
+                   "<tt:ZeroConfiguration>false</tt:ZeroConfiguration><tt:IPVersion6>true</tt:IPVersion6>"
+                   "<tt:DynDNS>false</tt:DynDNS></tt:Network><tt:System><tt:DiscoveryResolve>false"
+                   "</tt:DiscoveryResolve><tt:DiscoveryBye>false</tt:DiscoveryBye><tt:RemoteDiscovery>false"
+                   "</tt:RemoteDiscovery><tt:SystemBackup>false</tt:SystemBackup><tt:SystemLogging>false"
+                   "</tt:SystemLogging><tt:FirmwareUpgrade>false</tt:FirmwareUpgrade><tt:SupportedVersions>"
+                   "<tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tt:SupportedVersions></tt:System>"
+                   "<tt:IO><tt:InputConnectors>0</tt:InputConnectors><tt:RelayOutputs>0</tt:RelayOutputs></tt:IO>"
+                   "<tt:Security><tt:TLS1.1>false</tt:TLS1.1><tt:TLS1.2>false</tt:TLS1.2>"
+                   "<tt:OnboardKeyGeneration>false</tt:OnboardKeyGeneration><tt:AccessPolicyConfig>false"
+                   "</tt:AccessPolicyConfig><tt:X.509Token>false</tt:X.509Token><tt:SAMLToken>false"
+                   "</tt:SAMLToken><tt:KerberosToken>false</tt:KerberosToken><tt:RELToken>false</tt:RELToken>"
+                   "</tt:Security></tt:Device><tt:Media><tt:XAddr>");
+  xaddr (out, v, "media_service");
+  g_string_append (out, "</tt:XAddr><tt:StreamingCapabilities><tt:RTPMulticast>false</tt:RTPMulticast>"
+                   "<tt:RTP_TCP>true</tt:RTP_TCP><tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP>"
+                   "</tt:StreamingCapabilities></tt:Media></tds:Capabilities></tds:GetCapabilitiesResponse>");
+}
+
+static void
+services (GString *out, View *v, gboolean with_capabilities)
+{
+  g_string_append (out, "<tds:GetServicesResponse><tds:Service><tds:Namespace>" NS_DEVICE "</tds:Namespace><tds:XAddr>");
+  xaddr (out, v, "device_service");
+  g_string_append (out, "</tds:XAddr>");
+  if (with_capabilities) {
+    g_string_append (out, "<tds:Capabilities>");
+    device_capabilities (out, "tds:Capabilities");
+    g_string_append (out, "</tds:Capabilities>");
+  }
+  g_string_append (out, "<tds:Version><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tds:Version></tds:Service>"
+                   "<tds:Service><tds:Namespace>" NS_MEDIA "</tds:Namespace><tds:XAddr>");
+  xaddr (out, v, "media_service");
+  g_string_append (out, "</tds:XAddr>");
+  if (with_capabilities) {
+    g_string_append (out, "<tds:Capabilities>");
+    media_capabilities (out, "trt:Capabilities");
+    g_string_append (out, "</tds:Capabilities>");
+  }
+  g_string_append (out, "<tds:Version><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tds:Version></tds:Service>"
+                   "</tds:GetServicesResponse>");
+}
+
+static void
+date_and_time (GString *out)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_string_append_printf (out,
+    "<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:DateTimeType>NTP</tt:DateTimeType>"
+    "<tt:DaylightSavings>false</tt:DaylightSavings><tt:TimeZone><tt:TZ>UTC0</tt:TZ></tt:TimeZone>"
+    "<tt:UTCDateTime><tt:Time><tt:Hour>%d</tt:Hour><tt:Minute>%d</tt:Minute><tt:Second>%d</tt:Second></tt:Time>"
+    "<tt:Date><tt:Year>%d</tt:Year><tt:Month>%d</tt:Month><tt:Day>%d</tt:Day></tt:Date></tt:UTCDateTime>"
+    "</tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>",
+    g_date_time_get_hour (now), g_date_time_get_minute (now), g_date_time_get_second (now),
+    g_date_time_get_year (now), g_date_time_get_month (now), g_date_time_get_day_of_month (now));
+}
+
+/* The interface that holds the address the client reached. */
+static void
+network_interfaces (GString *out, SoupServerMessage *msg)
+{
+  GSocketAddress *local = soup_server_message_get_local_address (msg);
+  GInetAddress *want = local ? g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)) : NULL;
+  struct ifaddrs *list = NULL, *hit = NULL;
+  char mac[18] = "00:00:00:00:00:00";
+  guint prefix = 0;
+
+  g_string_append (out, "<tds:GetNetworkInterfacesResponse>");
+  if (!want || getifaddrs (&list) != 0) {
+    g_string_append (out, "</tds:GetNetworkInterfacesResponse>");
+    return;
+  }
+  for (struct ifaddrs *i = list; i && !hit; i = i->ifa_next) {
+    if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+      continue;
+    g_autoptr (GSocketAddress) sa = g_socket_address_new_from_native (i->ifa_addr, sizeof (struct sockaddr_in6));
+    if (sa && g_inet_address_equal (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)), want)) {
+      hit = i;
+      g_autoptr (GSocketAddress) nm = i->ifa_netmask
+        ? g_socket_address_new_from_native (i->ifa_netmask, sizeof (struct sockaddr_in6)) : NULL;
+      if (nm) {
+        gsize n = g_inet_address_get_native_size (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (nm)));
+        const guint8 *b = g_inet_address_to_bytes (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (nm)));
+        for (gsize k = 0; k < n; k++)
+          prefix += __builtin_popcount (b[k]);
+      }
+    }
+  }
+  if (hit) {
+    for (struct ifaddrs *i = list; i; i = i->ifa_next)
+      if (i->ifa_addr && i->ifa_addr->sa_family == AF_PACKET && strcmp (i->ifa_name, hit->ifa_name) == 0) {
+        const struct sockaddr_ll *ll = (const struct sockaddr_ll *) i->ifa_addr;
+        if (ll->sll_halen == 6)
+          g_snprintf (mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", ll->sll_addr[0], ll->sll_addr[1],
+                      ll->sll_addr[2], ll->sll_addr[3], ll->sll_addr[4], ll->sll_addr[5]);
+      }
+    g_autofree char *name = g_markup_escape_text (hit->ifa_name, -1);
+    g_autofree char *addr = g_inet_address_to_string (want);
+    gboolean v4 = g_inet_address_get_family (want) == G_SOCKET_FAMILY_IPV4;
+    g_string_append_printf (out,
+      "<tds:NetworkInterfaces token=\"%s\"><tt:Enabled>true</tt:Enabled><tt:Info><tt:Name>%s</tt:Name>"
+      "<tt:HwAddress>%s</tt:HwAddress><tt:MTU>1500</tt:MTU></tt:Info>", name, name, mac);
+    if (v4)
+      g_string_append_printf (out,
+        "<tt:IPv4><tt:Enabled>true</tt:Enabled><tt:Config><tt:Manual><tt:Address>%s</tt:Address>"
+        "<tt:PrefixLength>%u</tt:PrefixLength></tt:Manual><tt:DHCP>false</tt:DHCP></tt:Config></tt:IPv4>",
+        addr, prefix);
+    g_string_append (out, "</tds:NetworkInterfaces>");
+  }
+  freeifaddrs (list);
+  g_string_append (out, "</tds:GetNetworkInterfacesResponse>");
+}
+
+/* ---- faults and replies ---- */
+
+static void
+reply (SoupServerMessage *msg, guint status, const char *body_xml)
+{
+  g_autofree char *doc = g_strconcat ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><s:Envelope " NS_DECL "><s:Body>",
+                                      body_xml, "</s:Body></s:Envelope>", NULL);
+  gsize len = strlen (doc);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/soap+xml; charset=utf-8", SOUP_MEMORY_TAKE,
+                                    g_steal_pointer (&doc), len);
+}
+
+/* SOAP 1.2 over HTTP: Sender faults are 400, Receiver faults 500 (ONVIF Core
+ * 5.6.1); either way the body is a fault a client can read. */
+static void
+fault (SoupServerMessage *msg, gboolean sender, const char *subcode, const char *subsubcode, const char *reason)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_string_append_printf (out, "<s:Fault><s:Code><s:Value>%s</s:Value><s:Subcode><s:Value>%s</s:Value>",
+                          sender ? "s:Sender" : "s:Receiver", subcode);
+  if (subsubcode)
+    g_string_append_printf (out, "<s:Subcode><s:Value>%s</s:Value></s:Subcode>", subsubcode);
+  g_string_append_printf (out, "</s:Subcode></s:Code><s:Reason><s:Text xml:lang=\"en\">%s</s:Text></s:Reason>"
+                          "</s:Fault>", reason);
+  reply (msg, sender ? SOUP_STATUS_BAD_REQUEST : SOUP_STATUS_INTERNAL_SERVER_ERROR, out->str);
+}
+
+static void
+not_supported (SoupServerMessage *msg)
+{
+  fault (msg, FALSE, "ter:ActionNotSupported", NULL, "Optional Action Not Implemented");
+}
+
+static void
+not_authorized (SoupServerMessage *msg)
+{
+  fault (msg, TRUE, "ter:NotAuthorized", NULL, "Sender not Authorized");
+}
+
+static void
+no_profile (SoupServerMessage *msg)
+{
+  fault (msg, TRUE, "ter:InvalidArgVal", "ter:NoProfile", "The requested profile token does not exist");
+}
+
+static void
+no_config (SoupServerMessage *msg)
+{
+  fault (msg, TRUE, "ter:InvalidArgVal", "ter:NoConfig", "The requested configuration does not exist");
+}
+
+/* ---- authentication ---- */
+
+static char *
+sanitize (const char *text)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  for (const char *p = text ? text : ""; *p && out->len < 64; p++)
+    g_string_append_c (out, g_ascii_isalnum (*p) || strchr ("._-@", *p) ? *p : '?');
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static const CordonRecorder *
+recorder_by_username (CordonOnvif *o, const char *username)
+{
+  for (guint i = 0; username && i < o->config->recorders->len; i++) {
+    const CordonRecorder *r = o->config->recorders->pdata[i];
+    if (r->username && strcmp (r->username, username) == 0)
+      return r;
+  }
+  return NULL;
+}
+
+static void
+prune (GHashTable *nonces)
+{
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter it;
+  Nonce *n;
+  g_hash_table_iter_init (&it, nonces);
+  while (g_hash_table_iter_next (&it, NULL, (gpointer *) &n))
+    if (n->expires < now)
+      g_hash_table_iter_remove (&it);
+}
+
+static gboolean
+equal_in_constant_time (const char *a, const char *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  guint8 diff = la != lb;
+  for (gsize i = 0; i < MIN (la, lb); i++)
+    diff |= (guint8) (a[i] ^ b[i]);
+  return diff == 0;
+}
+
+/* WS-Security UsernameToken, PasswordDigest only: the password never crosses
+ * the network, and a captured token is useless after its one use. */
+static const CordonRecorder *
+check_token (CordonOnvif *o, CordonSoapRequest *r, const char **why)
+{
+  const CordonRecorder *rec = recorder_by_username (o, r->username);
+  if (!rec || !rec->password) {
+    *why = "unknown user";
+    return NULL;
+  }
+  if (r->password_text || !r->password || !r->nonce || !r->created) {
+    *why = "not a PasswordDigest token with Nonce and Created";
+    return NULL;
+  }
+  if (g_bytes_get_size (r->nonce) < 8 || g_bytes_get_size (r->nonce) > 64) {
+    *why = "nonce of the wrong size";
+    return NULL;
+  }
+  g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
+  g_autoptr (GDateTime) created = g_date_time_new_from_iso8601 (r->created, utc);
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  if (!created) {
+    *why = "Created is not a date and time";
+    return NULL;
+  }
+  GTimeSpan skew = g_date_time_difference (now, created);
+  if (skew > WINDOW_S * G_TIME_SPAN_SECOND || skew < -WINDOW_S * G_TIME_SPAN_SECOND) {
+    *why = "stale token (Created outside the window)";
+    return NULL;
+  }
+  g_autoptr (GChecksum) sha = g_checksum_new (G_CHECKSUM_SHA1);
+  gsize nlen;
+  const guint8 *nonce = g_bytes_get_data (r->nonce, &nlen);
+  g_checksum_update (sha, nonce, nlen);
+  g_checksum_update (sha, (const guchar *) r->created, strlen (r->created));
+  g_checksum_update (sha, (const guchar *) rec->password, strlen (rec->password));
+  guint8 digest[20];
+  gsize dlen = sizeof digest;
+  g_checksum_get_digest (sha, digest, &dlen);
+  g_autofree char *expected = g_base64_encode (digest, dlen);
+  if (!equal_in_constant_time (expected, r->password)) {
+    *why = "wrong password";
+    return NULL;
+  }
+  g_autofree char *nonce_b64 = g_base64_encode (nonce, nlen);
+  g_autofree char *key = g_strconcat (rec->username, "\n", nonce_b64, NULL);
+  prune (o->token_nonces);
+  if (g_hash_table_contains (o->token_nonces, key)) {
+    *why = "replayed token (nonce already used)";
+    return NULL;
+  }
+  if (g_hash_table_size (o->token_nonces) >= MAX_NONCES) {
+    *why = "too many tokens in the window";
+    return NULL;
+  }
+  Nonce *n = g_new0 (Nonce, 1);
+  n->expires = g_get_monotonic_time () + 2 * WINDOW_S * G_USEC_PER_SEC;
+  g_hash_table_insert (o->token_nonces, g_steal_pointer (&key), n);
+  return rec;
+}
+
+static char *
+digest_password (SoupAuthDomain *domain, SoupServerMessage *msg, const char *username, gpointer data)
+{
+  CordonOnvif *o = data;
+  const CordonRecorder *rec = recorder_by_username (o, username);
+  return rec && rec->password ? soup_auth_domain_digest_encode_password (username, REALM, rec->password) : NULL;
+}
+
+/* libsoup checks the response hash; the nonce must be one we issued, still
+ * fresh, with a higher nc than before, so that a captured header cannot be
+ * sent again. */
+static const CordonRecorder *
+check_digest (CordonOnvif *o, SoupServerMessage *msg, const char **why)
+{
+  const char *header = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                     "Authorization");
+  if (!header || g_ascii_strncasecmp (header, "Digest ", 7) != 0) {
+    *why = "no credentials";
+    return NULL;
+  }
+  g_autoptr (GHashTable) params = soup_header_parse_param_list (header + 7);
+  const char *nonce = g_hash_table_lookup (params, "nonce");
+  const char *nc = g_hash_table_lookup (params, "nc");
+  prune (o->digest_nonces);
+  Nonce *n = nonce ? g_hash_table_lookup (o->digest_nonces, nonce) : NULL;
+  guint64 count = 0;
+  if (!n || !nc || !g_ascii_string_to_unsigned (nc, 16, 1, G_MAXUINT32, &count, NULL) || count <= n->last_nc) {
+    *why = "unknown, stale or reused digest nonce";
+    return NULL;
+  }
+  g_autofree char *user = soup_auth_domain_accepts (o->digest, msg);
+  const CordonRecorder *rec = recorder_by_username (o, user);
+  if (!rec) {
+    *why = "wrong digest credentials";
+    return NULL;
+  }
+  n->last_nc = count;
+  return rec;
+}
+
+static void
+challenge (CordonOnvif *o, SoupServerMessage *msg)
+{
+  soup_auth_domain_challenge (o->digest, msg);
+  const char *header = soup_message_headers_get_one (soup_server_message_get_response_headers (msg),
+                                                     "WWW-Authenticate");
+  if (!header || g_ascii_strncasecmp (header, "Digest ", 7) != 0)
+    return;
+  g_autoptr (GHashTable) params = soup_header_parse_param_list (header + 7);
+  const char *nonce = g_hash_table_lookup (params, "nonce");
+  prune (o->digest_nonces);
+  if (nonce && g_hash_table_size (o->digest_nonces) < MAX_NONCES) {
+    Nonce *n = g_new0 (Nonce, 1);
+    n->expires = g_get_monotonic_time () + WINDOW_S * G_USEC_PER_SEC;
+    g_hash_table_replace (o->digest_nonces, g_strdup (nonce), n);
+  }
+}
+
+static const char *
+remote_ip (SoupServerMessage *msg, GInetAddress **addr)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  *addr = remote ? g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)) : NULL;
+  return soup_server_message_get_remote_host (msg);
+}
+
+/* The recorder behind MSG (token first, then HTTP digest), allowed from where
+ * it connects; NULL after logging why not. */
+static const CordonRecorder *
+authenticate (CordonOnvif *o, SoupServerMessage *msg, CordonSoapRequest *r, const char *what)
+{
+  const char *why = NULL;
+  GInetAddress *addr;
+  const char *ip = remote_ip (msg, &addr);
+  const CordonRecorder *rec = r && r->username ? check_token (o, r, &why) : check_digest (o, msg, &why);
+
+  if (rec && (!addr || !cordon_recorder_allows_address (rec, addr))) {
+    why = "address not allowed for this recorder";
+    g_message ("%s: ONVIF %s refused from %s: %s", rec->name, what, ip ? ip : "?", why);
+    return NULL;
+  }
+  if (!rec) {
+    g_autofree char *user = sanitize (r && r->username ? r->username : "");
+    g_message ("%s: ONVIF %s refused from %s: %s", *user ? user : "(no user)", what, ip ? ip : "?", why);
+  }
+  return rec;
+}
+
+/* ---- the SOAP services ---- */
+
+/* Answered without authentication, as clients expect (they read our clock
+ * before they can make a token). */
+static gboolean
+is_open (const char *action)
+{
+  static const char *const open[] = {
+    "GetSystemDateAndTime", "GetCapabilities", "GetServices", "GetServiceCapabilities", NULL
+  };
+  return g_strv_contains (open, action);
+}
+
+static const char *const device_ops[] = {
+  "GetDeviceInformation", "GetScopes", "GetNetworkInterfaces", "GetHostname", "GetNetworkProtocols",
+  "GetDNS", "GetNTP", NULL
+};
+static const char *const media_ops[] = {
+  "GetProfiles", "GetProfile", "GetVideoSources", "GetVideoSourceConfigurations", "GetVideoSourceConfiguration",
+  "GetVideoEncoderConfigurations", "GetVideoEncoderConfiguration", "GetVideoEncoderConfigurationOptions",
+  "GetCompatibleVideoEncoderConfigurations", "GetCompatibleVideoSourceConfigurations",
+  "GetStreamUri", "GetSnapshotUri", "GetOSDs", "GetOSDOptions", "GetAudioSources", "GetAudioOutputs",
+  "GetAudioSourceConfigurations", "GetAudioEncoderConfigurations", "GetAudioOutputConfigurations",
+  "GetAudioDecoderConfigurations", "CreateProfile", NULL
+};
+
+static void
+answer_open (CordonOnvif *o, SoupServerMessage *msg, CordonSoapRequest *r, gboolean media)
+{
+  g_auto (View) v = { 0 };
+  g_autoptr (GString) out = g_string_new (NULL);
+  view_init (&v, o, msg, NULL);
+
+  if (strcmp (r->action, "GetSystemDateAndTime") == 0) {
+    date_and_time (out);
+  } else if (strcmp (r->action, "GetCapabilities") == 0) {
+    capabilities (out, &v);
+  } else if (strcmp (r->action, "GetServices") == 0) {
+    services (out, &v, TRUE);
+  } else if (media || g_strcmp0 (r->action_ns, NS_MEDIA) == 0) {
+    g_string_append (out, "<trt:GetServiceCapabilitiesResponse>");
+    media_capabilities (out, "trt:Capabilities");
+    g_string_append (out, "</trt:GetServiceCapabilitiesResponse>");
+  } else {
+    g_string_append (out, "<tds:GetServiceCapabilitiesResponse>");
+    device_capabilities (out, "tds:Capabilities");
+    g_string_append (out, "</tds:GetServiceCapabilitiesResponse>");
+  }
+  reply (msg, SOUP_STATUS_OK, out->str);
+}
+
+static void
+answer_device (CordonOnvif *o, SoupServerMessage *msg, CordonSoapRequest *r, View *v)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  const char *a = r->action;
+
+  if (strcmp (a, "GetDeviceInformation") == 0) {
+    g_string_append_printf (out,
+      "<tds:GetDeviceInformationResponse><tds:Manufacturer>cordon</tds:Manufacturer><tds:Model>cordon</tds:Model>"
+      "<tds:FirmwareVersion>%s</tds:FirmwareVersion><tds:SerialNumber>%s</tds:SerialNumber>"
+      "<tds:HardwareId>cordon</tds:HardwareId></tds:GetDeviceInformationResponse>", CORDON_VERSION, o->serial);
+  } else if (strcmp (a, "GetScopes") == 0) {
+    static const char *const scopes[] = {
+      "onvif://www.onvif.org/Profile/Streaming", "onvif://www.onvif.org/type/video_encoder",
+      "onvif://www.onvif.org/name/cordon", "onvif://www.onvif.org/hardware/cordon", NULL
+    };
+    g_string_append (out, "<tds:GetScopesResponse>");
+    for (guint i = 0; scopes[i]; i++)
+      g_string_append_printf (out, "<tds:Scopes><tt:ScopeDef>Fixed</tt:ScopeDef><tt:ScopeItem>%s</tt:ScopeItem>"
+                              "</tds:Scopes>", scopes[i]);
+    g_string_append (out, "</tds:GetScopesResponse>");
+  } else if (strcmp (a, "GetNetworkInterfaces") == 0) {
+    network_interfaces (out, msg);
+  } else if (strcmp (a, "GetHostname") == 0) {
+    g_string_append (out, "<tds:GetHostnameResponse><tds:HostnameInformation><tt:FromDHCP>false</tt:FromDHCP>"
+                     "<tt:Name>cordon</tt:Name></tds:HostnameInformation></tds:GetHostnameResponse>");
+  } else if (strcmp (a, "GetDNS") == 0) {
+    g_string_append (out, "<tds:GetDNSResponse><tds:DNSInformation><tt:FromDHCP>false</tt:FromDHCP>"
+                     "</tds:DNSInformation></tds:GetDNSResponse>");
+  } else if (strcmp (a, "GetNTP") == 0) {
+    g_string_append (out, "<tds:GetNTPResponse><tds:NTPInformation><tt:FromDHCP>false</tt:FromDHCP>"
+                     "</tds:NTPInformation></tds:GetNTPResponse>");
+  } else { /* GetNetworkProtocols */
+    g_string_append_printf (out, "<tds:GetNetworkProtocolsResponse><tds:NetworkProtocols><tt:Name>HTTP</tt:Name>"
+                            "<tt:Enabled>true</tt:Enabled><tt:Port>%u</tt:Port></tds:NetworkProtocols>"
+                            "<tds:NetworkProtocols><tt:Name>RTSP</tt:Name><tt:Enabled>true</tt:Enabled>"
+                            "<tt:Port>%u</tt:Port></tds:NetworkProtocols></tds:GetNetworkProtocolsResponse>",
+                            v->port, o->config->listen_port);
+  }
+  reply (msg, SOUP_STATUS_OK, out->str);
+}
+
+/* Each of the recorder's cameras, rendered by FUNC inside RESPONSE. */
+static void
+each (GString *out, View *v, const char *response, const char *element,
+      void (*func) (GString *, const char *, const CordonCamera *))
+{
+  g_string_append_printf (out, "<trt:%s>", response);
+  for (guint i = 0; i < v->cameras->len; i++)
+    func (out, element, v->cameras->pdata[i]);
+  g_string_append_printf (out, "</trt:%s>", response);
+}
+
+static void
+video_source (GString *out, const char *element, const CordonCamera *cam)
+{
+  g_string_append_printf (out, "<%s token=\"src_%s\"><tt:Framerate>%u</tt:Framerate><tt:Resolution>"
+                          "<tt:Width>%u</tt:Width><tt:Height>%u</tt:Height></tt:Resolution></%s>",
+                          element, cam->name, cam->framerate, cam->width, cam->height, element);
+}
+
+static void
+answer_media (CordonOnvif *o, SoupServerMessage *msg, CordonSoapRequest *r, View *v)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  const char *a = r->action;
+  const char *token = r->profile_token ? r->profile_token : r->configuration_token;
+  const CordonCamera *cam;
+
+  if (strcmp (a, "GetProfiles") == 0) {
+    each (out, v, "GetProfilesResponse", "trt:Profiles", profile);
+  } else if (strcmp (a, "GetVideoSources") == 0) {
+    each (out, v, "GetVideoSourcesResponse", "trt:VideoSources", video_source);
+  } else if (strcmp (a, "GetVideoSourceConfigurations") == 0
+             || strcmp (a, "GetCompatibleVideoSourceConfigurations") == 0) {
+    g_autofree char *response = g_strconcat (a, "Response", NULL);
+    if (a[3] == 'C' && !(cam = view_find (v, r->profile_token)))
+      return no_profile (msg);
+    each (out, v, response, "trt:Configurations", source_config);
+  } else if (strcmp (a, "GetVideoEncoderConfigurations") == 0
+             || strcmp (a, "GetCompatibleVideoEncoderConfigurations") == 0) {
+    g_autofree char *response = g_strconcat (a, "Response", NULL);
+    if (a[3] == 'C' && !(cam = view_find (v, r->profile_token)))
+      return no_profile (msg);
+    each (out, v, response, "trt:Configurations", encoder_config);
+  } else if (strcmp (a, "GetProfile") == 0) {
+    if (!r->profile_token || !(cam = view_find (v, r->profile_token)))
+      return no_profile (msg);
+    g_string_append (out, "<trt:GetProfileResponse>");
+    profile (out, "trt:Profile", cam);
+    g_string_append (out, "</trt:GetProfileResponse>");
+  } else if (strcmp (a, "GetVideoSourceConfiguration") == 0) {
+    if (!r->configuration_token || !(cam = view_find (v, r->configuration_token)))
+      return no_config (msg);
+    g_string_append (out, "<trt:GetVideoSourceConfigurationResponse>");
+    source_config (out, "trt:Configuration", cam);
+    g_string_append (out, "</trt:GetVideoSourceConfigurationResponse>");
+  } else if (strcmp (a, "GetVideoEncoderConfiguration") == 0) {
+    if (!r->configuration_token || !(cam = view_find (v, r->configuration_token)))
+      return no_config (msg);
+    g_string_append (out, "<trt:GetVideoEncoderConfigurationResponse>");
+    encoder_config (out, "trt:Configuration", cam);
+    g_string_append (out, "</trt:GetVideoEncoderConfigurationResponse>");
+  } else if (strcmp (a, "GetVideoEncoderConfigurationOptions") == 0) {
+    if (!(cam = view_find (v, token)))
+      return token ? no_config (msg) : not_supported (msg);
+    g_string_append (out, "<trt:GetVideoEncoderConfigurationOptionsResponse>");
+    encoder_options (out, cam);
+    g_string_append (out, "</trt:GetVideoEncoderConfigurationOptionsResponse>");
+  } else if (strcmp (a, "GetStreamUri") == 0) {
+    if (!r->profile_token || !(cam = view_find (v, r->profile_token)))
+      return no_profile (msg);
+    /* RTSPS when the recorder must use TLS; otherwise plain RTSP, where
+     * cordon's RTSP digest still guards the stream. */
+    gboolean tls = v->recorder->tls == CORDON_POLICY_REQUIRED && o->config->tls_certificate;
+    g_string_append_printf (out, "<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>%s://%s:%u/%s</tt:Uri>"
+                            "<tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false"
+                            "</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri>"
+                            "</trt:GetStreamUriResponse>", tls ? "rtsps" : "rtsp", v->host,
+                            tls ? o->config->tls_listen_port : o->config->listen_port, cam->name);
+  } else if (strcmp (a, "GetSnapshotUri") == 0) {
+    if (!r->profile_token || !(cam = view_find (v, r->profile_token)))
+      return no_profile (msg);
+    g_string_append_printf (out, "<trt:GetSnapshotUriResponse><trt:MediaUri><tt:Uri>http://%s:%u/onvif/snapshot/%s"
+                            "</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect>"
+                            "<tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout>"
+                            "</trt:MediaUri></trt:GetSnapshotUriResponse>", v->host, v->port, cam->name);
+  } else if (strcmp (a, "GetOSDOptions") == 0) {
+    g_string_append (out, "<trt:GetOSDOptionsResponse><trt:OSDOptions><tt:MaximumNumberOfOSDs Total=\"0\"/>"
+                     "<tt:Type>Text</tt:Type><tt:PositionOption>UpperLeft</tt:PositionOption>"
+                     "</trt:OSDOptions></trt:GetOSDOptionsResponse>");
+  } else if (strcmp (a, "CreateProfile") == 0) {
+    /* Profiles are fixed by cordon's configuration. */
+    return fault (msg, FALSE, "ter:Action", "ter:MaxNVTProfiles", "Profiles are fixed; none can be created");
+  } else {
+    /* GetOSDs and the audio lists: cordon offers none of them to ONVIF. */
+    g_string_append_printf (out, "<trt:%sResponse/>", a);
+  }
+  reply (msg, SOUP_STATUS_OK, out->str);
+}
+
+static void
+handle_soap (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
+{
+  CordonOnvif *o = data;
+  gboolean media = g_str_has_suffix (path, "/media_service");
+  g_autoptr (GError) err = NULL;
+
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
+    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+    return;
+  }
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
+  gsize len;
+  const char *data_ = g_bytes_get_data (bytes, &len);
+  g_autoptr (CordonSoapRequest) r = cordon_soap_parse (data_, len, &err);
+  if (!r) {
+    GInetAddress *addr;
+    const char *ip = remote_ip (msg, &addr);
+    g_message ("ONVIF request from %s refused: %s", ip ? ip : "?", err->message);
+    return fault (msg, TRUE, "ter:InvalidArgVal", NULL, "The request is not a well-formed SOAP envelope");
+  }
+
+  if (is_open (r->action))
+    return answer_open (o, msg, r, media);
+  gboolean device_op = g_strv_contains (device_ops, r->action);
+  gboolean media_op = g_strv_contains (media_ops, r->action);
+  if (!device_op && !media_op)
+    return not_supported (msg);
+
+  const CordonRecorder *rec = authenticate (o, msg, r, r->action);
+  if (!rec) {
+    not_authorized (msg);
+    if (!r->username) {
+      /* No credentials at all: offer HTTP digest too (keeps the fault body). */
+      soup_server_message_set_status (msg, SOUP_STATUS_UNAUTHORIZED, NULL);
+      challenge (o, msg);
+    }
+    return;
+  }
+  g_auto (View) v = { 0 };
+  view_init (&v, o, msg, rec);
+  if (device_op)
+    answer_device (o, msg, r, &v);
+  else
+    answer_media (o, msg, r, &v);
+}
+
+/* ---- snapshots ---- */
+
+static gboolean
+take_token (CordonOnvif *o, const CordonRecorder *rec)
+{
+  gint64 now = g_get_monotonic_time ();
+  Bucket *b = g_hash_table_lookup (o->buckets, rec->name);
+  if (!b) {
+    b = g_new0 (Bucket, 1);
+    b->tokens = SNAPSHOT_BURST;
+    b->at = now;
+    g_hash_table_insert (o->buckets, g_strdup (rec->name), b);
+  }
+  b->tokens = MIN (SNAPSHOT_BURST, b->tokens + (now - b->at) * SNAPSHOT_PER_S / (double) G_USEC_PER_SEC);
+  b->at = now;
+  if (b->tokens < 1)
+    return FALSE;
+  b->tokens -= 1;
+  return TRUE;
+}
+
+static void
+handle_snapshot (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
+{
+  CordonOnvif *o = data;
+  const char *name = path + strlen ("/onvif/snapshot/");
+  g_autoptr (GError) err = NULL;
+
+  if (!g_str_has_prefix (path, "/onvif/snapshot/")) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET) {
+    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+    return;
+  }
+  const CordonRecorder *rec = authenticate (o, msg, NULL, "snapshot");
+  if (!rec) {
+    soup_server_message_set_status (msg, SOUP_STATUS_UNAUTHORIZED, NULL);
+    challenge (o, msg);
+    return;
+  }
+  CordonPipeline *p = cordon_recorder_allows_camera (rec, name) && o->pipelines
+                    ? g_hash_table_lookup (o->pipelines, name) : NULL;
+  if (!p) {
+    /* The same answer for a camera that exists but is not granted. */
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+  if (!take_token (o, rec)) {
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", "1");
+    soup_server_message_set_status (msg, 429, NULL);
+    return;
+  }
+  g_autoptr (GBytes) jpeg = cordon_pipeline_snapshot_jpeg (p, 0, &err);
+  if (!jpeg) {
+    g_message ("%s: snapshot for %s failed: %s", name, rec->name, err->message);
+    soup_server_message_set_status (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+    return;
+  }
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Cache-Control", "no-store");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  gsize size;
+  const void *bytes = g_bytes_get_data (jpeg, &size);
+  soup_server_message_set_response (msg, "image/jpeg", SOUP_MEMORY_COPY, bytes, size);
+}
+
+/* Before the body is read: a request over the bound is refused unread. */
+static void
+early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST)
+    return;
+  goffset length = soup_message_headers_get_content_length (h);
+  if (soup_message_headers_get_encoding (h) != SOUP_ENCODING_CONTENT_LENGTH || length > CORDON_SOAP_MAX_REQUEST) {
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+    soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+  }
+}
+
+static void
+handle_other (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
+{
+  soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+}
+
+/* ---- life cycle ---- */
+
+/* A serial that stays the same across restarts and differs between hosts:
+ * from the machine id, hashed so the id itself is not disclosed. */
+static char *
+make_serial (const CordonConfig *config, char **endpoint)
+{
+  g_autofree char *machine = NULL;
+  if (!g_file_get_contents ("/etc/machine-id", &machine, NULL, NULL))
+    machine = g_strdup (g_get_host_name ());
+  g_autofree char *seed = g_strconcat ("cordon-onvif\n", config->onvif_serial ? config->onvif_serial : g_strstrip (machine), NULL);
+  g_autofree char *hex = g_compute_checksum_for_string (G_CHECKSUM_SHA256, seed, -1);
+  *endpoint = g_strdup_printf ("urn:uuid:%.8s-%.4s-5%.3s-a%.3s-%.12s", hex, hex + 8, hex + 12, hex + 15, hex + 18);
+  return config->onvif_serial ? g_strdup (config->onvif_serial) : g_ascii_strup (hex, 16);
+}
+
+CordonOnvif *
+cordon_onvif_new (const CordonConfig *config, GError **error)
+{
+  if (!config->onvif_host)
+    return NULL;
+  g_autoptr (CordonOnvif) o = g_new0 (CordonOnvif, 1);
+  o->config = config;
+  o->token_nonces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  o->digest_nonces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  o->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  o->serial = make_serial (config, &o->endpoint);
+
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (config->onvif_host);
+  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (addr, config->onvif_port);
+  o->socket = g_socket_new (g_inet_address_get_family (addr), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (!o->socket || !g_socket_bind (o->socket, sa, TRUE, error) || !g_socket_listen (o->socket, error)) {
+    g_prefix_error (error, "ONVIF: cannot listen on %s port %u: ", config->onvif_host, config->onvif_port);
+    return NULL;
+  }
+  if (config->onvif_discovery) {
+    o->discovery = cordon_onvif_discovery_new (config->core_interface, error);
+    if (!o->discovery)
+      return NULL;
+  }
+  return g_steal_pointer (&o);
+}
+
+gboolean
+cordon_onvif_start (CordonOnvif *o, GHashTable *pipelines, GError **error)
+{
+  o->pipelines = pipelines;
+  o->server = soup_server_new ("server-header", "cordon", NULL);
+  o->digest = soup_auth_domain_digest_new ("realm", REALM, NULL);
+  soup_auth_domain_digest_set_auth_callback (o->digest, digest_password, o, NULL);
+  soup_server_add_early_handler (o->server, NULL, early, o, NULL);
+  soup_server_add_handler (o->server, "/onvif/device_service", handle_soap, o, NULL);
+  soup_server_add_handler (o->server, "/onvif/media_service", handle_soap, o, NULL);
+  soup_server_add_handler (o->server, "/onvif/snapshot", handle_snapshot, o, NULL);
+  soup_server_add_handler (o->server, NULL, handle_other, o, NULL);
+  if (!soup_server_listen_socket (o->server, o->socket, 0, error)) {
+    g_prefix_error (error, "ONVIF: ");
+    return FALSE;
+  }
+  g_message ("ONVIF: serving http://%s:%u/onvif/device_service", o->config->onvif_host, cordon_onvif_get_port (o));
+  if (o->discovery)
+    cordon_onvif_discovery_start (o->discovery, o->endpoint, o->config->onvif_host, cordon_onvif_get_port (o));
+  return TRUE;
+}
+
+void
+cordon_onvif_set_config (CordonOnvif *o, const CordonConfig *config)
+{
+  o->config = config;
+  g_hash_table_remove_all (o->buckets);
+}
+
+guint16
+cordon_onvif_get_port (CordonOnvif *o)
+{
+  g_autoptr (GSocketAddress) sa = g_socket_get_local_address (o->socket, NULL);
+  return sa ? g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (sa)) : 0;
+}
+
+void
+cordon_onvif_free (CordonOnvif *o)
+{
+  if (!o)
+    return;
+  if (o->server)
+    soup_server_disconnect (o->server);
+  g_clear_object (&o->server);
+  g_clear_object (&o->digest);
+  g_clear_object (&o->socket);
+  g_clear_pointer (&o->discovery, cordon_onvif_discovery_free);
+  g_clear_pointer (&o->token_nonces, g_hash_table_unref);
+  g_clear_pointer (&o->digest_nonces, g_hash_table_unref);
+  g_clear_pointer (&o->buckets, g_hash_table_unref);
+  g_free (o->serial);
+  g_free (o->endpoint);
+  g_free (o);
+}
