@@ -877,18 +877,30 @@ handle_snapshot (SoupServer *server, SoupServerMessage *msg, const char *path, G
   soup_server_message_set_response (msg, "image/jpeg", SOUP_MEMORY_COPY, bytes, size);
 }
 
-/* Before the body is read: a request over the bound is refused unread. */
+/* Before the body is read: a request over the bound (or of unknown length) is
+ * answered 413 and its connection closed, so its body is never read at all. */
 static void
 early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
 {
+  static const char refusal[] = "HTTP/1.1 413 Request Entity Too Large\r\nConnection: close\r\n"
+                                "Content-Length: 0\r\n\r\n";
   SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
-  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST)
+  SoupEncoding encoding = soup_message_headers_get_encoding (h);
+  if (encoding == SOUP_ENCODING_NONE
+      || (encoding == SOUP_ENCODING_CONTENT_LENGTH
+          && soup_message_headers_get_content_length (h) <= CORDON_SOAP_MAX_REQUEST))
     return;
-  goffset length = soup_message_headers_get_content_length (h);
-  if (soup_message_headers_get_encoding (h) != SOUP_ENCODING_CONTENT_LENGTH || length > CORDON_SOAP_MAX_REQUEST) {
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
-    soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
-  }
+  GInetAddress *addr;
+  const char *ip = remote_ip (msg, &addr);
+  g_message ("ONVIF request from %s refused: body over %d bytes or of unknown length", ip ? ip : "?",
+             CORDON_SOAP_MAX_REQUEST);
+  g_autoptr (GIOStream) stream = soup_server_message_steal_connection (msg);
+  if (!stream)
+    return;
+  GOutputStream *out = g_io_stream_get_output_stream (stream);
+  /* A few bytes into a fresh socket buffer: this does not block. */
+  g_output_stream_write_all (out, refusal, sizeof refusal - 1, NULL, NULL, NULL);
+  g_io_stream_close (stream, NULL, NULL);
 }
 
 static void
@@ -943,11 +955,17 @@ cordon_onvif_new (const CordonConfig *config, GError **error)
 gboolean
 cordon_onvif_start (CordonOnvif *o, GHashTable *pipelines, GError **error)
 {
+  static const char *const paths[] = {
+    NULL, "/onvif/device_service", "/onvif/media_service", "/onvif/snapshot"
+  };
   o->pipelines = pipelines;
   o->server = soup_server_new ("server-header", "cordon", NULL);
   o->digest = soup_auth_domain_digest_new ("realm", REALM, NULL);
   soup_auth_domain_digest_set_auth_callback (o->digest, digest_password, o, NULL);
-  soup_server_add_early_handler (o->server, NULL, early, o, NULL);
+  /* Early and normal handlers are matched together by path, so each path
+   * has its own early handler. */
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    soup_server_add_early_handler (o->server, paths[i], early, o, NULL);
   soup_server_add_handler (o->server, "/onvif/device_service", handle_soap, o, NULL);
   soup_server_add_handler (o->server, "/onvif/media_service", handle_soap, o, NULL);
   soup_server_add_handler (o->server, "/onvif/snapshot", handle_snapshot, o, NULL);
