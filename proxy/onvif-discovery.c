@@ -8,7 +8,7 @@
  */
 #define G_LOG_DOMAIN "cordon-onvif"
 
-#include "onvif.h"
+#include "proxy/onvif.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <gio/gio.h>
 
-#include "onvif-soap.h"
+#include "proxy/onvif-soap.h"
 
 #define WSD_PORT 3702
 #define WSD_GROUP "239.255.255.250"

@@ -1,7 +1,7 @@
 /* cordon — SOAP request reader (hostile input: see onvif-soap.h). */
 #define G_LOG_DOMAIN "cordon-onvif"
 
-#include "onvif-soap.h"
+#include "proxy/onvif-soap.h"
 
 #include <string.h>
 #include <libxml/parser.h>

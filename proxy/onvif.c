@@ -10,7 +10,7 @@
  */
 #define G_LOG_DOMAIN "cordon-onvif"
 
-#include "onvif.h"
+#include "proxy/onvif.h"
 
 #include <errno.h>
 #include <ifaddrs.h>
@@ -21,8 +21,8 @@
 #include <libsoup/soup.h>
 
 #include "cordon-build.h"
-#include "onvif-soap.h"
-#include "pipeline.h"
+#include "proxy/onvif-soap.h"
+#include "pipeline/pipeline.h"
 
 #define WINDOW_S 300               /* UsernameToken Created must be this close to our clock */
 #define MAX_NONCES 8192            /* remembered token and digest nonces */

@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include "config.h"
+#include "config/config.h"
 
 G_BEGIN_DECLS
 

@@ -4,7 +4,7 @@
 #include <glib.h>
 #include <stdint.h>
 
-#include "onvif-soap.h"
+#include "proxy/onvif-soap.h"
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)

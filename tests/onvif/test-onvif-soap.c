@@ -2,7 +2,7 @@
  * fixture requests beside this file and on hostile inputs built here. */
 #include <string.h>
 
-#include "onvif-soap.h"
+#include "proxy/onvif-soap.h"
 
 static const char *fixtures;
 
