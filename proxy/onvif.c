@@ -3,7 +3,7 @@
  * /onvif/device_service and /onvif/media_service take SOAP POSTs (read by
  * onvif-soap.c); /onvif/snapshot/NAME serves a JPEG that the pipeline makes
  * from its own pixels. A recorder proves itself with its cordon credentials:
- * a WS-Security UsernameToken (PasswordDigest; Created within WINDOW_S, nonce
+ * a WS-Security UsernameToken (PasswordDigest; Created within the window, nonce
  * used once) or HTTP digest (nonces issued here, each nc used once); its
  * address must be allowed too. It then sees exactly the cameras it is
  * granted. Unknown calls get a SOAP fault, never a bare HTTP error.
@@ -21,14 +21,12 @@
 #include <libsoup/soup.h>
 
 #include "cordon-build.h"
+#include "proxy/onvif-auth.h"
 #include "proxy/onvif-soap.h"
 #include "pipeline/pipeline.h"
 
-#define WINDOW_S 300               /* UsernameToken Created must be this close to our clock */
-#define MAX_NONCES 8192            /* remembered token and digest nonces */
 #define SNAPSHOT_BURST 4           /* snapshots a recorder may fetch at once … */
 #define SNAPSHOT_PER_S 2           /* … and per second after that */
-#define REALM "cordon"
 
 #define NS_DECL \
   "xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" " \
@@ -40,11 +38,6 @@
 #define NS_MEDIA "http://www.onvif.org/ver10/media/wsdl"
 
 typedef struct {
-  gint64 expires;                  /* monotonic */
-  guint64 last_nc;                 /* HTTP digest: highest nc seen */
-} Nonce;
-
-typedef struct {
   double tokens;
   gint64 at;                       /* monotonic */
 } Bucket;
@@ -54,9 +47,7 @@ struct _CordonOnvif {
   GHashTable *pipelines;           /* borrowed from the daemon */
   GSocket *socket;
   SoupServer *server;
-  SoupAuthDomain *digest;
-  GHashTable *token_nonces;        /* "user\nnonce" → Nonce* */
-  GHashTable *digest_nonces;       /* nonce → Nonce* */
+  CordonOnvifAuth *auth;
   GHashTable *buckets;             /* recorder name → Bucket* */
   char *serial;
   char *endpoint;                  /* urn:uuid:… for WS-Discovery */
@@ -388,158 +379,6 @@ sanitize (const char *text)
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
-static const CordonRecorder *
-recorder_by_username (CordonOnvif *o, const char *username)
-{
-  for (guint i = 0; username && i < o->config->recorders->len; i++) {
-    const CordonRecorder *r = o->config->recorders->pdata[i];
-    if (r->username && strcmp (r->username, username) == 0)
-      return r;
-  }
-  return NULL;
-}
-
-static void
-prune (GHashTable *nonces)
-{
-  gint64 now = g_get_monotonic_time ();
-  GHashTableIter it;
-  Nonce *n;
-  g_hash_table_iter_init (&it, nonces);
-  while (g_hash_table_iter_next (&it, NULL, (gpointer *) &n))
-    if (n->expires < now)
-      g_hash_table_iter_remove (&it);
-}
-
-static gboolean
-equal_in_constant_time (const char *a, const char *b)
-{
-  gsize la = strlen (a), lb = strlen (b);
-  guint8 diff = la != lb;
-  for (gsize i = 0; i < MIN (la, lb); i++)
-    diff |= (guint8) (a[i] ^ b[i]);
-  return diff == 0;
-}
-
-/* WS-Security UsernameToken, PasswordDigest only: the password never crosses
- * the network, and a captured token is useless after its one use. */
-static const CordonRecorder *
-check_token (CordonOnvif *o, CordonSoapRequest *r, const char **why)
-{
-  const CordonRecorder *rec = recorder_by_username (o, r->username);
-  if (!rec || !rec->password) {
-    *why = "unknown user";
-    return NULL;
-  }
-  if (r->password_text || !r->password || !r->nonce || !r->created) {
-    *why = "not a PasswordDigest token with Nonce and Created";
-    return NULL;
-  }
-  if (g_bytes_get_size (r->nonce) < 8 || g_bytes_get_size (r->nonce) > 64) {
-    *why = "nonce of the wrong size";
-    return NULL;
-  }
-  g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
-  g_autoptr (GDateTime) created = g_date_time_new_from_iso8601 (r->created, utc);
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  if (!created) {
-    *why = "Created is not a date and time";
-    return NULL;
-  }
-  GTimeSpan skew = g_date_time_difference (now, created);
-  if (skew > WINDOW_S * G_TIME_SPAN_SECOND || skew < -WINDOW_S * G_TIME_SPAN_SECOND) {
-    *why = "stale token (Created outside the window)";
-    return NULL;
-  }
-  g_autoptr (GChecksum) sha = g_checksum_new (G_CHECKSUM_SHA1);
-  gsize nlen;
-  const guint8 *nonce = g_bytes_get_data (r->nonce, &nlen);
-  g_checksum_update (sha, nonce, nlen);
-  g_checksum_update (sha, (const guchar *) r->created, strlen (r->created));
-  g_checksum_update (sha, (const guchar *) rec->password, strlen (rec->password));
-  guint8 digest[20];
-  gsize dlen = sizeof digest;
-  g_checksum_get_digest (sha, digest, &dlen);
-  g_autofree char *expected = g_base64_encode (digest, dlen);
-  if (!equal_in_constant_time (expected, r->password)) {
-    *why = "wrong password";
-    return NULL;
-  }
-  g_autofree char *nonce_b64 = g_base64_encode (nonce, nlen);
-  g_autofree char *key = g_strconcat (rec->username, "\n", nonce_b64, NULL);
-  prune (o->token_nonces);
-  if (g_hash_table_contains (o->token_nonces, key)) {
-    *why = "replayed token (nonce already used)";
-    return NULL;
-  }
-  if (g_hash_table_size (o->token_nonces) >= MAX_NONCES) {
-    *why = "too many tokens in the window";
-    return NULL;
-  }
-  Nonce *n = g_new0 (Nonce, 1);
-  n->expires = g_get_monotonic_time () + 2 * WINDOW_S * G_USEC_PER_SEC;
-  g_hash_table_insert (o->token_nonces, g_steal_pointer (&key), n);
-  return rec;
-}
-
-static char *
-digest_password (SoupAuthDomain *domain, SoupServerMessage *msg, const char *username, gpointer data)
-{
-  CordonOnvif *o = data;
-  const CordonRecorder *rec = recorder_by_username (o, username);
-  return rec && rec->password ? soup_auth_domain_digest_encode_password (username, REALM, rec->password) : NULL;
-}
-
-/* libsoup checks the response hash; the nonce must be one we issued, still
- * fresh, with a higher nc than before, so that a captured header cannot be
- * sent again. */
-static const CordonRecorder *
-check_digest (CordonOnvif *o, SoupServerMessage *msg, const char **why)
-{
-  const char *header = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
-                                                     "Authorization");
-  if (!header || g_ascii_strncasecmp (header, "Digest ", 7) != 0) {
-    *why = "no credentials";
-    return NULL;
-  }
-  g_autoptr (GHashTable) params = soup_header_parse_param_list (header + 7);
-  const char *nonce = g_hash_table_lookup (params, "nonce");
-  const char *nc = g_hash_table_lookup (params, "nc");
-  prune (o->digest_nonces);
-  Nonce *n = nonce ? g_hash_table_lookup (o->digest_nonces, nonce) : NULL;
-  guint64 count = 0;
-  if (!n || !nc || !g_ascii_string_to_unsigned (nc, 16, 1, G_MAXUINT32, &count, NULL) || count <= n->last_nc) {
-    *why = "unknown, stale or reused digest nonce";
-    return NULL;
-  }
-  g_autofree char *user = soup_auth_domain_accepts (o->digest, msg);
-  const CordonRecorder *rec = recorder_by_username (o, user);
-  if (!rec) {
-    *why = "wrong digest credentials";
-    return NULL;
-  }
-  n->last_nc = count;
-  return rec;
-}
-
-static void
-challenge (CordonOnvif *o, SoupServerMessage *msg)
-{
-  soup_auth_domain_challenge (o->digest, msg);
-  const char *header = soup_message_headers_get_one (soup_server_message_get_response_headers (msg),
-                                                     "WWW-Authenticate");
-  if (!header || g_ascii_strncasecmp (header, "Digest ", 7) != 0)
-    return;
-  g_autoptr (GHashTable) params = soup_header_parse_param_list (header + 7);
-  const char *nonce = g_hash_table_lookup (params, "nonce");
-  prune (o->digest_nonces);
-  if (nonce && g_hash_table_size (o->digest_nonces) < MAX_NONCES) {
-    Nonce *n = g_new0 (Nonce, 1);
-    n->expires = g_get_monotonic_time () + WINDOW_S * G_USEC_PER_SEC;
-    g_hash_table_replace (o->digest_nonces, g_strdup (nonce), n);
-  }
-}
-
 static const char *
 remote_ip (SoupServerMessage *msg, GInetAddress **addr)
 {
@@ -556,7 +395,8 @@ authenticate (CordonOnvif *o, SoupServerMessage *msg, CordonSoapRequest *r, cons
   const char *why = NULL;
   GInetAddress *addr;
   const char *ip = remote_ip (msg, &addr);
-  const CordonRecorder *rec = r && r->username ? check_token (o, r, &why) : check_digest (o, msg, &why);
+  const CordonRecorder *rec = r && r->username ? cordon_onvif_auth_check_token (o->auth, r, g_get_real_time (), &why)
+                                                     : cordon_onvif_auth_check_digest (o->auth, msg, &why);
 
   if (rec && (!addr || !cordon_recorder_allows_address (rec, addr))) {
     why = "address not allowed for this recorder";
@@ -798,7 +638,7 @@ handle_soap (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
     if (!r->username) {
       /* No credentials at all: offer HTTP digest too (keeps the fault body). */
       soup_server_message_set_status (msg, SOUP_STATUS_UNAUTHORIZED, NULL);
-      challenge (o, msg);
+      cordon_onvif_auth_challenge (o->auth, msg);
     }
     return;
   }
@@ -849,7 +689,7 @@ handle_snapshot (SoupServer *server, SoupServerMessage *msg, const char *path, G
   const CordonRecorder *rec = authenticate (o, msg, NULL, "snapshot");
   if (!rec) {
     soup_server_message_set_status (msg, SOUP_STATUS_UNAUTHORIZED, NULL);
-    challenge (o, msg);
+    cordon_onvif_auth_challenge (o->auth, msg);
     return;
   }
   CordonPipeline *p = cordon_recorder_allows_camera (rec, name) && o->pipelines
@@ -932,8 +772,7 @@ cordon_onvif_new (const CordonConfig *config, GError **error)
     return NULL;
   g_autoptr (CordonOnvif) o = g_new0 (CordonOnvif, 1);
   o->config = config;
-  o->token_nonces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  o->digest_nonces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  o->auth = cordon_onvif_auth_new (config);
   o->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   o->serial = make_serial (config, &o->endpoint);
 
@@ -960,8 +799,6 @@ cordon_onvif_start (CordonOnvif *o, GHashTable *pipelines, GError **error)
   };
   o->pipelines = pipelines;
   o->server = soup_server_new ("server-header", "cordon", NULL);
-  o->digest = soup_auth_domain_digest_new ("realm", REALM, NULL);
-  soup_auth_domain_digest_set_auth_callback (o->digest, digest_password, o, NULL);
   /* Early and normal handlers are matched together by path, so each path
    * has its own early handler. */
   for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
@@ -984,6 +821,7 @@ void
 cordon_onvif_set_config (CordonOnvif *o, const CordonConfig *config)
 {
   o->config = config;
+  cordon_onvif_auth_set_config (o->auth, config);
   g_hash_table_remove_all (o->buckets);
 }
 
@@ -1002,11 +840,9 @@ cordon_onvif_free (CordonOnvif *o)
   if (o->server)
     soup_server_disconnect (o->server);
   g_clear_object (&o->server);
-  g_clear_object (&o->digest);
+  g_clear_pointer (&o->auth, cordon_onvif_auth_free);
   g_clear_object (&o->socket);
   g_clear_pointer (&o->discovery, cordon_onvif_discovery_free);
-  g_clear_pointer (&o->token_nonces, g_hash_table_unref);
-  g_clear_pointer (&o->digest_nonces, g_hash_table_unref);
   g_clear_pointer (&o->buckets, g_hash_table_unref);
   g_free (o->serial);
   g_free (o->endpoint);

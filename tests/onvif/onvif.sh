@@ -155,6 +155,10 @@ expect "500 MaxNVTProfiles" "$MEDIA" CreateProfile --ns http://www.onvif.org/ver
 expect "200 GetOSDOptionsResponse" "$MEDIA" GetOSDOptions --ns http://www.onvif.org/ver10/media/wsdl "${A[@]}"
 expect "200 GetOSDsResponse" "$MEDIA" GetOSDs --ns http://www.onvif.org/ver10/media/wsdl "${A[@]}"
 expect "200 GetAudioSourcesResponse" "$MEDIA" GetAudioSources --ns http://www.onvif.org/ver10/media/wsdl "${A[@]}"
+expect "200 GetNetworkInterfacesResponse" "$DEV" GetNetworkInterfaces "${A[@]}" --save "$WORK/nics.xml"
+grep -q "<tt:Name>core0</tt:Name>" "$WORK/nics.xml" && grep -q "<tt:Address>$G</tt:Address><tt:PrefixLength>24<" "$WORK/nics.xml" \
+  && pass "GetNetworkInterfaces: core0 with $G/24 (the interface the client reached)" || fail "network interfaces: $(cat "$WORK/nics.xml")"
+expect "401 NotAuthorized" "$DEV" GetNetworkInterfaces
 expect "400 NoProfile" "$MEDIA" GetStreamUri --ns http://www.onvif.org/ver10/media/wsdl --inner "<ProfileToken>prof_yard</ProfileToken>" "${A[@]}"
 grep -qE "nvr1-pass|nvr2-pass|wrong-pass" "$WORK/cordon.log" && fail "a password appears in the log" || pass "no password in the log"
 kill -0 "$CORDON_PID" && pass "cordon still running" || fail "cordon died: $(tail -5 "$WORK/cordon.log")"

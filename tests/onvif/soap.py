@@ -3,7 +3,7 @@
 "STATUS SUBCODE-OR-ELEMENT" (the fault subcode, or the first body element).
 
   soap.py URL ACTION [--user U --password P] [--created-offset S] [--nonce B64]
-          [--raw FILE | --pad BYTES]
+          [--raw FILE | --pad BYTES] [--inner XML] [--save FILE]
 """
 import argparse, base64, datetime, hashlib, http.client, os, re, sys, urllib.parse
 
@@ -15,6 +15,7 @@ ap.add_argument("--created-offset", type=int, default=0)
 ap.add_argument("--nonce")
 ap.add_argument("--raw"); ap.add_argument("--pad", type=int, default=0)
 ap.add_argument("--inner", default="")
+ap.add_argument("--save", help="write the response body here")
 a = ap.parse_args()
 
 def token():
@@ -43,6 +44,8 @@ try:
     text = r.read().decode(errors="replace")
 except (ConnectionError, http.client.HTTPException) as e:
     print("closed", type(e).__name__); sys.exit(0)
+if a.save:
+    open(a.save, "w").write(text)
 sub = re.findall(r"<s:Value>(?:ter:)?([A-Za-z]+)</s:Value>", text)
 first = re.search(r"<s:Body><(?:\w+:)?(\w+)", text)
 print(r.status, sub[-1] if sub else (first.group(1) if first else "-"))
