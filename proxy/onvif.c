@@ -52,6 +52,8 @@ struct _CordonOnvif {
   char *serial;
   char *endpoint;                  /* urn:uuid:… for WS-Discovery */
   CordonOnvifDiscovery *discovery;
+  gint64 last_refusal_log;         /* monotonic: malformed or oversized requests */
+  guint refusals_unlogged;
 };
 
 /* ---- the description of what one recorder sees ---- */
@@ -370,12 +372,13 @@ no_config (SoupServerMessage *msg)
 
 /* ---- authentication ---- */
 
+/* Client text for a log line: printable ASCII only, at most MAX bytes. */
 static char *
-sanitize (const char *text)
+sanitize (const char *text, gsize max)
 {
   g_autoptr (GString) out = g_string_new (NULL);
-  for (const char *p = text ? text : ""; *p && out->len < 64; p++)
-    g_string_append_c (out, g_ascii_isalnum (*p) || strchr ("._-@", *p) ? *p : '?');
+  for (const char *p = text ? text : ""; *p && out->len < max; p++)
+    g_string_append_c (out, *p >= 0x20 && *p < 0x7f ? *p : '?');
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
@@ -387,27 +390,60 @@ remote_ip (SoupServerMessage *msg, GInetAddress **addr)
   return soup_server_message_get_remote_host (msg);
 }
 
+/* A request refused before authentication: one log line every 10 s at most,
+ * so that a flood of garbage cannot flood the journal. */
+static void
+log_refusal (CordonOnvif *o, SoupServerMessage *msg, const char *why)
+{
+  gint64 now = g_get_monotonic_time ();
+  GInetAddress *addr;
+  const char *ip = remote_ip (msg, &addr);
+
+  if (o->last_refusal_log && now - o->last_refusal_log < 10 * G_USEC_PER_SEC) {
+    o->refusals_unlogged++;
+    return;
+  }
+  g_autofree char *text = sanitize (why, 200);
+  g_message ("ONVIF request from %s refused: %s", ip ? ip : "?", text);
+  if (o->refusals_unlogged)
+    g_message ("ONVIF: %u more refused requests not logged", o->refusals_unlogged);
+  o->last_refusal_log = now;
+  o->refusals_unlogged = 0;
+}
+
 /* The recorder behind MSG (token first, then HTTP digest), allowed from where
- * it connects; NULL after logging why not. */
+ * it connects; NULL after logging why not (rate-limited per address). */
 static const CordonRecorder *
 authenticate (CordonOnvif *o, SoupServerMessage *msg, CordonSoapRequest *r, const char *what)
 {
   const char *why = NULL;
   GInetAddress *addr;
   const char *ip = remote_ip (msg, &addr);
-  const CordonRecorder *rec = r && r->username ? cordon_onvif_auth_check_token (o->auth, r, g_get_real_time (), &why)
-                                                     : cordon_onvif_auth_check_digest (o->auth, msg, &why);
 
-  if (rec && (!addr || !cordon_recorder_allows_address (rec, addr))) {
-    why = "address not allowed for this recorder";
-    g_message ("%s: ONVIF %s refused from %s: %s", rec->name, what, ip ? ip : "?", why);
+  if (cordon_onvif_auth_is_blocked (o->auth, ip))
     return NULL;
+  const CordonRecorder *rec = r && r->username
+    ? cordon_onvif_auth_check_token (o->auth, r, g_get_real_time (), &why)
+    : cordon_onvif_auth_check_digest (o->auth, msg, &why);
+  if (rec && addr && cordon_recorder_allows_address (rec, addr))
+    return rec;
+  if (rec)
+    why = "address not allowed for this recorder";
+  else if (!(r && r->username) && !soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                                 "Authorization"))
+    return NULL; /* no credentials at all: the first leg of HTTP digest */
+
+  guint suppressed = 0;
+  gboolean blocked = FALSE;
+  if (cordon_onvif_auth_note_failure (o->auth, ip, &suppressed, &blocked)) {
+    g_autofree char *user = sanitize (rec ? rec->name : r && r->username ? r->username : "", 64);
+    g_autofree char *call = sanitize (what, 64);
+    g_message ("%s: ONVIF %s refused from %s: %s%s", *user ? user : "(no user)", call, ip ? ip : "?", why,
+               blocked ? "; address blocked for 60 s" : "");
+    if (suppressed)
+      g_message ("%s: %u more failed ONVIF logins not logged", ip ? ip : "?", suppressed);
   }
-  if (!rec) {
-    g_autofree char *user = sanitize (r && r->username ? r->username : "");
-    g_message ("%s: ONVIF %s refused from %s: %s", *user ? user : "(no user)", what, ip ? ip : "?", why);
-  }
-  return rec;
+  return NULL;
 }
 
 /* ---- the SOAP services ---- */
@@ -619,9 +655,7 @@ handle_soap (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
   const char *data_ = g_bytes_get_data (bytes, &len);
   g_autoptr (CordonSoapRequest) r = cordon_soap_parse (data_, len, &err);
   if (!r) {
-    GInetAddress *addr;
-    const char *ip = remote_ip (msg, &addr);
-    g_message ("ONVIF request from %s refused: %s", ip ? ip : "?", err->message);
+    log_refusal (o, msg, err->message);
     return fault (msg, TRUE, "ter:InvalidArgVal", NULL, "The request is not a well-formed SOAP envelope");
   }
 
@@ -730,10 +764,8 @@ early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable 
       || (encoding == SOUP_ENCODING_CONTENT_LENGTH
           && soup_message_headers_get_content_length (h) <= CORDON_SOAP_MAX_REQUEST))
     return;
-  GInetAddress *addr;
-  const char *ip = remote_ip (msg, &addr);
-  g_message ("ONVIF request from %s refused: body over %d bytes or of unknown length", ip ? ip : "?",
-             CORDON_SOAP_MAX_REQUEST);
+  g_autofree char *why = g_strdup_printf ("body over %d bytes or of unknown length", CORDON_SOAP_MAX_REQUEST);
+  log_refusal (data, msg, why);
   g_autoptr (GIOStream) stream = soup_server_message_steal_connection (msg);
   if (!stream)
     return;

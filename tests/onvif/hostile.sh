@@ -4,7 +4,8 @@
 #   envelope over the size bound (with Content-Length and chunked), a header
 #   flood; UsernameTokens that are replayed (same nonce), stale or from the
 #   future (Created outside the window), or PasswordText; an HTTP digest
-#   Authorization header sent again; snapshots faster than the rate limit.
+#   Authorization header sent again; snapshots faster than the rate limit;
+#   password guessing (the address is blocked, the log stays short).
 # Asserted: each gets a SOAP fault, 401, 413 or 429 (never file contents, never
 # a hang); a fresh token still works; the stream still plays afterwards and
 # cordon is still running.
@@ -90,6 +91,15 @@ code=$(nsx rec curl -s -o /dev/null -w '%{http_code}' -H "Authorization: $auth" 
 # Snapshots faster than the limit (burst 4, then 2/s): some get 429.
 codes=$(for i in $(seq 1 12); do nsx rec curl -s -o /dev/null -w '%{http_code}\n' --digest -u "$REC_USER:$REC_PASS" "$SNAP"; done | sort | uniq -c | tr '\n' ' ')
 case $codes in *429*) pass "snapshot rate limit: $codes" ;; *) fail "no rate limit: $codes" ;; esac
+
+# Password guessing: after 10 failures in a minute the address is blocked,
+# even for the right password, and the log holds a few lines, not one each.
+before=$(grep -c "ONVIF GetDeviceInformation refused" "$WORK/cordon.log")
+for i in $(seq 1 30); do nsx rec "$PY" "$SOAP" "$DEV" GetDeviceInformation --user "$REC_USER" --password "guess$i" >/dev/null; done
+expect "400 NotAuthorized" "the right password from a guessing address" "$DEV" GetDeviceInformation "${A[@]}"
+lines=$(( $(grep -c "ONVIF GetDeviceInformation refused" "$WORK/cordon.log") - before ))
+grep -q "address blocked for 60 s" "$WORK/cordon.log" && [ "$lines" -le 3 ] \
+  && pass "30 wrong passwords: address blocked, $lines log lines" || fail "guessing brake: $lines log lines, $(grep -c blocked "$WORK/cordon.log") blocks"
 
 size=$(nsx rec timeout 20 ffprobe -v error -rtsp_transport tcp -select_streams v:0 -show_entries stream=width,height \
   -of csv=p=0:s=x "$(rec_url lobby)" 2>&1 | head -1)

@@ -97,6 +97,25 @@ test_wrong_tokens_refused (void)
   expect (auth, token ("nvr1", "nvr1-pass", 8, 16, now), NULL);
 }
 
+static void
+test_guessing_blocks_the_address (void)
+{
+  g_autoptr (CordonOnvifAuth) auth = cordon_onvif_auth_new (config);
+  guint suppressed = 0, logged = 0;
+  gboolean blocked = FALSE;
+  for (guint i = 0; i < 9; i++) {
+    logged += cordon_onvif_auth_note_failure (auth, "198.18.2.5", &suppressed, &blocked);
+    g_assert_false (blocked);
+  }
+  g_assert_false (cordon_onvif_auth_is_blocked (auth, "198.18.2.5"));
+  g_assert_true (cordon_onvif_auth_note_failure (auth, "198.18.2.5", &suppressed, &blocked));
+  g_assert_true (blocked);
+  g_assert_cmpuint (suppressed, ==, 8);  /* the first of the nine was logged */
+  g_assert_cmpuint (logged, ==, 1);
+  g_assert_true (cordon_onvif_auth_is_blocked (auth, "198.18.2.5"));
+  g_assert_false (cordon_onvif_auth_is_blocked (auth, "198.18.2.6"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -124,6 +143,7 @@ main (int argc, char **argv)
   g_test_add_func ("/onvif-auth/good-token-once-only", test_good_token_once_only);
   g_test_add_func ("/onvif-auth/created-window", test_created_window);
   g_test_add_func ("/onvif-auth/wrong-tokens-refused", test_wrong_tokens_refused);
+  g_test_add_func ("/onvif-auth/guessing-blocks-the-address", test_guessing_blocks_the_address);
   int rc = g_test_run ();
   for (guint i = 0; i < G_N_ELEMENTS (files); i++) {
     g_autofree char *to = g_build_filename (dir, files[i], NULL);
