@@ -61,6 +61,10 @@ cordon_daemon_reload (CordonDaemon *d)
       || g_strcmp0 (next->status_host, d->config->status_host) != 0 || next->status_port != d->config->status_port
       || g_strcmp0 (next->user, d->config->user) != 0)
     g_warning ("reload: changes to listen, tls-*, status and user in [proxy] take effect only on restart");
+  if (g_strcmp0 (next->onvif_host, d->config->onvif_host) != 0 || next->onvif_port != d->config->onvif_port
+      || next->onvif_discovery != d->config->onvif_discovery
+      || g_strcmp0 (next->onvif_serial, d->config->onvif_serial) != 0)
+    g_warning ("reload: changes to [onvif] take effect only on restart");
 
   /* The firewall first: if the new rules cannot be applied the old ones stay
    * and so does the old configuration, so rules and streams never disagree. */

@@ -21,12 +21,17 @@ media_topology
 FPS=10
 secret "$WORK/nvr1.secret" nvr1-pass
 secret "$WORK/nvr2.secret" nvr2-pass
+secret "$WORK/sec.secret" sec-pass
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" -days 2 \
+  -subj /CN=cordon-test >/dev/null 2>&1 && chmod 600 "$WORK/key.pem"
 start_testcam cam $CAM_IP --size 320x240 --fps $FPS --bitrate 400
 cat >"$WORK/cordon.conf" <<CONF
 [proxy]
 listen = 0.0.0.0:554
 user = nobody
 status = 127.0.0.1:9554
+tls-certificate = cert.pem
+tls-key = key.pem
 [firewall]
 mode = off
 camera-interface = cam0
@@ -60,6 +65,12 @@ address = $REC2_IP
 username = nvr2
 password-file = nvr2.secret
 cameras = yard
+[recorder:secure]
+address = $REC_IP
+username = secure
+password-file = sec.secret
+cameras = lobby
+tls = required
 CONF
 start_cordon "$WORK/cordon.conf"
 statusq wait lobby state live 20 || die "lobby never live: $(tail -5 "$WORK/cordon.log")"
@@ -159,6 +170,29 @@ expect "200 GetNetworkInterfacesResponse" "$DEV" GetNetworkInterfaces "${A[@]}" 
 grep -q "<tt:Name>core0</tt:Name>" "$WORK/nics.xml" && grep -q "<tt:Address>$G</tt:Address><tt:PrefixLength>24<" "$WORK/nics.xml" \
   && pass "GetNetworkInterfaces: core0 with $G/24 (the interface the client reached)" || fail "network interfaces: $(cat "$WORK/nics.xml")"
 expect "401 NotAuthorized" "$DEV" GetNetworkInterfaces
+M=(--ns http://www.onvif.org/ver10/media/wsdl)
+P="<ProfileToken>prof_lobby</ProfileToken>"
+expect "200 GetCapabilitiesResponse" "$DEV" GetCapabilities
+expect "200 GetServiceCapabilitiesResponse" "$MEDIA" GetServiceCapabilities "${M[@]}"
+expect "200 GetScopesResponse" "$DEV" GetScopes "${A[@]}"
+expect "200 GetProfileResponse" "$MEDIA" GetProfile "${M[@]}" --inner "$P" "${A[@]}"
+expect "200 GetVideoSourceConfigurationsResponse" "$MEDIA" GetVideoSourceConfigurations "${M[@]}" "${A[@]}"
+expect "200 GetVideoEncoderConfigurationsResponse" "$MEDIA" GetVideoEncoderConfigurations "${M[@]}" "${A[@]}"
+expect "200 GetVideoEncoderConfigurationResponse" "$MEDIA" GetVideoEncoderConfiguration "${M[@]}" \
+  --inner "<ConfigurationToken>enc_lobby</ConfigurationToken>" "${A[@]}"
+expect "200 GetVideoEncoderConfigurationOptionsResponse" "$MEDIA" GetVideoEncoderConfigurationOptions "${M[@]}" \
+  --inner "$P" "${A[@]}" --save "$WORK/options.xml"
+grep -q "<tt:ResolutionsAvailable><tt:Width>320</tt:Width><tt:Height>240</tt:Height></tt:ResolutionsAvailable><tt:GovLengthRange><tt:Min>20</tt:Min><tt:Max>20</tt:Max>" "$WORK/options.xml" \
+  && pass "encoder options: exactly 320x240, GOP 20" || fail "encoder options: $(cat "$WORK/options.xml")"
+
+# A recorder with tls = required is handed rtsps://, which plays.
+expect "200 GetStreamUriResponse" "$MEDIA" GetStreamUri "${M[@]}" --inner "$P" --user secure --password sec-pass \
+  --save "$WORK/secure-uri.xml"
+uri=$(sed -n 's|.*<tt:Uri>\([^<]*\)</tt:Uri>.*|\1|p' "$WORK/secure-uri.xml")
+size=$(nsx rec timeout 20 ffprobe -v error -tls_verify 0 -select_streams v:0 -show_entries stream=width,height \
+  -of csv=p=0:s=x "rtsps://secure:sec-pass@${uri#rtsps://}" 2>&1 | head -1)
+[ "$uri" = "rtsps://$G:322/lobby" ] && [ "$size" = 320x240 ] && pass "tls = required recorder: $uri plays at 320x240" \
+  || fail "tls = required recorder: URI $uri, ffprobe $size"
 expect "400 NoProfile" "$MEDIA" GetStreamUri --ns http://www.onvif.org/ver10/media/wsdl --inner "<ProfileToken>prof_yard</ProfileToken>" "${A[@]}"
 grep -qE "nvr1-pass|nvr2-pass|wrong-pass" "$WORK/cordon.log" && fail "a password appears in the log" || pass "no password in the log"
 kill -0 "$CORDON_PID" && pass "cordon still running" || fail "cordon died: $(tail -5 "$WORK/cordon.log")"

@@ -6,6 +6,7 @@
           [--raw FILE | --pad BYTES] [--inner XML] [--save FILE]
 """
 import argparse, base64, datetime, hashlib, http.client, os, re, sys, urllib.parse
+import xml.etree.ElementTree as ET
 
 ap = argparse.ArgumentParser()
 ap.add_argument("url"); ap.add_argument("action")
@@ -44,6 +45,11 @@ try:
     text = r.read().decode(errors="replace")
 except (ConnectionError, http.client.HTTPException) as e:
     print("closed", type(e).__name__); sys.exit(0)
+if text:
+    try:
+        ET.fromstring(text)  # every SOAP answer must be well-formed XML
+    except ET.ParseError as e:
+        print(r.status, "BADXML", e); sys.exit(0)
 if a.save:
     open(a.save, "w").write(text)
 sub = re.findall(r"<s:Value>(?:ter:)?([A-Za-z]+)</s:Value>", text)
