@@ -73,20 +73,32 @@ view_clear (View *v)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (View, view_clear)
 
+/* The address MSG reached us on; an IPv4 client on a dual-stack socket
+ * counts as IPv4 (transfer full; NULL if unknown). */
+static GInetAddress *
+local_address (SoupServerMessage *msg)
+{
+  GSocketAddress *local = soup_server_message_get_local_address (msg);
+  GInetAddress *addr = local ? g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)) : NULL;
+  if (!addr)
+    return NULL;
+  if (g_inet_address_get_family (addr) == G_SOCKET_FAMILY_IPV6) {
+    const guint8 *b = g_inet_address_to_bytes (addr);
+    static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    if (memcmp (b, mapped, 12) == 0)
+      return g_inet_address_new_from_bytes (b + 12, G_SOCKET_FAMILY_IPV4);
+  }
+  return g_object_ref (addr);
+}
+
 static void
 view_init (View *v, CordonOnvif *o, SoupServerMessage *msg, const CordonRecorder *recorder)
 {
   GSocketAddress *local = soup_server_message_get_local_address (msg);
-  GInetAddress *addr = local ? g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)) : NULL;
+  g_autoptr (GInetAddress) addr = local_address (msg);
   g_autofree char *text = addr ? g_inet_address_to_string (addr) : g_strdup (o->config->onvif_host);
 
-  /* An IPv4 client on a dual-stack socket reached ::ffff:a.b.c.d. */
-  if (g_str_has_prefix (text, "::ffff:") && strchr (text, '.'))
-    v->host = g_strdup (text + 7);
-  else if (strchr (text, ':'))
-    v->host = g_strdup_printf ("[%s]", text);
-  else
-    v->host = g_strdup (text);
+  v->host = strchr (text, ':') ? g_strdup_printf ("[%s]", text) : g_strdup (text);
   v->port = local ? g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)) : o->config->onvif_port;
   v->recorder = recorder;
   v->cameras = g_ptr_array_new ();
@@ -262,59 +274,73 @@ date_and_time (GString *out)
     g_date_time_get_year (now), g_date_time_get_month (now), g_date_time_get_day_of_month (now));
 }
 
-/* The interface that holds the address the client reached. */
-static void
-network_interfaces (GString *out, SoupServerMessage *msg)
-{
-  GSocketAddress *local = soup_server_message_get_local_address (msg);
-  GInetAddress *want = local ? g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)) : NULL;
-  struct ifaddrs *list = NULL, *hit = NULL;
-  char mac[18] = "00:00:00:00:00:00";
-  guint prefix = 0;
+typedef struct {
+  char name[IF_NAMESIZE];
+  guint prefix;
+  char mac[18];
+} Iface;
 
-  g_string_append (out, "<tds:GetNetworkInterfacesResponse>");
-  if (!want || getifaddrs (&list) != 0) {
-    g_string_append (out, "</tds:GetNetworkInterfacesResponse>");
-    return;
-  }
+/* The interface that holds ADDR. */
+static gboolean
+find_interface (GInetAddress *want, Iface *out)
+{
+  struct ifaddrs *list = NULL, *hit = NULL;
+
+  memset (out, 0, sizeof *out);
+  g_strlcpy (out->mac, "00:00:00:00:00:00", sizeof out->mac);
+  if (!want || getifaddrs (&list) != 0)
+    return FALSE;
   for (struct ifaddrs *i = list; i && !hit; i = i->ifa_next) {
     if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
       continue;
     g_autoptr (GSocketAddress) sa = g_socket_address_new_from_native (i->ifa_addr, sizeof (struct sockaddr_in6));
-    if (sa && g_inet_address_equal (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)), want)) {
-      hit = i;
-      g_autoptr (GSocketAddress) nm = i->ifa_netmask
-        ? g_socket_address_new_from_native (i->ifa_netmask, sizeof (struct sockaddr_in6)) : NULL;
-      if (nm) {
-        gsize n = g_inet_address_get_native_size (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (nm)));
-        const guint8 *b = g_inet_address_to_bytes (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (nm)));
-        for (gsize k = 0; k < n; k++)
-          prefix += __builtin_popcount (b[k]);
-      }
+    if (!sa || !g_inet_address_equal (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)), want))
+      continue;
+    hit = i;
+    g_autoptr (GSocketAddress) nm = i->ifa_netmask
+      ? g_socket_address_new_from_native (i->ifa_netmask, sizeof (struct sockaddr_in6)) : NULL;
+    if (nm) {
+      GInetAddress *mask = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (nm));
+      const guint8 *b = g_inet_address_to_bytes (mask);
+      for (gsize k = 0; k < g_inet_address_get_native_size (mask); k++)
+        out->prefix += __builtin_popcount (b[k]);
     }
   }
   if (hit) {
+    g_strlcpy (out->name, hit->ifa_name, sizeof out->name);
     for (struct ifaddrs *i = list; i; i = i->ifa_next)
       if (i->ifa_addr && i->ifa_addr->sa_family == AF_PACKET && strcmp (i->ifa_name, hit->ifa_name) == 0) {
         const struct sockaddr_ll *ll = (const struct sockaddr_ll *) i->ifa_addr;
         if (ll->sll_halen == 6)
-          g_snprintf (mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", ll->sll_addr[0], ll->sll_addr[1],
-                      ll->sll_addr[2], ll->sll_addr[3], ll->sll_addr[4], ll->sll_addr[5]);
+          g_snprintf (out->mac, sizeof out->mac, "%02x:%02x:%02x:%02x:%02x:%02x", ll->sll_addr[0],
+                      ll->sll_addr[1], ll->sll_addr[2], ll->sll_addr[3], ll->sll_addr[4], ll->sll_addr[5]);
       }
-    g_autofree char *name = g_markup_escape_text (hit->ifa_name, -1);
+  }
+  freeifaddrs (list);
+  return hit != NULL;
+}
+
+/* The interface that holds the address the client reached. */
+static void
+network_interfaces (GString *out, SoupServerMessage *msg)
+{
+  g_autoptr (GInetAddress) want = local_address (msg);
+  Iface nic;
+
+  g_string_append (out, "<tds:GetNetworkInterfacesResponse>");
+  if (find_interface (want, &nic)) {
+    g_autofree char *name = g_markup_escape_text (nic.name, -1);
     g_autofree char *addr = g_inet_address_to_string (want);
-    gboolean v4 = g_inet_address_get_family (want) == G_SOCKET_FAMILY_IPV4;
     g_string_append_printf (out,
       "<tds:NetworkInterfaces token=\"%s\"><tt:Enabled>true</tt:Enabled><tt:Info><tt:Name>%s</tt:Name>"
-      "<tt:HwAddress>%s</tt:HwAddress><tt:MTU>1500</tt:MTU></tt:Info>", name, name, mac);
-    if (v4)
+      "<tt:HwAddress>%s</tt:HwAddress><tt:MTU>1500</tt:MTU></tt:Info>", name, name, nic.mac);
+    if (g_inet_address_get_family (want) == G_SOCKET_FAMILY_IPV4)
       g_string_append_printf (out,
         "<tt:IPv4><tt:Enabled>true</tt:Enabled><tt:Config><tt:Manual><tt:Address>%s</tt:Address>"
         "<tt:PrefixLength>%u</tt:PrefixLength></tt:Manual><tt:DHCP>false</tt:DHCP></tt:Config></tt:IPv4>",
-        addr, prefix);
+        addr, nic.prefix);
     g_string_append (out, "</tds:NetworkInterfaces>");
   }
-  freeifaddrs (list);
   g_string_append (out, "</tds:GetNetworkInterfacesResponse>");
 }
 
@@ -751,21 +777,36 @@ handle_snapshot (SoupServer *server, SoupServerMessage *msg, const char *path, G
   soup_server_message_set_response (msg, "image/jpeg", SOUP_MEMORY_COPY, bytes, size);
 }
 
-/* Before the body is read: a request over the bound (or of unknown length) is
- * answered 413 and its connection closed, so its body is never read at all. */
+/* Before the body is read: a request from the camera side is dropped; one over
+ * the bound (or of unknown length) is answered 413 and its connection closed,
+ * so its body is never read at all. */
 static void
 early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
 {
   static const char refusal[] = "HTTP/1.1 413 Request Entity Too Large\r\nConnection: close\r\n"
                                 "Content-Length: 0\r\n\r\n";
+  CordonOnvif *o = data;
   SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
   SoupEncoding encoding = soup_message_headers_get_encoding (h);
+  g_autoptr (GInetAddress) local = local_address (msg);
+  Iface nic;
+
+  /* Core side only, whatever the listen address: a request that reached an
+   * address of the camera interface gets no answer at all. */
+  if (o->config->camera_interface && find_interface (local, &nic)
+      && strcmp (nic.name, o->config->camera_interface) == 0) {
+    log_refusal (o, msg, "arrived on the camera interface");
+    g_autoptr (GIOStream) stream = soup_server_message_steal_connection (msg);
+    if (stream)
+      g_io_stream_close (stream, NULL, NULL);
+    return;
+  }
   if (encoding == SOUP_ENCODING_NONE
       || (encoding == SOUP_ENCODING_CONTENT_LENGTH
           && soup_message_headers_get_content_length (h) <= CORDON_SOAP_MAX_REQUEST))
     return;
   g_autofree char *why = g_strdup_printf ("body over %d bytes or of unknown length", CORDON_SOAP_MAX_REQUEST);
-  log_refusal (data, msg, why);
+  log_refusal (o, msg, why);
   g_autoptr (GIOStream) stream = soup_server_message_steal_connection (msg);
   if (!stream)
     return;

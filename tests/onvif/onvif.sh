@@ -1,7 +1,8 @@
 #!/bin/bash
 # ONVIF with a real third-party client (npm `onvif`), in network namespaces:
 #  1. WS-Discovery: a probe from the core network finds cordon (XAddr on the
-#     core address); a probe from the camera network gets no answer at all;
+#     core address); a probe from the camera network gets no answer at all,
+#     and neither does an ONVIF request to cordon's camera-side address;
 #  2. wrong credentials get a SOAP fault (NotAuthorized);
 #  3. each recorder sees exactly its granted cameras, one profile each, with
 #     the configured size, frame rate, bitrate and GOP;
@@ -99,6 +100,11 @@ try:
 except socket.timeout:
     sys.exit(0)
 PY
+
+# The ONVIF service itself (listening on 0.0.0.0) does not answer the camera side.
+nsx cam "$PY" "$SOAP" "http://$GW_CAM_IP:8000/onvif/device_service" GetSystemDateAndTime >"$WORK/camside.txt" 2>&1
+grep -q "^closed" "$WORK/camside.txt" && grep -q "ONVIF request from 198.18.1.1[0-9]* refused: arrived on the camera interface" "$WORK/cordon.log" && pass "ONVIF request from the camera network: connection closed unanswered" \
+  || fail "camera side answered: $(cat "$WORK/camside.txt")"
 
 # 2. Wrong credentials.
 nsx rec node "$CLIENT" device "$G" 8000 nvr1 wrong-pass >"$WORK/wrong.json" 2>&1
