@@ -69,6 +69,7 @@ struct _CordonPipeline {
   GMutex lock;
 
   GstCaps *raw_caps;        /* what the encoder eats: I420 at the output size */
+  GstVideoInfo raw_info;    /* the same, as the layout of a picture */
   GstCaps *out_caps;        /* what consumers get */
   GstCaps *audio_caps;      /* NULL when audio is off */
 
@@ -107,6 +108,10 @@ struct _CordonPipeline {
   guint64 frames_out;
   guint64 dropped_closed;   /* videorate drops of retired ingests */
   guint64 dropped_queue;    /* frames the encoder queue had to drop */
+  guint64 dropped_handover; /* camera/slate frames too small for the configured picture */
+  guint64 nal_dropped;      /* encoded NAL units the allow-list left out */
+  guint32 nal_logged;       /* bit N: a dropped NAL unit of type N was logged */
+  gboolean format_logged;   /* the encoder's output was not a byte stream (logged) */
   guint64 bytes_out;
   gint64 last_frame;        /* monotonic, 0 if none yet */
   char *last_error;
