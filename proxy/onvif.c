@@ -22,6 +22,7 @@
 
 #include "cordon-build.h"
 #include "proxy/onvif-auth.h"
+#include "proxy/onvif-gate.h"
 #include "proxy/onvif-soap.h"
 #include "pipeline/pipeline.h"
 
@@ -48,6 +49,7 @@ struct _CordonOnvif {
   GSocket *socket;
   SoupServer *server;
   CordonOnvifAuth *auth;
+  CordonOnvifGate *gate;           /* accepts for server */
   GHashTable *buckets;             /* recorder name → Bucket* */
   char *serial;
   char *endpoint;                  /* urn:uuid:… for WS-Discovery */
@@ -791,6 +793,9 @@ early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable 
   g_autoptr (GInetAddress) local = local_address (msg);
   Iface nic;
 
+  /* One request per connection (see onvif-gate.h): say so. */
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+
   /* Core side only, whatever the listen address: a request that reached an
    * address of the camera interface gets no answer at all. */
   if (o->config->camera_interface && find_interface (local, &nic)
@@ -880,7 +885,8 @@ cordon_onvif_start (CordonOnvif *o, GHashTable *pipelines, GError **error)
   soup_server_add_handler (o->server, "/onvif/media_service", handle_soap, o, NULL);
   soup_server_add_handler (o->server, "/onvif/snapshot", handle_snapshot, o, NULL);
   soup_server_add_handler (o->server, NULL, handle_other, o, NULL);
-  if (!soup_server_listen_socket (o->server, o->socket, 0, error)) {
+  o->gate = cordon_onvif_gate_new (o->server, o->socket, error);
+  if (!o->gate) {
     g_prefix_error (error, "ONVIF: ");
     return FALSE;
   }
@@ -910,6 +916,7 @@ cordon_onvif_free (CordonOnvif *o)
 {
   if (!o)
     return;
+  g_clear_pointer (&o->gate, cordon_onvif_gate_free);
   if (o->server)
     soup_server_disconnect (o->server);
   g_clear_object (&o->server);

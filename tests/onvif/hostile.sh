@@ -5,7 +5,8 @@
 #   flood; UsernameTokens that are replayed (same nonce), stale or from the
 #   future (Created outside the window), or PasswordText; an HTTP digest
 #   Authorization header sent again; snapshots faster than the rate limit;
-#   password guessing (the address is blocked, the log stays short).
+#   password guessing (the address is blocked, the log stays short); more
+#   connections than allowed per address, idle and dribbling connections.
 # Asserted: each gets a SOAP fault, 401, 413 or 429 (never file contents, never
 # a hang); a fresh token still works; the stream still plays afterwards and
 # cordon is still running.
@@ -91,6 +92,53 @@ code=$(nsx rec curl -s -o /dev/null -w '%{http_code}' -H "Authorization: $auth" 
 # Snapshots faster than the limit (burst 4, then 2/s): some get 429.
 codes=$(for i in $(seq 1 12); do nsx rec curl -s -o /dev/null -w '%{http_code}\n' --digest -u "$REC_USER:$REC_PASS" "$SNAP"; done | sort | uniq -c | tr '\n' ' ')
 case $codes in *429*) pass "snapshot rate limit: $codes" ;; *) fail "no rate limit: $codes" ;; esac
+
+# Connections: 8 per address; one still open 10 s after it was accepted
+# (idle, or dribbling its headers) is shut down, and frees its place.
+nsx rec ip addr add 198.18.2.30/24 dev eth0
+nsx rec "$PY" - "$G" 198.18.2.30 <<'PY' && pass "connections: 8 of 12 admitted per address; idle and dribbling ones cut within 16 s; places freed" || fail "connection limits"
+import socket, sys, time
+host, src = sys.argv[1], sys.argv[2]
+REQ = (b'POST /onvif/device_service HTTP/1.1\r\nHost: x\r\nContent-Type: application/soap+xml\r\nContent-Length: %d\r\n\r\n')
+BODY = (b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>'
+        b'<GetSystemDateAndTime xmlns="http://www.onvif.org/ver10/device/wsdl"/></s:Body></s:Envelope>')
+def conn():
+    s = socket.socket(); s.bind((src, 0)); s.connect((host, 8000)); return s
+def ask(s):
+    s.sendall(REQ % len(BODY) + BODY)
+    s.settimeout(10)
+    data = b""
+    while b"</s:Envelope>" not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            return False
+        data += chunk
+    return data.startswith(b"HTTP/1.1 200")
+socks = [conn() for _ in range(12)]
+time.sleep(0.5)
+admitted = []
+for s in socks:
+    s.settimeout(0.3)
+    try:
+        if s.recv(1) != b"":
+            sys.exit(1)
+    except socket.timeout:
+        admitted.append(s)
+if len(admitted) != 8:
+    print("admitted:", len(admitted), file=sys.stderr); sys.exit(1)
+for s in admitted[:4]:
+    s.sendall(b"POST /onvif/device_service HTTP/1.1\r\nHo")   # a header never finished
+deadline = time.time() + 16
+for s in admitted:
+    s.settimeout(max(0.1, deadline - time.time()))
+    try:
+        if s.recv(1) != b"":
+            sys.exit(1)
+    except socket.timeout:
+        print("connection not cut", file=sys.stderr); sys.exit(1)
+time.sleep(2.5)  # one sweep releases the places
+sys.exit(0 if all(ask(conn()) for _ in range(8)) else 1)
+PY
 
 # Password guessing: after 10 failures in a minute the address is blocked,
 # even for the right password, and the log holds a few lines, not one each.
