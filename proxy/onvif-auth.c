@@ -6,19 +6,6 @@
 #include <string.h>
 
 #define REALM "cordon"
-#define FAIL_WINDOW_US (60 * G_USEC_PER_SEC)
-#define FAIL_LIMIT 10
-#define BLOCK_US (60 * G_USEC_PER_SEC)
-#define LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
-#define MAX_OFFENDERS 4096
-
-typedef struct {
-  guint failures;
-  gint64 window_start;
-  gint64 blocked_until;
-  gint64 last_log;
-  guint suppressed;
-} Offender;
 
 typedef struct {
   gint64 expires;                  /* monotonic */
@@ -30,7 +17,6 @@ struct _CordonOnvifAuth {
   SoupAuthDomain *digest;
   GHashTable *token_nonces;        /* "user\nnonce" → Nonce* */
   GHashTable *digest_nonces;       /* nonce → Nonce* */
-  GHashTable *offenders;           /* ip → Offender* */
 };
 
 static const CordonRecorder *
@@ -58,7 +44,6 @@ cordon_onvif_auth_new (const CordonConfig *config)
   a->config = config;
   a->token_nonces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   a->digest_nonces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  a->offenders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   a->digest = soup_auth_domain_digest_new ("realm", REALM, NULL);
   soup_auth_domain_digest_set_auth_callback (a->digest, digest_password, a, NULL);
   return a;
@@ -78,7 +63,6 @@ cordon_onvif_auth_free (CordonOnvifAuth *a)
   g_clear_object (&a->digest);
   g_clear_pointer (&a->token_nonces, g_hash_table_unref);
   g_clear_pointer (&a->digest_nonces, g_hash_table_unref);
-  g_clear_pointer (&a->offenders, g_hash_table_unref);
   g_free (a);
 }
 
@@ -215,48 +199,3 @@ cordon_onvif_auth_challenge (CordonOnvifAuth *a, SoupServerMessage *msg)
   }
 }
 
-gboolean
-cordon_onvif_auth_is_blocked (CordonOnvifAuth *a, const char *ip)
-{
-  Offender *o = ip ? g_hash_table_lookup (a->offenders, ip) : NULL;
-  return o && o->blocked_until > g_get_monotonic_time ();
-}
-
-gboolean
-cordon_onvif_auth_note_failure (CordonOnvifAuth *a, const char *ip, guint *suppressed, gboolean *blocked)
-{
-  gint64 now = g_get_monotonic_time ();
-  Offender *o = g_hash_table_lookup (a->offenders, ip ? ip : "");
-
-  if (!o) {
-    /* Bounded: past the cap, offenders that are neither counting nor
-     * blocked are forgotten first. */
-    if (g_hash_table_size (a->offenders) >= MAX_OFFENDERS) {
-      GHashTableIter it;
-      Offender *old;
-      g_hash_table_iter_init (&it, a->offenders);
-      while (g_hash_table_iter_next (&it, NULL, (gpointer *) &old))
-        if (old->blocked_until < now && now - old->window_start > FAIL_WINDOW_US)
-          g_hash_table_iter_remove (&it);
-    }
-    o = g_new0 (Offender, 1);
-    o->last_log = G_MININT64 / 2;
-    g_hash_table_insert (a->offenders, g_strdup (ip ? ip : ""), o);
-  }
-  if (now - o->window_start > FAIL_WINDOW_US) {
-    o->window_start = now;
-    o->failures = 0;
-  }
-  o->failures++;
-  *blocked = o->failures >= FAIL_LIMIT && o->blocked_until < now;
-  if (*blocked)
-    o->blocked_until = now + BLOCK_US;
-  if (now - o->last_log < LOG_INTERVAL_US && !*blocked) {
-    o->suppressed++;
-    return FALSE;
-  }
-  *suppressed = o->suppressed;
-  o->suppressed = 0;
-  o->last_log = now;
-  return TRUE;
-}

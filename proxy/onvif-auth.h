@@ -31,14 +31,6 @@ const CordonRecorder *cordon_onvif_auth_check_token (CordonOnvifAuth *auth, cons
 const CordonRecorder *cordon_onvif_auth_check_digest (CordonOnvifAuth *auth, SoupServerMessage *msg,
                                                       const char **why);
 
-/* The brake on password guessing, as for RTSP: FAIL_LIMIT failed logins from
- * one address within a minute block it for a minute. note_failure counts one
- * and says whether to log it (one line per address every 10 s at most;
- * SUPPRESSED is how many went unlogged since) and whether it now blocks. */
-gboolean cordon_onvif_auth_is_blocked (CordonOnvifAuth *auth, const char *ip);
-gboolean cordon_onvif_auth_note_failure (CordonOnvifAuth *auth, const char *ip, guint *suppressed,
-                                         gboolean *blocked);
-
 /* Answers MSG 401 with a digest challenge whose nonce is remembered. */
 void cordon_onvif_auth_challenge (CordonOnvifAuth *auth, SoupServerMessage *msg);
 

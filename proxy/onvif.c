@@ -21,6 +21,7 @@
 #include <libsoup/soup.h>
 
 #include "cordon-build.h"
+#include "proxy/brake.h"
 #include "proxy/onvif-auth.h"
 #include "proxy/onvif-gate.h"
 #include "proxy/onvif-soap.h"
@@ -49,6 +50,7 @@ struct _CordonOnvif {
   GSocket *socket;
   SoupServer *server;
   CordonOnvifAuth *auth;
+  CordonBrake *brake;              /* failed logins per address, as for RTSP */
   CordonOnvifGate *gate;           /* accepts for server */
   GHashTable *buckets;             /* recorder name → Bucket* */
   char *serial;
@@ -448,7 +450,7 @@ authenticate (CordonOnvif *o, SoupServerMessage *msg, CordonSoapRequest *r, cons
   GInetAddress *addr;
   const char *ip = remote_ip (msg, &addr);
 
-  if (cordon_onvif_auth_is_blocked (o->auth, ip))
+  if (cordon_brake_is_blocked (o->brake, ip, g_get_monotonic_time ()))
     return NULL;
   const CordonRecorder *rec = r && r->username
     ? cordon_onvif_auth_check_token (o->auth, r, g_get_real_time (), &why)
@@ -463,7 +465,7 @@ authenticate (CordonOnvif *o, SoupServerMessage *msg, CordonSoapRequest *r, cons
 
   guint suppressed = 0;
   gboolean blocked = FALSE;
-  if (cordon_onvif_auth_note_failure (o->auth, ip, &suppressed, &blocked)) {
+  if (cordon_brake_note_failure (o->brake, ip, g_get_monotonic_time (), &suppressed, &blocked)) {
     g_autofree char *user = sanitize (rec ? rec->name : r && r->username ? r->username : "", 64);
     g_autofree char *call = sanitize (what, 64);
     g_message ("%s: ONVIF %s refused from %s: %s%s", *user ? user : "(no user)", call, ip ? ip : "?", why,
@@ -851,6 +853,7 @@ cordon_onvif_new (const CordonConfig *config, GError **error)
   g_autoptr (CordonOnvif) o = g_new0 (CordonOnvif, 1);
   o->config = config;
   o->auth = cordon_onvif_auth_new (config);
+  o->brake = cordon_brake_new ();
   o->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   o->serial = make_serial (config, &o->endpoint);
 
@@ -921,6 +924,7 @@ cordon_onvif_free (CordonOnvif *o)
     soup_server_disconnect (o->server);
   g_clear_object (&o->server);
   g_clear_pointer (&o->auth, cordon_onvif_auth_free);
+  g_clear_pointer (&o->brake, cordon_brake_free);
   g_clear_object (&o->socket);
   g_clear_pointer (&o->discovery, cordon_onvif_discovery_free);
   g_clear_pointer (&o->buckets, g_hash_table_unref);

@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "proxy/brake.h"
 #include "proxy/onvif-auth.h"
 
 static CordonConfig *config;
@@ -97,23 +98,33 @@ test_wrong_tokens_refused (void)
   expect (auth, token ("nvr1", "nvr1-pass", 8, 16, now), NULL);
 }
 
+/* The brake (proxy/brake.c) that ONVIF and RTSP share, on an injected clock. */
 static void
 test_guessing_blocks_the_address (void)
 {
-  g_autoptr (CordonOnvifAuth) auth = cordon_onvif_auth_new (config);
+  g_autoptr (CordonBrake) brake = cordon_brake_new ();
+  gint64 t = 1000 * G_USEC_PER_SEC;
   guint suppressed = 0, logged = 0;
   gboolean blocked = FALSE;
-  for (guint i = 0; i < 9; i++) {
-    logged += cordon_onvif_auth_note_failure (auth, "198.18.2.5", &suppressed, &blocked);
+  for (guint i = 0; i < CORDON_BRAKE_FAIL_LIMIT - 1; i++) {
+    logged += cordon_brake_note_failure (brake, "198.18.2.5", t + i, &suppressed, &blocked);
     g_assert_false (blocked);
   }
-  g_assert_false (cordon_onvif_auth_is_blocked (auth, "198.18.2.5"));
-  g_assert_true (cordon_onvif_auth_note_failure (auth, "198.18.2.5", &suppressed, &blocked));
+  g_assert_false (cordon_brake_is_blocked (brake, "198.18.2.5", t + 10));
+  g_assert_true (cordon_brake_note_failure (brake, "198.18.2.5", t + 10, &suppressed, &blocked));
   g_assert_true (blocked);
-  g_assert_cmpuint (suppressed, ==, 8);  /* the first of the nine was logged */
+  g_assert_cmpuint (suppressed, ==, CORDON_BRAKE_FAIL_LIMIT - 2);  /* the first was logged */
   g_assert_cmpuint (logged, ==, 1);
-  g_assert_true (cordon_onvif_auth_is_blocked (auth, "198.18.2.5"));
-  g_assert_false (cordon_onvif_auth_is_blocked (auth, "198.18.2.6"));
+  g_assert_true (cordon_brake_is_blocked (brake, "198.18.2.5", t + 59 * G_USEC_PER_SEC));
+  g_assert_false (cordon_brake_is_blocked (brake, "198.18.2.6", t + 11));
+  /* A minute later the block is over and counting starts afresh. */
+  g_assert_false (cordon_brake_is_blocked (brake, "198.18.2.5", t + 61 * G_USEC_PER_SEC));
+  g_assert_true (cordon_brake_note_failure (brake, "198.18.2.5", t + 61 * G_USEC_PER_SEC, &suppressed, &blocked));
+  g_assert_false (blocked);
+  /* Other lines about an address: one every 10 s. */
+  g_assert_true (cordon_brake_may_log (brake, "198.18.2.7", t));
+  g_assert_false (cordon_brake_may_log (brake, "198.18.2.7", t + 9 * G_USEC_PER_SEC));
+  g_assert_true (cordon_brake_may_log (brake, "198.18.2.7", t + 10 * G_USEC_PER_SEC));
 }
 
 int
@@ -143,7 +154,7 @@ main (int argc, char **argv)
   g_test_add_func ("/onvif-auth/good-token-once-only", test_good_token_once_only);
   g_test_add_func ("/onvif-auth/created-window", test_created_window);
   g_test_add_func ("/onvif-auth/wrong-tokens-refused", test_wrong_tokens_refused);
-  g_test_add_func ("/onvif-auth/guessing-blocks-the-address", test_guessing_blocks_the_address);
+  g_test_add_func ("/brake/guessing-blocks-the-address", test_guessing_blocks_the_address);
   int rc = g_test_run ();
   for (guint i = 0; i < G_N_ELEMENTS (files); i++) {
     g_autofree char *to = g_build_filename (dir, files[i], NULL);
