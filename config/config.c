@@ -48,6 +48,7 @@ typedef struct {
   char *dir;
   GKeyFile *kf;
   GPtrArray *problems;
+  CordonConfigLoadFlags flags;
 } Loader;
 
 G_GNUC_PRINTF (4, 5)
@@ -222,6 +223,8 @@ read_secret (Loader *l, const char *group, const char *key, const char *file)
   g_autofree char *contents = NULL;
   struct stat st;
 
+  if (l->flags & CORDON_CONFIG_LOAD_NO_SECRETS)
+    return NULL;
   if (stat (path, &st) < 0) {
     problem (l, group, key, "cannot use \"%s\": %s", path, g_strerror (errno));
     return NULL;
@@ -678,13 +681,19 @@ load_recorder (Loader *l, CordonConfig *c, const char *g)
 CordonConfig *
 cordon_config_load (const char *path, GError **error)
 {
+  return cordon_config_load_flags (path, CORDON_CONFIG_LOAD_DEFAULT, error);
+}
+
+CordonConfig *
+cordon_config_load_flags (const char *path, CordonConfigLoadFlags flags, GError **error)
+{
   g_autoptr (CordonConfig) c = g_new0 (CordonConfig, 1);
   g_autoptr (GError) err = NULL;
   g_autofree char *text = NULL, *clean = NULL;
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *dir = g_path_get_dirname (path);
-  Loader l = { path, dir, kf, problems };
+  Loader l = { path, dir, kf, problems, flags };
 
   g_key_file_set_list_separator (kf, ',');
   g_auto (GStrv) groups = NULL;
@@ -898,4 +907,33 @@ cordon_config_peek_status (const char *path, char **host, guint16 *port, GError 
     return FALSE;
   }
   return cordon_config_parse_hostport (value ? value : DEFAULT_STATUS, host, port, error);
+}
+
+gboolean
+cordon_config_peek_firewall (const char *path, gboolean *off, char **camera_interface, guint *nflog_group,
+                             GError **error)
+{
+  g_autofree char *text = NULL, *clean = NULL, *mode = NULL, *iface = NULL, *group = NULL;
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  Loader l = { path, NULL, kf, problems };
+  guint64 n;
+
+  *off = FALSE;
+  *camera_interface = NULL;
+  *nflog_group = DEFAULT_NFLOG_GROUP;
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return FALSE;
+  clean = normalise_text (&l, text);
+  if (!g_key_file_load_from_data (kf, clean, -1, G_KEY_FILE_NONE, error))
+    return FALSE;
+  mode = g_key_file_get_value (kf, "firewall", "mode", NULL);
+  *off = mode && strcmp (g_strstrip (mode), "off") == 0;
+  iface = g_key_file_get_value (kf, "firewall", "camera-interface", NULL);
+  if (iface && valid_interface (g_strstrip (iface)))
+    *camera_interface = g_steal_pointer (&iface);
+  group = g_key_file_get_value (kf, "firewall", "nflog-group", NULL);
+  if (group && g_ascii_string_to_unsigned (g_strstrip (group), 10, 0, 65535, &n, NULL))
+    *nflog_group = (guint) n;
+  return TRUE;
 }
