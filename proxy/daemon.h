@@ -7,6 +7,7 @@
 #include "firewall/firewall.h"
 #include "pipeline/pipeline.h"
 #include "proxy/fwhelper.h"
+#include "proxy/onvif.h"
 #include "proxy/privileges.h"
 #include "proxy/server.h"
 
@@ -28,6 +29,7 @@ typedef struct _CordonDaemon {
   CordonPhoneHome *phonehome;
   CordonFwHelper *fwhelper;  /* CAP_NET_ADMIN-only helper for reloads; NULL when not root */
   SoupServer *status;
+  CordonOnvif *onvif;        /* NULL when [onvif] listen is off */
   gint64 started;            /* g_get_real_time () */
   guint reloads;
   guint reload_failures;
