@@ -343,7 +343,7 @@ phase_quality() {
   for p in ultrafast superfast veryfast faster; do
     local t=$( { /usr/bin/time -f '%U %S' gst-launch-1.0 -q filesrc location="$src" ! h264parse ! avdec_h264 \
       ! x264enc tune=zerolatency speed-preset=$p pass=cbr bitrate=$BITRATE vbv-buf-capacity=1000 key-int-max=$((FPS * 2)) \
-        bframes=0 b-adapt=false threads=1 sliced-threads=false ! video/x-h264,profile=main \
+        bframes=0 b-adapt=false threads=1 sliced-threads=false ! video/x-h264,profile=main,stream-format=byte-stream \
       ! filesink location="$OUT/quality-$p.h264" >/dev/null; } 2>&1 | tail -1)
     local cpu=$(calc "round((sum(map(float, '$t'.split())) - $dsum) / ($frames / $FPS), 3)")
     local q=$(ffmpeg -nostdin -i "$OUT/quality-$p.h264" -i "$src" -lavfi "[0:v][1:v]ssim;[0:v][1:v]psnr" -f null - 2>&1)
