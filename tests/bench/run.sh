@@ -186,7 +186,9 @@ plain_start() {
 # settings: CBR cap with a 1 s VBV, GOP 2 s, no B-frames, Main); sets LAST_PID.
 ffmpeg_start() {
   local p=${3:-$PRESET}
-  bg gw "$WORK/ffmpeg-$2.log" ffmpeg -nostdin -v error -stats_period 1 -rtsp_transport tcp -i "$(cam_url "$1")" -an \
+  rm -f "$WORK/ffmpeg-$2.progress"
+  bg gw "$WORK/ffmpeg-$2.log" ffmpeg -nostdin -v error -progress "$WORK/ffmpeg-$2.progress" -stats_period 1 \
+    -rtsp_transport tcp -i "$(cam_url "$1")" -an \
     -c:v libx264 -preset "$p" -tune zerolatency -b:v "${BITRATE}k" -maxrate "${BITRATE}k" -bufsize "${BITRATE}k" \
     -g $((FPS * 2)) -bf 0 -profile:v main -f null -
 }
@@ -285,6 +287,8 @@ overhead_one() { # CAMLABEL N PRESET
   # Did every stream keep up? cordon: its counters; plain: fpsdisplaysink's average.
   local drops=$(paste <(echo "$f0") <(echo "$f1") | awk '{ d += $10 - $5 } END { print d + 0 }')
   local plainfps=$(for i in $(seq 1 "$n"); do grep -o 'average: [0-9.]*' "$WORK/plain-$i.log" | tail -1 | awk '{print $2}'; done | tr '\n' ' ')
+  # ffmpeg never drops: behind, it falls back (speed < 1x).
+  local ffspeed=$(for i in $(seq 1 "$n"); do sed -n 's/^speed= *//p' "$WORK/ffmpeg-$i.progress" 2>/dev/null | tail -1; done | tr '\n' ' ')
   for pid in "${plain[@]}" "${ff[@]}"; do stop_pid "$pid"; done
   cordon_down
   local ratios=() fr=() k
@@ -293,7 +297,7 @@ overhead_one() { # CAMLABEL N PRESET
   local sfr=$(bench stats "${fr[@]}") st=$(bench stats "${rt[@]}")
   CPU_PER_STREAM["$(size_of "$cam") $p"]=${sc%% *}
   CAMCPU[$cam]=${st%% *}
-  echo "$cam $n $p cordon ${rc[*]} ffmpeg ${rf[*]} plain ${rp[*]} camera ${rt[*]} drops $drops plainfps $plainfps" >>"$OUT/overhead.txt"
+  echo "$cam $n $p cordon ${rc[*]} ffmpeg ${rf[*]} plain ${rp[*]} camera ${rt[*]} drops $drops plainfps $plainfps ffspeed $ffspeed" >>"$OUT/overhead.txt"
   set -- $sc; local cm=$1 cl=$2 ch=$3
   set -- $sf; local fm=$1 fl=$2 fh=$3
   set -- $sp; local pm=$1 pl=$2 ph=$3
@@ -301,7 +305,7 @@ overhead_one() { # CAMLABEL N PRESET
   set -- $sfr; local xm=$1 xl=$2 xh=$3
   FIG[overhead_ratio_$cam]=$rm
   FIG[ffmpeg_ratio_${cam}_$p]=$xm
-  report "| $(size_of "$cam")p$FPS | $p | $n | $cm ($cl–$ch) | $fm ($fl–$fh) | $pm ($pl–$ph) | **$xm** ($xl–$xh) | $rm ($rl–$rh) | ${drops} | ${plainfps:-?} |"
+  report "| $(size_of "$cam")p$FPS | $p | $n | $cm ($cl–$ch) | $fm ($fl–$fh) | $pm ($pl–$ph) | **$xm** ($xl–$xh) | $rm ($rl–$rh) | ${drops} | ${ffspeed:-?} | ${plainfps:-?} |"
 }
 declare -A CAMCPU=()
 phase_overhead() {
@@ -310,8 +314,8 @@ phase_overhead() {
   report ""
   report "All three at once, pulling the same replay camera (pre-encoded ${BENCH_CODEC:-h264} clip, no re-encode), CPU (utime+stime from /proc) sampled over the same $ROUNDS windows of $WIN s; median (min–max). ffmpeg: \`-rtsp_transport tcp -i … -c:v libx264 -preset P -tune zerolatency -b:v ${BITRATE}k -maxrate ${BITRATE}k -bufsize ${BITRATE}k -g $((FPS * 2)) -bf 0 -profile:v main -f null -\`. Plain: \`rtspsrc protocols=tcp latency=200 ! depay ! parse ! avdec ! videoconvert ! x264enc (cordon's settings) ! h264parse ! fakesink\`. One process per stream each. cordon: the whole daemon (RTSP server, status, firewall helper), no recorders attached, encoder-threads = auto."
   report ""
-  report "| stream | preset | streams each | cordon CPU-s/stream-s | ffmpeg | plain | cordon/ffmpeg | cordon/plain | cordon dropped frames | plain fps (average) |"
-  report "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  report "| stream | preset | streams each | cordon CPU-s/stream-s | ffmpeg | plain | cordon/ffmpeg | cordon/plain | cordon dropped frames | ffmpeg speed | plain fps (average) |"
+  report "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   local p
   for p in $PRESETS; do overhead_one m720 2 "$p"; done
   cam_stop m720
@@ -575,7 +579,7 @@ phase_capacity() {
   log "capacity: $CAP_WIN s probes"
   report "### 2. Capacity: cameras kept at real time for $CAP_WIN s (no frame dropped, every camera encoding $FPS fps)"
   report ""
-  report "Each probe: N cordon cameras pulling one test camera (its encode runs on this machine too), no recorders; pass = for every camera, frames in and out over the window >= ${FPS} × window − 5, drop counter unchanged, state live. Estimate = (nproc × 0.92 − test camera CPU) / cordon CPU per stream."
+  report "Each probe: N cordon cameras pulling one replay camera (no re-encode; its CPU is in the overhead section), no recorders, encoder-threads = auto (one x264 thread each above $NPROC cameras); pass = for every camera, frames in and out over the window >= ${FPS} × window − 5, drop counter unchanged, state live. Estimate = (nproc × 0.92 − camera CPU) / cordon CPU per stream."
   report ""
   report "| stream | preset | cordon CPU-s/stream-s | estimate | capacity | probes |"
   report "| --- | --- | --- | --- | --- | --- |"
