@@ -74,10 +74,15 @@ typedef struct {
   char *tls_listen_host; /* RTSPS; only with tls_certificate */
   guint16 tls_listen_port; /* default 322 */
   char *tls_certificate; /* PEM file, NULL when RTSPS is off */
-  char *tls_key;
+  char *tls_key;         /* its key's file */
+  char *tls_pem;         /* certificate chain then key, as read once at load; secret */
   char *user;            /* drop to this user after setup; default "cordon" */
   char *status_host;     /* NULL when status = off */
   guint16 status_port;   /* default 127.0.0.1:9554 */
+  char *status_username; /* HTTP basic credentials for /status and /metrics; */
+  char *status_password; /* required when status is not on loopback; secret */
+  gboolean udp;          /* offer RTP over UDP; default FALSE (interleaved only) */
+  gboolean tunnel;       /* accept RTSP over HTTP; default FALSE */
   guint max_clients_per_address; /* default 16 */
 
   /* [firewall] */

@@ -183,6 +183,9 @@ cordon_daemon_run (const char *config_path, gboolean verbose)
    * backend would try to write under $HOME after the drop). */
   g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  /* RTSPS at TLS 1.2 or later, whatever the system default allows. Read by
+   * glib-networking once, at its first TLS connection. */
+  g_setenv ("G_TLS_GNUTLS_PRIORITY", "NORMAL:%COMPAT:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", TRUE);
 
   d->config_path = g_strdup (config_path);
   d->started = g_get_real_time ();

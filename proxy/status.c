@@ -7,6 +7,7 @@
 
 #include "cordon-build.h"
 #include "proxy/daemon.h"
+#include "proxy/digest.h"
 
 static void
 json_string (GString *out, const char *s)
@@ -368,6 +369,17 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   soup_server_message_set_response (msg, type, SOUP_MEMORY_TAKE, body, strlen (body));
 }
 
+static gboolean
+check_status_password (SoupAuthDomain *domain, SoupServerMessage *msg, const char *username, const char *password,
+                       gpointer data)
+{
+  CordonDaemon *d = data;
+  /* Compared in full whatever matches: the time says nothing. */
+  gboolean user_ok = cordon_digest_equal (username ? username : "", d->config->status_username);
+  gboolean pass_ok = cordon_digest_equal (password ? password : "", d->config->status_password);
+  return user_ok && pass_ok;
+}
+
 gboolean
 cordon_status_start (CordonDaemon *d, GError **error)
 {
@@ -376,6 +388,13 @@ cordon_status_start (CordonDaemon *d, GError **error)
 
   d->status = soup_server_new ("server-header", "cordon", NULL);
   soup_server_add_handler (d->status, NULL, handle, d, NULL);
+  /* Off loopback the configuration insists on credentials (config.c). */
+  if (d->config->status_username) {
+    g_autoptr (SoupAuthDomain) domain = soup_auth_domain_basic_new ("realm", "cordon", NULL);
+    soup_auth_domain_basic_set_auth_callback (domain, check_status_password, d, NULL);
+    soup_auth_domain_add_path (domain, "/");
+    soup_server_add_auth_domain (d->status, domain);
+  }
   if (!soup_server_listen (d->status, sa, 0, error)) {
     g_prefix_error (error, "cannot listen on %s port %u: ", d->config->status_host, d->config->status_port);
     return FALSE;

@@ -32,6 +32,7 @@ status = 127.0.0.1:9554
 tls-certificate = cert.pem
 tls-key = key.pem
 max-clients-per-address = 8
+udp = true
 [firewall]
 mode = off
 [camera:lobby]
