@@ -516,6 +516,19 @@ cordon_auth_get_stats (CordonAuth *self, CordonAuthStats *stats)
   g_mutex_unlock (&self->lock);
 }
 
+GstRTSPPermissions *
+cordon_auth_permissions (const CordonConfig *config, const char *camera)
+{
+  GstRTSPPermissions *perms = gst_rtsp_permissions_new ();
+  for (guint i = 0; i < config->recorders->len; i++) {
+    const CordonRecorder *r = config->recorders->pdata[i];
+    if (cordon_recorder_allows_camera (r, camera))
+      gst_rtsp_permissions_add_role (perms, r->name, GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
+                                     GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, NULL);
+  }
+  return perms;
+}
+
 const char *
 cordon_auth_client_recorder (GstRTSPClient *client)
 {

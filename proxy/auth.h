@@ -49,6 +49,10 @@ guint cordon_auth_open_connections (CordonAuth *auth, const char *ip);
  * without one), or NULL when there is none (transfer full). */
 char *cordon_auth_request_username (GstRTSPMessage *request);
 
+/* The grants on CAMERA: a media factory role per recorder of CONFIG that may
+ * see it (transfer full). */
+GstRTSPPermissions *cordon_auth_permissions (const CordonConfig *config, const char *camera);
+
 /* The recorder a client authenticated as, or NULL. */
 const char *cordon_auth_client_recorder (GstRTSPClient *client);
 

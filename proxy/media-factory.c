@@ -5,6 +5,9 @@
 
 #include "proxy/media-factory.h"
 
+#include "proxy/auth.h"
+#include "proxy/random.h"
+
 struct _CordonMediaFactory {
   GstRTSPMediaFactory parent;
   GMutex lock;
@@ -163,9 +166,31 @@ keep_unsynced (GstBaseSink *sink, GParamSpec *pspec, gpointer data)
     gst_base_sink_set_sync (sink, FALSE);
 }
 
+/* gst-rtsp-server asks srtpenc for a random master key, which srtpenc draws
+ * from GLib's Mersenne Twister. The key is replaced here, as the encoder
+ * joins the media's rtpbin and before it is started or its key is sent to a
+ * recorder (MIKEY, at SETUP), with one from getrandom(). 30 bytes for the
+ * AES-128 ciphers (key and salt), 46 for AES-256. */
 static void
-unsync_sink (GstBin *bin, GstBin *sub_bin, GstElement *element, gpointer data)
+rekey_srtp (GstElement *element)
 {
+  gint cipher = 1;
+  g_object_get (element, "rtp-cipher", &cipher, NULL);
+  gsize len = cipher == 2 || cipher == 4 ? 46 : 30;
+  guint8 *key = g_malloc (len);
+  cordon_random_bytes (key, len);
+  g_autoptr (GstBuffer) buf = gst_buffer_new_wrapped (key, len);
+  g_object_set (element, "random-key", FALSE, "key", buf, NULL);
+}
+
+static void
+on_element_added (GstBin *bin, GstBin *sub_bin, GstElement *element, gpointer data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+  if (factory && g_strcmp0 (gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (factory)), "srtpenc") == 0) {
+    rekey_srtp (element);
+    return;
+  }
   if (!GST_IS_BASE_SINK (element))
     return;
   gst_base_sink_set_sync (GST_BASE_SINK (element), FALSE);
@@ -187,7 +212,7 @@ cordon_media_factory_configure (GstRTSPMediaFactory *factory, GstRTSPMedia *medi
   gst_rtsp_media_set_rate_control (media, FALSE);
   g_autoptr (GstObject) top = gst_object_get_parent (GST_OBJECT (element));
   if (GST_IS_BIN (top))
-    g_signal_connect (top, "deep-element-added", G_CALLBACK (unsync_sink), NULL);
+    g_signal_connect (top, "deep-element-added", G_CALLBACK (on_element_added), NULL);
   else
     g_warning ("%s: the media has no pipeline yet; its sinks will sync on time stamps", self->name);
 
@@ -265,13 +290,7 @@ cordon_media_factory_init (CordonMediaFactory *self)
 void
 cordon_media_factory_set_permissions (CordonMediaFactory *f, const CordonConfig *config)
 {
-  g_autoptr (GstRTSPPermissions) perms = gst_rtsp_permissions_new ();
-  for (guint i = 0; i < config->recorders->len; i++) {
-    const CordonRecorder *r = config->recorders->pdata[i];
-    if (cordon_recorder_allows_camera (r, f->name))
-      gst_rtsp_permissions_add_role (perms, r->name, GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
-                                     GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, NULL);
-  }
+  g_autoptr (GstRTSPPermissions) perms = cordon_auth_permissions (config, f->name);
   gst_rtsp_media_factory_set_permissions (GST_RTSP_MEDIA_FACTORY (f), perms);
 }
 
