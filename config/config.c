@@ -255,15 +255,17 @@ check_parents (const char *path, char **why)
  * the open descriptor and reads it from there, so that what is checked is
  * what is read. On failure returns NULL and sets WHY (transfer full). */
 static char *
-read_checked (const char *path, FileKind kind, struct stat *st_out, char **why)
+read_checked (const char *path, FileKind kind, struct stat *st_out, char **why, gboolean *refused)
 {
   int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (refused)
+    *refused = fd < 0 && errno == ELOOP;
   if (fd < 0) {
     *why = errno == ELOOP ? g_strdup_printf ("\"%s\" is a symbolic link; name the file itself", path)
                           : g_strdup_printf ("cannot use \"%s\": %s", path, g_strerror (errno));
     return NULL;
   }
-  struct stat st;
+  struct stat st = { 0 };
   GString *data = NULL;
   if (fstat (fd, &st) < 0) {
     *why = g_strdup_printf ("cannot use \"%s\": %s", path, g_strerror (errno));
@@ -290,8 +292,10 @@ read_checked (const char *path, FileKind kind, struct stat *st_out, char **why)
     }
   }
   close (fd);
-  if (st_out && data)
+  if (st_out)
     *st_out = st;
+  if (refused && !data && !g_str_has_prefix (*why, "cannot "))
+    *refused = TRUE;
   return data ? g_string_free (data, FALSE) : NULL;
 }
 
@@ -302,7 +306,7 @@ read_secret (Loader *l, const char *group, const char *key, const char *file)
 {
   g_autofree char *path = resolve_path (l, file);
   g_autofree char *why = NULL;
-  g_autofree char *contents = read_checked (path, FILE_SECRET, NULL, &why);
+  g_autofree char *contents = read_checked (path, FILE_SECRET, NULL, &why, NULL);
 
   if (!contents) {
     problem (l, group, key, "%s", why);
@@ -467,12 +471,12 @@ load_proxy (Loader *l, CordonConfig *c)
     c->tls_certificate = resolve_path (l, cert);
     c->tls_key = resolve_path (l, key);
     g_autofree char *why = NULL, *why_key = NULL;
-    g_autofree char *chain = read_checked (c->tls_certificate, FILE_PUBLIC, NULL, &why);
+    g_autofree char *chain = read_checked (c->tls_certificate, FILE_PUBLIC, NULL, &why, NULL);
     if (!chain)
       problem (l, g, "tls-certificate", "%s", why);
     /* Read once, here: the listener builds its certificate from this text
      * and never opens the key file again. */
-    g_autofree char *pem_key = read_checked (c->tls_key, FILE_SECRET, &l->key_st, &why_key);
+    g_autofree char *pem_key = read_checked (c->tls_key, FILE_SECRET, &l->key_st, &why_key, NULL);
     if (!pem_key)
       problem (l, g, "tls-key", "%s", why_key);
     if (chain && pem_key)
@@ -766,8 +770,11 @@ cordon_config_load (const char *path, GError **error)
   c->recorders = g_ptr_array_new_with_free_func ((GDestroyNotify) recorder_free);
 
   g_autofree char *why = NULL;
-  if (!(text = read_checked (path, FILE_CONFIG, &l.config_st, &why))) {
-    g_set_error (error, CORDON_CONFIG_ERROR, CORDON_CONFIG_ERROR_IO, "%s", why);
+  gboolean refused = FALSE;
+  if (!(text = read_checked (path, FILE_CONFIG, &l.config_st, &why, &refused))) {
+    /* A file that is there but may not be trusted is the admin's to fix,
+     * like any other problem in it. */
+    g_set_error (error, CORDON_CONFIG_ERROR, refused ? CORDON_CONFIG_ERROR_INVALID : CORDON_CONFIG_ERROR_IO, "%s", why);
     return NULL;
   }
   if (!g_utf8_validate (text, -1, NULL)) {

@@ -20,12 +20,17 @@ else
   fail "docs/cordon.conf.example does not pass cordon check: $out"
 fi
 
-# Bad fixtures: private copies, secrets made private (git keeps no modes).
+# Bad fixtures: private copies with the modes and owners their names give
+# (git keeps neither; tests/unit/test-config.c does the same).
 cp -r "$SRC/tests/config" "$WORK/config"
-chmod 600 "$WORK"/config/secrets/*
+chmod 600 "$WORK"/config/secrets/* "$WORK"/config/open-dir/*
 chmod 644 "$WORK"/config/secrets/*public*
+chmod 620 "$WORK"/config/secrets/*group-writable*
+chmod 777 "$WORK"/config/open-dir
+[ "$(id -u)" = 0 ] && chown 65534:65534 "$WORK"/config/secrets/*nobody*
 for conf in "$WORK"/config/bad-*.conf; do
   base=${conf%.conf}
+  case $conf in *owner*) [ "$(id -u)" = 0 ] || continue ;; esac
   "$CORDON" check --config "$conf" >"$WORK/out" 2>&1
   rc=$?
   [ $rc = 1 ] || fail "$(basename "$conf"): exit $rc, want 1"
