@@ -941,6 +941,28 @@ cordon_recorder_allows_address (const CordonRecorder *r, GInetAddress *address)
   return FALSE;
 }
 
+GPtrArray *
+cordon_config_warnings (const CordonConfig *c)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < c->cameras->len; i++) {
+    const CordonCamera *cam = c->cameras->pdata[i];
+    if (!cam->mac && c->mode != CORDON_FIREWALL_MODE_OFF)
+      g_ptr_array_add (out, g_strdup_printf ("%s: [camera:%s] mac: not set: the camera's traffic is not pinned to "
+                                             "its MAC address, so a spoofed ARP/ND reply could steer it",
+                                             c->path, cam->name));
+  }
+  for (guint i = 0; i < c->recorders->len; i++) {
+    const CordonRecorder *r = c->recorders->pdata[i];
+    glong n = r->password ? g_utf8_strlen (r->password, -1) : 0;
+    if (n < CORDON_CONFIG_MIN_PASSWORD)
+      g_ptr_array_add (out, g_strdup_printf ("%s: [recorder:%s] password-file: the password has %ld characters; "
+                                             "use at least %d (digest responses can be guessed offline)",
+                                             c->path, r->name, n, CORDON_CONFIG_MIN_PASSWORD));
+  }
+  return out;
+}
+
 const char *
 cordon_firewall_mode_to_string (CordonFirewallMode mode)
 {

@@ -125,6 +125,13 @@ gboolean cordon_config_parse_hostport (const char *text, char **host, guint16 *p
 /* Reads only [proxy] status from PATH (no secrets, so no root needed). */
 gboolean cordon_config_peek_status (const char *path, char **host, guint16 *port, GError **error);
 
+/* Recorder passwords shorter than this are warned about by `cordon check`. */
+#define CORDON_CONFIG_MIN_PASSWORD 16
+
+/* What is valid but weak in CONFIG, one line each ("FILE: [group] key: ..."),
+ * for `cordon check` (transfer full; possibly empty). */
+GPtrArray *cordon_config_warnings (const CordonConfig *config);
+
 const char *cordon_firewall_mode_to_string (CordonFirewallMode mode);
 const char *cordon_policy_to_string (CordonPolicy policy);
 

@@ -39,6 +39,41 @@ for conf in "$WORK"/config/bad-*.conf; do
     diff -u "$base.err" "$WORK/got" >/dev/null || fail "$(basename "$conf"): messages differ: $(diff -u "$base.err" "$WORK/got")"
   fi
 done
+# Valid but weak: a camera without mac = and a short recorder password are
+# warned about, and check still passes.
+mkdir -p "$WORK/weak"
+(umask 077; echo short-pw >"$WORK/weak/nvr"; echo a-long-enough-password >"$WORK/weak/long")
+cat >"$WORK/weak/cordon.conf" <<CONF
+[firewall]
+mode = host
+camera-interface = cam0
+[camera:lobby]
+url = rtsp://198.18.1.10/
+[camera:yard]
+url = rtsp://198.18.1.11/
+mac = 00:11:22:33:44:55
+[recorder:nvr1]
+address = 198.18.2.5
+username = nvr1
+password-file = nvr
+cameras = *
+[recorder:nvr2]
+address = 198.18.2.6
+username = nvr2
+password-file = long
+cameras = *
+CONF
+if out=$("$CORDON" check --config "$WORK/weak/cordon.conf" 2>&1); then
+  grep -q "warning: .*\[camera:lobby\] mac: not set" <<<"$out" || fail "no warning for a camera without mac =: $out"
+  grep -q "\[camera:yard\] mac" <<<"$out" && fail "a warning for a camera with mac =: $out"
+  grep -q "warning: .*\[recorder:nvr1\] password-file: the password has 8 characters" <<<"$out" \
+    || fail "no warning for a short recorder password: $out"
+  grep -q "\[recorder:nvr2\]" <<<"$out" && fail "a warning for a long password: $out"
+  grep -q "short-pw" <<<"$out" && fail "the password itself was printed"
+  echo "ok: weak settings warned about"
+else
+  fail "a weak but valid configuration failed check: $out"
+fi
 "$CORDON" check --config "$WORK/none.conf" >/dev/null 2>&1 && fail "a missing file passed check"
 "$CORDON" frobnicate >/dev/null 2>&1; [ $? = 2 ] || fail "an unknown command did not exit 2"
 [ $failures = 0 ] && echo "all checks passed" || exit 1
