@@ -65,7 +65,14 @@ cordon_daemon_reload (CordonDaemon *d)
   /* The firewall first: if the new rules cannot be applied the old ones stay
    * and so does the old configuration, so rules and streams never disagree. */
   if (next->mode != CORDON_FIREWALL_MODE_OFF || d->firewall_applied) {
-    gboolean ok = d->fwhelper ? cordon_fw_helper_apply (d->fwhelper, &error) : cordon_firewall_apply (next, &error);
+    gboolean ok;
+    if (d->fwhelper) {
+      g_mutex_lock (&d->fwhelper_lock);
+      ok = cordon_fw_helper_apply (d->fwhelper, &error);
+      g_mutex_unlock (&d->fwhelper_lock);
+    } else {
+      ok = cordon_firewall_apply (next, &error);
+    }
     if (!ok) {
       d->reload_failures++;
       g_warning ("reload refused: firewall: %s; still running the previous configuration", error->message);
@@ -158,12 +165,14 @@ daemon_free (CordonDaemon *d)
     for (guint i = 0; i < names->len; i++)
       stop_camera (d, names->pdata[i]);
   }
+  cordon_status_stop (d);
   g_clear_pointer (&d->server, cordon_server_free);
   g_clear_pointer (&d->pipelines, g_hash_table_unref);
   g_clear_pointer (&d->rates, g_hash_table_unref);
   g_clear_object (&d->status);
   g_clear_pointer (&d->phonehome, cordon_phonehome_free);
   g_clear_pointer (&d->fwhelper, cordon_fw_helper_free);
+  g_mutex_clear (&d->fwhelper_lock);
   g_clear_pointer (&d->config, cordon_config_free);
   g_clear_pointer (&d->loop, g_main_loop_unref);
   g_free (d->config_path);
@@ -187,6 +196,7 @@ cordon_daemon_run (const char *config_path, gboolean verbose)
    * glib-networking once, at its first TLS connection. */
   g_setenv ("G_TLS_GNUTLS_PRIORITY", "NORMAL:%COMPAT:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", TRUE);
 
+  g_mutex_init (&d->fwhelper_lock);
   d->config_path = g_strdup (config_path);
   d->started = g_get_real_time ();
   d->config = cordon_config_load (config_path, &error);
