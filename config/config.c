@@ -36,7 +36,7 @@ static const char *const camera_keys[] = {
   "keyframe-interval", "profile", "preset", "audio", NULL
 };
 static const char *const recorder_keys[] = {
-  "address", "username", "password-file", "cameras", "tls", "srtp", NULL
+  "address", "username", "password-file", "cameras", "tls", "srtp", "client-certificate", NULL
 };
 static const char *const x264_presets[] = {
   "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", NULL
@@ -657,6 +657,7 @@ recorder_free (CordonRecorder *r)
   if (r->password)
     memset (r->password, 0, strlen (r->password));
   g_free (r->password);
+  g_free (r->client_certificate);
   g_ptr_array_unref (r->addresses);
   g_strfreev (r->cameras);
   g_free (r);
@@ -742,6 +743,22 @@ load_recorder (Loader *l, CordonConfig *c, const char *g)
     problem (l, g, "tls", "must be required when srtp = required (SRTP keys travel only inside TLS)");
   if (r->tls == CORDON_POLICY_REQUIRED && !c->tls_certificate)
     problem (l, g, "tls", "tls = required needs tls-certificate and tls-key in [proxy]");
+  g_autofree char *client_cert = get_string (l, g, "client-certificate");
+  if (client_cert) {
+    g_autofree char *path = resolve_path (l, client_cert);
+    g_autofree char *why = NULL;
+    g_autoptr (GError) err = NULL;
+    r->client_certificate = read_checked (path, FILE_PUBLIC, NULL, &why, NULL);
+    if (!r->client_certificate) {
+      problem (l, g, "client-certificate", "%s", why);
+    } else {
+      g_autoptr (GTlsCertificate) cert = g_tls_certificate_new_from_pem (r->client_certificate, -1, &err);
+      if (!cert)
+        problem (l, g, "client-certificate", "\"%s\" holds no PEM certificate: %s", path, err->message);
+    }
+    if (r->tls != CORDON_POLICY_REQUIRED)
+      problem (l, g, "client-certificate", "a client certificate is checked only over RTSPS: set tls = required");
+  }
 
   for (guint i = 0; i < c->recorders->len; i++) {
     CordonRecorder *other = c->recorders->pdata[i];

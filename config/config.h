@@ -63,6 +63,7 @@ typedef struct {
   GStrv cameras;         /* the cameras it may see, when !all_cameras */
   CordonPolicy tls;      /* required: refused on plain RTSP; default optional */
   CordonPolicy srtp;     /* SRTP to this recorder; default off */
+  char *client_certificate; /* PEM the recorder must present over RTSPS (mutual TLS), or NULL */
 } CordonRecorder;
 
 typedef struct {

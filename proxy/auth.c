@@ -33,6 +33,7 @@ typedef struct {
   char *password;
   GPtrArray *addresses;   /* GInetAddressMask*, refs */
   CordonPolicy tls;
+  GTlsCertificate *client_cert; /* the certificate it must present, or NULL */
   GstRTSPToken *token;    /* media factory role = name */
 } RecorderInfo;
 
@@ -59,6 +60,7 @@ recorder_info_free (RecorderInfo *r)
     memset (r->password, 0, strlen (r->password));
   g_free (r->password);
   g_ptr_array_unref (r->addresses);
+  g_clear_object (&r->client_cert);
   gst_rtsp_token_unref (r->token);
   g_free (r);
 }
@@ -325,6 +327,19 @@ login_failed (CordonAuth *self, GstRTSPContext *ctx, CordonClient *client, const
     send_status (self, ctx, GST_RTSP_STS_UNAUTHORIZED);
 }
 
+/* A recorder with a client certificate must have presented exactly that one
+ * in this connection's TLS handshake. Called with the lock held. */
+static gboolean
+peer_matches (RecorderInfo *r, GstRTSPContext *ctx)
+{
+  if (!r->client_cert)
+    return TRUE;
+  GstRTSPConnection *conn = ctx->conn ? ctx->conn : gst_rtsp_client_get_connection (ctx->client);
+  GTlsConnection *tls = conn ? gst_rtsp_connection_get_tls (conn, NULL) : NULL;
+  GTlsCertificate *peer = tls ? g_tls_connection_get_peer_certificate (tls) : NULL;
+  return peer && g_tls_certificate_is_same (peer, r->client_cert);
+}
+
 /* Sets ctx->token to the recorder whose credentials the request carries, or
  * answers (401, 403) and returns FALSE. */
 static gboolean
@@ -359,6 +374,9 @@ ensure_recorder (CordonAuth *self, GstRTSPContext *ctx, CordonClient *client, co
                   && cordon_digest_verify (&d, gst_rtsp_method_as_text (ctx->method), REALM,
                                            cordon_client_get_nonce (client), r->password);
   gboolean address_ok = good && allowed_address (r, ip);
+  /* Only on RTSPS (a recorder with a certificate is tls = required): on a
+   * plain connection gst_rtsp_connection_get_tls() would start TLS. */
+  gboolean cert_ok = !good || !self->tls || peer_matches (r, ctx);
   GstRTSPToken *token = good ? r->token : NULL;
   g_mutex_unlock (&self->lock);
   gst_rtsp_auth_credentials_free (creds);
@@ -377,6 +395,11 @@ ensure_recorder (CordonAuth *self, GstRTSPContext *ctx, CordonClient *client, co
     g_message ("%s: refused request from %s: its connection belongs to recorder %s", name, ip, pinned);
     send_status (self, ctx, GST_RTSP_STS_FORBIDDEN);
     cordon_client_shut (client);
+    return FALSE;
+  }
+  if (!cert_ok) {
+    g_message ("%s: refused request from %s: no or another client certificate than the recorder's", name, ip);
+    send_status (self, ctx, GST_RTSP_STS_FORBIDDEN);
     return FALSE;
   }
   if (!address_ok) {
@@ -437,11 +460,19 @@ cordon_auth_finalize (GObject *object)
   G_OBJECT_CLASS (cordon_auth_parent_class)->finalize (object);
 }
 
+static gboolean
+cordon_auth_accept_certificate (GstRTSPAuth *auth, GTlsConnection *conn, GTlsCertificate *peer,
+                                GTlsCertificateFlags errors)
+{
+  return TRUE;
+}
+
 static void
 cordon_auth_class_init (CordonAuthClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = cordon_auth_finalize;
   GST_RTSP_AUTH_CLASS (klass)->check = cordon_auth_check;
+  GST_RTSP_AUTH_CLASS (klass)->accept_certificate = cordon_auth_accept_certificate;
 }
 
 static void
@@ -458,6 +489,7 @@ cordon_auth_init (CordonAuth *self)
 void
 cordon_auth_set_config (CordonAuth *self, const CordonConfig *config)
 {
+  gboolean any_client_cert = FALSE;
   g_mutex_lock (&self->lock);
   self->max_per_address = config->max_clients_per_address;
   g_ptr_array_set_size (self->recorders, 0);
@@ -471,10 +503,21 @@ cordon_auth_set_config (CordonAuth *self, const CordonConfig *config)
     for (guint j = 0; j < rec->addresses->len; j++)
       g_ptr_array_add (r->addresses, g_object_ref (rec->addresses->pdata[j]));
     r->tls = rec->tls;
+    if (rec->client_certificate)
+      r->client_cert = g_tls_certificate_new_from_pem (rec->client_certificate, -1, NULL);
+    if (r->client_cert)
+      any_client_cert = TRUE;
     r->token = gst_rtsp_token_new (GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, rec->name, NULL);
     g_ptr_array_add (self->recorders, r);
   }
   g_mutex_unlock (&self->lock);
+  /* Mutual TLS: the certificate is asked for (not required: recorders
+   * without one still connect) and accepted at the handshake whoever issued
+   * it; which recorder may use which certificate is decided at login, where
+   * the user name is known (peer_matches). */
+  if (self->tls)
+    gst_rtsp_auth_set_tls_authentication_mode (GST_RTSP_AUTH (self), any_client_cert ? G_TLS_AUTHENTICATION_REQUESTED
+                                                                                     : G_TLS_AUTHENTICATION_NONE);
 }
 
 CordonAuth *

@@ -21,6 +21,10 @@ exits 0 when every check held.
       SETUP with an RTP/UDP transport is refused (461) by default
   tunnel SRC
       an RTSP-over-HTTP tunnel GET gets no HTTP answer
+  mtls SRC USER PASS CAMERA CERT KEY OTHER_CERT OTHER_KEY PLAIN_USER PLAIN_PASS
+      over RTSPS a recorder with client-certificate gets in only with that
+      certificate (another or none: 403); a recorder without one is not
+      affected by a certificate it presents
 """
 import os
 import socket
@@ -138,6 +142,40 @@ def cmd_tls_first(src, user, camera):
         r.s.close()
 
 
+def tls_rtsp(src, user, password, camera, cert=None, key=None):
+    """An Rtsp client over TLS to port 322, presenting CERT if given."""
+    import ssl
+    r = Rtsp(src, user, password, camera)
+    r.s.close()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if cert:
+        ctx.load_cert_chain(cert, key)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    raw.bind((src, 0))
+    raw.settimeout(5)
+    raw.connect((rtspclient.HOST, 322))
+    r.s = ctx.wrap_socket(raw)
+    r.url = "rtsps://%s:322/%s" % (rtspclient.HOST, camera)
+    return r
+
+
+def cmd_mtls(src, user, password, camera, cert, key, other_cert, other_key, plain_user, plain_pass):
+    for name, c, k, want in (("own", cert, key, 200), ("another", other_cert, other_key, 403),
+                             ("no", None, None, 403)):
+        r = tls_rtsp(src, user, password, camera, c, k)
+        try:
+            code, _ = r.send("DESCRIBE", headers=["Accept: application/sdp"])
+        except (ConnectionError, OSError) as e:
+            code = type(e).__name__
+        check("client-certificate-%s-%s" % (name, want), code == want, "answered %s" % code)
+        r.s.close()
+    r = tls_rtsp(src, plain_user, plain_pass, camera, other_cert, other_key)
+    code, _ = r.send("DESCRIBE", headers=["Accept: application/sdp"])
+    check("recorder-without-certificate-unaffected", code == 200, "answered %s" % code)
+
+
 def cmd_udp(src, user, password, camera):
     r = Rtsp(src, user, password, camera)
     url = r.setup_url()
@@ -156,7 +194,7 @@ def main():
     case = sys.argv[2]
     args = sys.argv[3:]
     {"hijack": cmd_hijack, "brake": cmd_brake, "tls-first": cmd_tls_first, "udp": cmd_udp,
-     "tunnel": cmd_tunnel}[case](*args)
+     "tunnel": cmd_tunnel, "mtls": cmd_mtls}[case](*args)
     sys.exit(0 if OK else 1)
 
 

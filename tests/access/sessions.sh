@@ -6,7 +6,8 @@
 #     naming its id and hanging up; the recorder keeps receiving RTP;
 #  2. RTP over UDP and RTSP-over-HTTP tunnels are off by default;
 #  3. a tls = required recorder is refused on plain RTSP before its password
-#     is looked at; RTSPS refuses TLS 1.1 and speaks TLS 1.2;
+#     is looked at; RTSPS refuses TLS 1.1 and speaks TLS 1.2; a recorder with
+#     client-certificate gets in only with that certificate (mutual TLS);
 #  4. the brake: a connection that keeps guessing is closed after 3
 #     failures; after 10 from one address that address gets no answer on
 #     any connection, open ones included.
@@ -17,8 +18,12 @@ FPS=10
 secret "$WORK/nvr1.secret" nvr1-pass
 secret "$WORK/nvr2.secret" nvr2-pass
 secret "$WORK/sec.secret" sec-pass
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" -days 2 \
-  -subj /CN=cordon-test >/dev/null 2>&1 && chmod 600 "$WORK/key.pem"
+tls_cert
+for c in pinned other; do
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/$c.key" -out "$WORK/$c.pem" -days 2 \
+    -subj "/CN=recorder-$c" >/dev/null 2>&1 && chmod 600 "$WORK/$c.key"
+done
+secret "$WORK/pin.secret" pin-pass
 start_testcam cam $CAM_IP --size 320x240 --fps $FPS --bitrate 400
 cat >"$WORK/cordon.conf" <<CONF
 [proxy]
@@ -50,6 +55,13 @@ username = secure
 password-file = sec.secret
 cameras = *
 tls = required
+[recorder:pinned]
+address = $REC_IP
+username = pinned
+password-file = pin.secret
+cameras = lobby
+tls = required
+client-certificate = pinned.pem
 CONF
 start_cordon "$WORK/cordon.conf"
 statusq wait lobby state live 20 || die "camera never live: $(tail -5 "$WORK/cordon.log")"
@@ -70,6 +82,8 @@ case_ hijack "$REC_IP" nvr1 nvr1-pass lobby "$REC2_IP" nvr2 nvr2-pass
 case_ udp "$REC_IP" nvr1 nvr1-pass lobby
 case_ tunnel "$REC_IP"
 case_ tls-first "$REC_IP" secure lobby
+case_ mtls "$REC_IP" pinned pin-pass lobby "$WORK/pinned.pem" "$WORK/pinned.key" "$WORK/other.pem" "$WORK/other.key" \
+  nvr1 nvr1-pass
 
 # SECLEVEL=0 lets the client offer TLS 1.1 at all: refusing it is cordon's job.
 nsx rec timeout 10 openssl s_client -connect "$G:322" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' </dev/null \
