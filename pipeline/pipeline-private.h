@@ -61,12 +61,15 @@ typedef struct {
   gboolean started;         /* has had a keyframe: deltas may follow */
 } Consumer;
 
+typedef struct _Snapshot Snapshot;
+
 struct _CordonPipeline {
   CordonCamera *camera;
   GMainContext *context;
   GMutex lock;
 
   GstCaps *raw_caps;        /* what the encoder eats: I420 at the output size */
+  GstVideoInfo raw_info;    /* the same, as the layout of a picture */
   GstCaps *out_caps;        /* what consumers get */
   GstCaps *audio_caps;      /* NULL when audio is off */
 
@@ -105,9 +108,16 @@ struct _CordonPipeline {
   guint64 frames_out;
   guint64 dropped_closed;   /* videorate drops of retired ingests */
   guint64 dropped_queue;    /* frames the encoder queue had to drop */
+  guint64 dropped_handover; /* camera/slate frames too small for the configured picture */
+  guint64 nal_dropped;      /* encoded NAL units the allow-list left out */
+  guint32 nal_logged;       /* bit N: a dropped NAL unit of type N was logged */
+  gboolean format_logged;   /* the encoder's output was not a byte stream (logged) */
   guint64 bytes_out;
   gint64 last_frame;        /* monotonic, 0 if none yet */
   char *last_error;
+  GstBuffer *last_raw;      /* the picture last pushed into the encoder (snapshot.c) */
+
+  Snapshot *snapshot;       /* snapshot.c: own lock, taken before `lock`, never inside it */
 };
 
 /* ingest.c */
@@ -119,6 +129,10 @@ void cordon_ingest_find_socket (Ingest *ingest);
 
 /* output.c */
 gboolean cordon_output_build (CordonPipeline *p, GError **error);
+
+/* snapshot.c */
+Snapshot *cordon_snapshot_new (void);
+void cordon_snapshot_free (Snapshot *snapshot);
 
 /* pipeline.c */
 void cordon_pipeline_feed (CordonPipeline *p, Feeder from, Ingest *ingest, GstBuffer *buffer);

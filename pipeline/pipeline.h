@@ -4,7 +4,8 @@
  * explicit (never autoplugged) depayloader/parser/decoder for the camera's
  * codec, normalises it to the configured size and rate, and encodes it again
  * to H.264. Recorders never see a byte the camera produced: only what our
- * encoder made from decoded pixels. When the camera is lost the output
+ * encoder made from decoded pixels (no GstMeta, flag or time stamp of the
+ * camera's reaches the encoder), through an allow-list of NAL unit types. When the camera is lost the output
  * switches to a slate and the ingest reconnects with capped backoff; the
  * output caps never change.
  *
@@ -47,6 +48,7 @@ typedef struct {
   guint64 frames_out;      /* encoded frames (camera or slate) */
   guint64 frames_dropped;  /* frames the normaliser dropped or the encoder lost */
   guint64 bytes_out;       /* encoded bytes */
+  guint64 nal_units_dropped; /* encoded NAL units outside the allow-list (nalfilter.h), left out */
   gint64 last_frame_age_ms; /* since the last camera frame; -1 if none yet */
   guint encoders;          /* live encoder instances for this camera */
   char *last_error;        /* why the camera last failed, or NULL (owned) */
@@ -90,6 +92,10 @@ void cordon_pipeline_detach_audio (CordonPipeline *pipeline, GstAppSrc *src);
 
 /* Asks the encoder for an IDR frame as soon as possible. Thread safe. */
 void cordon_pipeline_request_keyframe (CordonPipeline *pipeline);
+
+/* A JPEG of the picture the encoder last took (camera or slate), scaled to fit MAX_WIDTH (0: output size),
+ * made by cordon from its own decoded pixels, never the camera's JPEG. Thread safe. (transfer full) */
+GBytes *cordon_pipeline_snapshot_jpeg (CordonPipeline *pipeline, guint max_width, GError **error);
 
 /* Called on every state change. */
 void cordon_pipeline_set_state_func (CordonPipeline *pipeline, CordonPipelineStateFunc func,
