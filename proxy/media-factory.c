@@ -128,25 +128,46 @@ cordon_media_factory_create_element (GstRTSPMediaFactory *factory, const GstRTSP
   return bin;
 }
 
+/* What cordon knows about a media it made: one typed record per media. The
+ * sources are not refs (the factory's lists hold those). */
+typedef struct {
+  char *camera;
+  GstAppSrc *src;
+  GstAppSrc *asrc;
+} MediaLink;
+
+static void
+media_link_free (MediaLink *link)
+{
+  g_free (link->camera);
+  g_free (link);
+}
+
+static GQuark
+media_link_quark (void)
+{
+  return g_quark_from_static_string ("cordon-media-link");
+}
+
+static MediaLink *
+media_link (GstRTSPMedia *media)
+{
+  return g_object_get_qdata (G_OBJECT (media), media_link_quark ());
+}
+
 static void
 media_unprepared (GstRTSPMedia *media, CordonMediaFactory *self)
 {
-  GstAppSrc *asrc = g_object_get_data (G_OBJECT (media), "cordon-asrc");
-  if (asrc) {
-    g_mutex_lock (&self->lock);
-    if (g_ptr_array_remove (self->audio_sources, asrc) && self->pipeline)
-      cordon_pipeline_detach_audio (self->pipeline, asrc);
-    g_mutex_unlock (&self->lock);
-    g_object_set_data (G_OBJECT (media), "cordon-asrc", NULL);
-  }
-  GstAppSrc *src = g_object_get_data (G_OBJECT (media), "cordon-src");
-  if (!src)
+  MediaLink *link = media_link (media);
+  if (!link)
     return;
   g_mutex_lock (&self->lock);
-  if (g_ptr_array_remove (self->sources, src) && self->pipeline)
-    cordon_pipeline_detach (self->pipeline, src);
+  if (link->asrc && g_ptr_array_remove (self->audio_sources, link->asrc) && self->pipeline)
+    cordon_pipeline_detach_audio (self->pipeline, link->asrc);
+  if (link->src && g_ptr_array_remove (self->sources, link->src) && self->pipeline)
+    cordon_pipeline_detach (self->pipeline, link->src);
   g_mutex_unlock (&self->lock);
-  g_object_set_data (G_OBJECT (media), "cordon-src", NULL);
+  link->src = link->asrc = NULL;
 }
 
 static void
@@ -218,19 +239,21 @@ cordon_media_factory_configure (GstRTSPMediaFactory *factory, GstRTSPMedia *medi
 
   g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (element), "src");
   g_autoptr (GstElement) asrc = gst_bin_get_by_name (GST_BIN (element), "asrc");
-  g_object_set_data_full (G_OBJECT (media), "cordon-camera", g_strdup (self->name), g_free);
+  MediaLink *link = g_new0 (MediaLink, 1);
+  link->camera = g_strdup (self->name);
+  g_object_set_qdata_full (G_OBJECT (media), media_link_quark (), link, (GDestroyNotify) media_link_free);
   g_object_weak_ref (G_OBJECT (media), media_gone, g_object_ref (self));
   g_signal_connect_object (media, "unprepared", G_CALLBACK (media_unprepared), self, 0);
 
   g_mutex_lock (&self->lock);
   self->media_count++;
   if (src && self->pipeline) {
-    g_object_set_data (G_OBJECT (media), "cordon-src", src);
+    link->src = GST_APP_SRC (src);
     g_ptr_array_add (self->sources, gst_object_ref (src));
     cordon_pipeline_attach (self->pipeline, GST_APP_SRC (src));
   }
   if (asrc && self->pipeline) {
-    g_object_set_data (G_OBJECT (media), "cordon-asrc", asrc);
+    link->asrc = GST_APP_SRC (asrc);
     g_ptr_array_add (self->audio_sources, gst_object_ref (asrc));
     cordon_pipeline_attach_audio (self->pipeline, GST_APP_SRC (asrc));
   }
@@ -367,5 +390,6 @@ cordon_media_factory_request_keyframe (CordonMediaFactory *f)
 const char *
 cordon_media_factory_media_camera (GstRTSPMedia *media)
 {
-  return g_object_get_data (G_OBJECT (media), "cordon-camera");
+  MediaLink *link = media_link (media);
+  return link ? link->camera : NULL;
 }

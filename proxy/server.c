@@ -278,35 +278,36 @@ cordon_server_add_camera (CordonServer *server, CordonPipeline *pipeline, const 
   g_hash_table_replace (server->factories, g_strdup (cordon_pipeline_get_camera (pipeline)->name), list);
 }
 
+typedef struct {
+  const char *camera;
+  gboolean hit;
+} CameraSearch;
+
 static GstRTSPFilterResult
-media_of_camera (GstRTSPSession *session, GstRTSPSessionMedia *sm, gpointer name)
+media_of_camera (GstRTSPSession *session, GstRTSPSessionMedia *sm, gpointer data)
 {
+  CameraSearch *search = data;
   GstRTSPMedia *media = gst_rtsp_session_media_get_media (sm);
-  if (g_strcmp0 (cordon_media_factory_media_camera (media), name) == 0)
-    *(gboolean *) g_object_get_data (G_OBJECT (session), "cordon-hit") = TRUE;
+  if (g_strcmp0 (cordon_media_factory_media_camera (media), search->camera) == 0)
+    search->hit = TRUE;
   return GST_RTSP_FILTER_KEEP;
 }
 
 static GstRTSPFilterResult
-session_of_camera (GstRTSPClient *client, GstRTSPSession *session, gpointer name)
+session_of_camera (GstRTSPClient *client, GstRTSPSession *session, gpointer data)
 {
-  gboolean *hit = g_object_get_data (G_OBJECT (client), "cordon-hit");
-  g_object_set_data (G_OBJECT (session), "cordon-hit", hit);
-  gst_rtsp_session_filter (session, media_of_camera, name);
-  g_object_set_data (G_OBJECT (session), "cordon-hit", NULL);
+  gst_rtsp_session_filter (session, media_of_camera, data);
   return GST_RTSP_FILTER_KEEP;
 }
 
 static GstRTSPFilterResult
 client_of_camera (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer name)
 {
-  gboolean hit = FALSE;
-  g_object_set_data (G_OBJECT (client), "cordon-hit", &hit);
-  gst_rtsp_client_session_filter (client, session_of_camera, name);
-  g_object_set_data (G_OBJECT (client), "cordon-hit", NULL);
+  CameraSearch search = { name, FALSE };
+  gst_rtsp_client_session_filter (client, session_of_camera, &search);
   /* REMOVE closes the recorder's connection: it was watching a camera that is
    * no longer served, and a reconnect now gets 404. */
-  return hit ? GST_RTSP_FILTER_REMOVE : GST_RTSP_FILTER_KEEP;
+  return search.hit ? GST_RTSP_FILTER_REMOVE : GST_RTSP_FILTER_KEEP;
 }
 
 void
