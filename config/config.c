@@ -33,7 +33,7 @@ static const char *const firewall_keys[] = {
 };
 static const char *const camera_keys[] = {
   "url", "username", "password-file", "mac", "size", "framerate", "bitrate",
-  "keyframe-interval", "profile", "preset", "audio", NULL
+  "keyframe-interval", "profile", "preset", "audio", "auth", "max-input-size", "max-input-framerate", NULL
 };
 static const char *const recorder_keys[] = {
   "address", "username", "password-file", "cameras", "tls", "srtp", "client-certificate", NULL
@@ -42,6 +42,7 @@ static const char *const x264_presets[] = {
   "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", NULL
 };
 static const char *const h264_profiles[] = { "baseline", "main", "high", NULL };
+static const char *const camera_auths[] = { "digest", "basic", NULL };
 
 /* Collects every problem so that `cordon check` can report them all at once. */
 typedef struct {
@@ -51,6 +52,7 @@ typedef struct {
   GPtrArray *problems;
   struct stat config_st;  /* the configuration file, as opened */
   struct stat key_st;     /* the TLS key, as opened (st_nlink 0: none) */
+  CordonConfigLoadFlags flags;
 } Loader;
 
 G_GNUC_PRINTF (4, 5)
@@ -306,6 +308,8 @@ read_secret (Loader *l, const char *group, const char *key, const char *file)
 {
   g_autofree char *path = resolve_path (l, file);
   g_autofree char *why = NULL;
+  if (l->flags & CORDON_CONFIG_LOAD_NO_SECRETS)
+    return NULL;
   g_autofree char *contents = read_checked (path, FILE_SECRET, NULL, &why, NULL);
 
   if (!contents) {
@@ -476,8 +480,9 @@ load_proxy (Loader *l, CordonConfig *c)
       problem (l, g, "tls-certificate", "%s", why);
     /* Read once, here: the listener builds its certificate from this text
      * and never opens the key file again. */
-    g_autofree char *pem_key = read_checked (c->tls_key, FILE_SECRET, &l->key_st, &why_key, NULL);
-    if (!pem_key)
+    g_autofree char *pem_key = NULL;
+    if (!(l->flags & CORDON_CONFIG_LOAD_NO_SECRETS)
+        && !(pem_key = read_checked (c->tls_key, FILE_SECRET, &l->key_st, &why_key, NULL)))
       problem (l, g, "tls-key", "%s", why_key);
     if (chain && pem_key)
       c->tls_pem = g_strconcat (chain, "\n", pem_key, NULL);
@@ -604,6 +609,28 @@ load_credentials (Loader *l, const char *g, gboolean required, char **username, 
     *password = read_secret (l, g, "password-file", file);
 }
 
+/* What a camera may send before cordon decodes it: larger or faster streams
+ * are refused before a decoder allocates for them. */
+static void
+load_camera_input_bounds (Loader *l, const char *g, CordonCamera *cam)
+{
+  g_autofree char *size = get_string (l, g, "max-input-size");
+
+  cam->max_input_width = 4096;
+  cam->max_input_height = 2160;
+  if (size) {
+    guint w = 0, h = 0;
+    char tail;
+    if (sscanf (size, "%ux%u%c", &w, &h, &tail) != 2 || w < 160 || w > 8192 || h < 120 || h > 8192)
+      problem (l, g, "max-input-size", "\"%s\" is not WIDTHxHEIGHT from 160x120 to 8192x8192", size);
+    else {
+      cam->max_input_width = w;
+      cam->max_input_height = h;
+    }
+  }
+  get_uint (l, g, "max-input-framerate", 1, 240, 60, &cam->max_input_framerate);
+}
+
 static void
 load_camera (Loader *l, CordonConfig *c, const char *g)
 {
@@ -639,6 +666,9 @@ load_camera (Loader *l, CordonConfig *c, const char *g)
   cam->profile = get_choice (l, g, "profile", h264_profiles, "main");
   cam->preset = get_choice (l, g, "preset", x264_presets, "veryfast");
   get_bool (l, g, "audio", FALSE, &cam->audio);
+  g_autofree char *auth = get_choice (l, g, "auth", camera_auths, "digest");
+  cam->allow_basic = g_strcmp0 (auth, "basic") == 0;
+  load_camera_input_bounds (l, g, cam);
 
   for (guint i = 0; i < c->cameras->len; i++) {
     CordonCamera *other = c->cameras->pdata[i];
@@ -771,13 +801,19 @@ load_recorder (Loader *l, CordonConfig *c, const char *g)
 CordonConfig *
 cordon_config_load (const char *path, GError **error)
 {
+  return cordon_config_load_flags (path, CORDON_CONFIG_LOAD_DEFAULT, error);
+}
+
+CordonConfig *
+cordon_config_load_flags (const char *path, CordonConfigLoadFlags flags, GError **error)
+{
   g_autoptr (CordonConfig) c = g_new0 (CordonConfig, 1);
   g_autoptr (GError) err = NULL;
   g_autofree char *text = NULL, *clean = NULL;
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *dir = g_path_get_dirname (path);
-  Loader l = { path, dir, kf, problems };
+  Loader l = { .path = path, .dir = dir, .kf = kf, .problems = problems, .flags = flags };
 
   g_key_file_set_list_separator (kf, ',');
   g_auto (GStrv) groups = NULL;
@@ -906,7 +942,9 @@ cordon_camera_equal (const CordonCamera *a, const CordonCamera *b)
       && g_strcmp0 (a->mac, b->mac) == 0 && a->width == b->width && a->height == b->height
       && a->framerate == b->framerate && a->bitrate == b->bitrate
       && a->keyframe_interval == b->keyframe_interval && g_strcmp0 (a->profile, b->profile) == 0
-      && g_strcmp0 (a->preset, b->preset) == 0 && a->audio == b->audio;
+      && g_strcmp0 (a->preset, b->preset) == 0 && a->audio == b->audio && a->allow_basic == b->allow_basic
+      && a->max_input_width == b->max_input_width && a->max_input_height == b->max_input_height
+      && a->max_input_framerate == b->max_input_framerate;
 }
 
 const CordonCamera *
@@ -1021,4 +1059,33 @@ cordon_config_peek_status (const char *path, char **host, guint16 *port, GError 
     return FALSE;
   }
   return cordon_config_parse_hostport (value ? value : DEFAULT_STATUS, host, port, error);
+}
+
+gboolean
+cordon_config_peek_firewall (const char *path, gboolean *off, char **camera_interface, guint *nflog_group,
+                             GError **error)
+{
+  g_autofree char *text = NULL, *clean = NULL, *mode = NULL, *iface = NULL, *group = NULL;
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  Loader l = { path, NULL, kf, problems };
+  guint64 n;
+
+  *off = FALSE;
+  *camera_interface = NULL;
+  *nflog_group = DEFAULT_NFLOG_GROUP;
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return FALSE;
+  clean = normalise_text (&l, text);
+  if (!g_key_file_load_from_data (kf, clean, -1, G_KEY_FILE_NONE, error))
+    return FALSE;
+  mode = g_key_file_get_value (kf, "firewall", "mode", NULL);
+  *off = mode && strcmp (g_strstrip (mode), "off") == 0;
+  iface = g_key_file_get_value (kf, "firewall", "camera-interface", NULL);
+  if (iface && valid_interface (g_strstrip (iface)))
+    *camera_interface = g_steal_pointer (&iface);
+  group = g_key_file_get_value (kf, "firewall", "nflog-group", NULL);
+  if (group && g_ascii_string_to_unsigned (g_strstrip (group), 10, 0, 65535, &n, NULL))
+    *nflog_group = (guint) n;
+  return TRUE;
 }

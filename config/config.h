@@ -49,6 +49,10 @@ typedef struct {
   char *profile;         /* H.264 profile: baseline, main (default) or high */
   char *preset;          /* x264 speed preset, default "veryfast" */
   gboolean audio;        /* pass audio (re-encoded) to recorders; default FALSE */
+  gboolean allow_basic;  /* auth = basic: answer a Basic challenge (password in clear); default digest only */
+  guint max_input_width; /* max-input-size: the largest picture the camera may send, default 4096x2160 */
+  guint max_input_height;
+  guint max_input_framerate; /* max-input-framerate: frames per second it may announce, default 60 */
   /*< private >*/
   gint refcount;
 } CordonCamera;
@@ -102,6 +106,17 @@ typedef struct {
  * CORDON_CONFIG_ERROR_INVALID the message holds every problem found, one per
  * line, each starting "FILE: [group] key: ". */
 CordonConfig *cordon_config_load (const char *path, GError **error);
+
+typedef enum {
+  CORDON_CONFIG_LOAD_DEFAULT = 0,
+  /* Do not open secret files (password-file, tls-key): passwords stay NULL.
+   * For the firewall, which needs none, so that a bad secret cannot stop the
+   * cameras being contained. */
+  CORDON_CONFIG_LOAD_NO_SECRETS = 1 << 0,
+} CordonConfigLoadFlags;
+
+/* cordon_config_load() with FLAGS. */
+CordonConfig *cordon_config_load_flags (const char *path, CordonConfigLoadFlags flags, GError **error);
 void cordon_config_free (CordonConfig *config);
 
 /* The camera called NAME, or NULL. */
@@ -132,6 +147,14 @@ gboolean cordon_config_peek_status (const char *path, char **host, guint16 *port
 /* What is valid but weak in CONFIG, one line each ("FILE: [group] key: ..."),
  * for `cordon check` (transfer full; possibly empty). */
 GPtrArray *cordon_config_warnings (const CordonConfig *config);
+
+/* What the firewall's lock-down can still use from a file that does not load:
+ * [firewall] mode (FALSE in *off unless it says off), camera-interface (NULL
+ * when missing or not a plain interface name) and nflog-group (default when
+ * unreadable). Reads no secret. FALSE only when the file cannot be read or
+ * parsed as INI at all. */
+gboolean cordon_config_peek_firewall (const char *path, gboolean *off, char **camera_interface, guint *nflog_group,
+                                      GError **error);
 
 const char *cordon_firewall_mode_to_string (CordonFirewallMode mode);
 const char *cordon_policy_to_string (CordonPolicy policy);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "pipeline.h"
+#include "camera-checks.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
@@ -43,6 +44,8 @@ typedef struct {
   gboolean audio_linked;
   gboolean got_frame;
   char *refusal;            /* why no usable stream was offered, or NULL */
+  char *violation;          /* what the camera did that cordon refuses (a redirect elsewhere,
+                             * Basic auth, a stream beyond max-input-*): the attempt's reason */
   GstElement *videorate;    /* (ref) to read its drop count */
   gboolean described;       /* the camera's SDP was read */
   const char *video_label;  /* "H.264", … once the video stream is linked */
@@ -50,6 +53,7 @@ typedef struct {
   gint rtp_buffers;         /* into the depayloader */
   gint access_units;        /* out of the parser */
   gint keyframes;           /* of those, key frames: deltas before the first are dropped */
+  CordonRateMeter rate;     /* decoder's streaming thread only: pictures into the decoder */
   /* main context, then the reaper: the TCP connection to the camera, found
    * in /proc/self/fd while connecting (cut if the teardown hangs) */
   int sock_fd;              /* -1 until found */

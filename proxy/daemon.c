@@ -79,6 +79,7 @@ cordon_daemon_reload (CordonDaemon *d)
       return FALSE;
     }
     d->firewall_applied = next->mode != CORDON_FIREWALL_MODE_OFF;
+    d->firewall_table_present = d->firewall_applied;
   }
 
   guint added = 0, removed = 0, changed = 0, kept = 0;
@@ -121,6 +122,43 @@ cordon_daemon_reload (CordonDaemon *d)
   g_message ("reloaded %s: %u added, %u removed, %u restarted, %u unchanged", d->config_path, added, removed,
              changed, kept);
   return TRUE;
+}
+
+/* Someone else's flush ruleset, nft -f or firewalld reload took table inet
+ * cordon away: put it back at once, through the helper when there is one. */
+static void
+on_firewall_change (CordonFirewallChange change, int pid, const char *process, gpointer user_data)
+{
+  CordonDaemon *d = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!d->firewall_applied)
+    return;
+  if (pid != 0 && (pid == getpid () || (d->fwhelper && pid == cordon_fw_helper_get_pid (d->fwhelper))))
+    return;  /* our own apply or reload */
+  const char *what = change == CORDON_FIREWALL_CHANGE_DELETED ? "deleted"
+                   : change == CORDON_FIREWALL_CHANGE_DAMAGED ? "partly removed" : "possibly removed (events lost)";
+  if (change != CORDON_FIREWALL_CHANGE_UNKNOWN)
+    d->firewall_table_present = FALSE;
+  gboolean ok;
+  if (d->fwhelper) {
+    /* One helper call at a time: the status counter thread uses it too. */
+    g_mutex_lock (&d->fwhelper_lock);
+    ok = cordon_fw_helper_reapply (d->fwhelper, &error);
+    g_mutex_unlock (&d->fwhelper_lock);
+  } else {
+    ok = cordon_firewall_apply (d->config, &error);
+  }
+  if (!ok) {
+    g_critical ("firewall: table inet %s %s by %s (pid %d) and NOT re-applied: %s", CORDON_FIREWALL_TABLE, what,
+                process ? process : "?", pid, error->message);
+    return;
+  }
+  d->firewall_table_present = TRUE;
+  d->firewall_reapplied++;
+  d->firewall_reapplied_last = g_get_real_time ();
+  g_warning ("firewall: table inet %s %s by %s (pid %d); re-applied (%u time(s) so far)", CORDON_FIREWALL_TABLE,
+             what, process ? process : "?", pid, d->firewall_reapplied);
 }
 
 static gboolean
@@ -171,6 +209,7 @@ daemon_free (CordonDaemon *d)
   g_clear_pointer (&d->rates, g_hash_table_unref);
   g_clear_object (&d->status);
   g_clear_pointer (&d->phonehome, cordon_phonehome_free);
+  g_clear_pointer (&d->fwwatch, cordon_firewall_watch_free);
   g_clear_pointer (&d->fwhelper, cordon_fw_helper_free);
   g_mutex_clear (&d->fwhelper_lock);
   g_clear_pointer (&d->config, cordon_config_free);
@@ -222,8 +261,23 @@ cordon_daemon_run (const char *config_path, gboolean verbose)
       g_warning ("firewall: phone-home report unavailable: %s", error->message);
       g_clear_error (&error);
     }
+    d->firewall_table_present = TRUE;
   } else {
     g_warning ("firewall: mode = off; cameras are NOT isolated by cordon");
+  }
+  /* Watched also with mode = off when root: a reload may turn it on, and
+   * joining the event group needs the privileges we are about to drop. */
+  if (d->config->mode != CORDON_FIREWALL_MODE_OFF || geteuid () == 0) {
+    d->fwwatch = cordon_firewall_watch_new (on_firewall_change, d, &error);
+    if (!d->fwwatch && d->config->mode != CORDON_FIREWALL_MODE_OFF) {
+      g_critical ("firewall: %s; not starting (a foreign flush would go unnoticed)", error->message);
+      return 1;
+    }
+    if (!d->fwwatch) {
+      g_warning ("firewall: %s; a reload that turns the firewall on will not notice foreign flushes",
+                 error->message);
+      g_clear_error (&error);
+    }
   }
 
   d->server = cordon_server_new (d->config, &error);

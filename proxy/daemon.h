@@ -36,6 +36,10 @@ typedef struct _CordonDaemon {
   guint reloads;
   guint reload_failures;
   gboolean firewall_applied;
+  CordonFirewallWatch *fwwatch;    /* nftables events; NULL when the firewall is off */
+  gboolean firewall_table_present; /* FALSE from a foreign removal until it is back */
+  guint firewall_reapplied;        /* times the table was put back after a foreign removal */
+  gint64 firewall_reapplied_last;  /* g_get_real_time () of the last one, 0: never */
   int exit_code;
 } CordonDaemon;
 

@@ -115,7 +115,13 @@ cordon_status_render_json (const CordonStatusSnapshot *s)
   g_string_append (o, ",\"firewall\":{");
   json_key (o, "mode");
   json_string (o, cordon_firewall_mode_to_string (s->mode));
-  g_string_append_printf (o, ",\"applied\":%s,\"attempts\":[", s->firewall_applied ? "true" : "false");
+  g_autofree char *reapplied_last = iso_time (s->reapplied_last);
+  g_string_append_printf (o, ",\"applied\":%s,\"table_present\":%s,\"camera_interface_present\":%s,"
+                             "\"reapplied\":%u,\"last_reapplied\":",
+                          s->firewall_applied ? "true" : "false", s->firewall_applied && s->table_present ? "true" : "false",
+                          s->camera_interface_present ? "true" : "false", s->reapplied);
+  json_string (o, reapplied_last);
+  g_string_append (o, ",\"attempts\":[");
   if (s->attempts) {
     for (guint i = 0; i < s->attempts->len; i++) {
       const CordonBlockedAttempt *a = s->attempts->pdata[i];
@@ -212,6 +218,19 @@ cordon_status_render_metrics (const CordonStatusSnapshot *s)
   }
   metric_header (o, "cordon_firewall_applied", "gauge", "1 when cordon's table is applied.");
   g_string_append_printf (o, "cordon_firewall_applied %d\n", s->firewall_applied);
+  metric_header (o, "cordon_firewall_table_present", "gauge",
+                 "1 while table inet cordon is in the kernel (0 from a foreign removal until it is back).");
+  g_string_append_printf (o, "cordon_firewall_table_present %d\n", s->firewall_applied && s->table_present);
+  metric_header (o, "cordon_firewall_reapplied_total", "counter",
+                 "Times the table was put back after another tool removed it.");
+  g_string_append_printf (o, "cordon_firewall_reapplied_total %u\n", s->reapplied);
+  metric_header (o, "cordon_firewall_camera_interface_present", "gauge",
+                 "1 when [firewall] camera-interface exists on this host.");
+  g_string_append_printf (o, "cordon_firewall_camera_interface_present %d\n", s->camera_interface_present);
+  metric_header (o, "cordon_firewall_egress_refused_total", "counter",
+                 "Connections cordon's own processes tried to open and the firewall refused.");
+  if (s->egress_refused >= 0)
+    g_string_append_printf (o, "cordon_firewall_egress_refused_total %" G_GINT64_FORMAT "\n", s->egress_refused);
   metric_header (o, "cordon_phonehome_destinations", "gauge",
                  "Distinct refused destinations per camera (see /status for the list).");
   if (s->attempts) {
@@ -336,6 +355,7 @@ cordon_status_snapshot_new (void)
   CordonStatusSnapshot *s = g_new0 (CordonStatusSnapshot, 1);
   s->cameras = g_array_new (FALSE, TRUE, sizeof (CordonStatusCamera));
   s->recorders = g_ptr_array_new_with_free_func ((GDestroyNotify) recorder_stats_free);
+  s->egress_refused = -1;
   return s;
 }
 

@@ -25,6 +25,11 @@ typedef struct {
   guint reloads, reload_failures;
   CordonFirewallMode mode;
   gboolean firewall_applied;
+  gboolean table_present;     /* applied and in the kernel now */
+  gboolean camera_interface_present;
+  guint reapplied;            /* times put back after a foreign removal */
+  gint64 reapplied_last;      /* g_get_real_time () of the last, 0: never */
+  gint64 egress_refused;      /* cordon's own refused connections; -1 when unknown */
   GStrv camera_names;         /* every configured camera, running or not */
   GArray *cameras;            /* CordonStatusCamera, running cameras */
   GPtrArray *recorders;       /* CordonRecorderStats*, one per configured recorder */

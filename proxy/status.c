@@ -11,6 +11,7 @@
 #include "proxy/daemon.h"
 #include "proxy/digest.h"
 #include "proxy/status-render.h"
+#include "proxy/ui.h"
 
 /* Output bitrate over the interval since the previous look, at most once a
  * second so that two scrapes in a row do not divide by nearly zero. */
@@ -142,6 +143,12 @@ take_snapshot (CordonDaemon *d)
   s->reload_failures = d->reload_failures;
   s->mode = d->config->mode;
   s->firewall_applied = d->firewall_applied;
+  s->table_present = d->firewall_table_present;
+  s->camera_interface_present = cordon_firewall_camera_interface_present (d->config);
+  s->reapplied = d->firewall_reapplied;
+  s->reapplied_last = d->firewall_reapplied_last;
+  guint64 *egress = counters ? g_hash_table_lookup (counters, CORDON_FIREWALL_EGRESS) : NULL;
+  s->egress_refused = egress ? (gint64) *egress : -1;
   s->camera_names = g_new0 (char *, d->config->cameras->len + 1);
   for (guint i = 0; i < d->config->cameras->len; i++) {
     const CordonCamera *cam = d->config->cameras->pdata[i];
@@ -238,6 +245,7 @@ cordon_status_start (CordonDaemon *d, GError **error)
 
   d->status = soup_server_new ("server-header", "cordon", NULL);
   soup_server_add_handler (d->status, NULL, handle, d, NULL);
+  cordon_ui_register (d->status, d);
   /* Off loopback the configuration insists on credentials (config.c). */
   if (d->config->status_username) {
     g_autoptr (SoupAuthDomain) domain = soup_auth_domain_basic_new ("realm", "cordon", NULL);

@@ -12,7 +12,7 @@ gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 gstreamer1.0-rtsp gstreamer1.0-x fonts-dejavu-core
 libnftnl-dev libmnl-dev libcap-dev libsrtp2-dev libsoup-3.0-dev libsystemd-dev
 nftables iproute2 iputils-ping socat netcat-openbsd tcpdump ffmpeg openssl
-python3 python3-prometheus-client systemd gdb
+python3 python3-prometheus-client systemd gdb chromium curl
 "
 
 missing=""

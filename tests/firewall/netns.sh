@@ -38,7 +38,7 @@ nsx gw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 
 write_config() {   # write_config FILE with-yard(0/1)
   {
-    printf '[proxy]\nlisten = 0.0.0.0:8554\n\n[firewall]\nmode = gateway\ncamera-interface = cam0\n'
+    printf '[proxy]\nlisten = 0.0.0.0:8554\nuser = nobody\n\n[firewall]\nmode = gateway\ncamera-interface = cam0\n'
     printf 'core-interface = core0\nnflog-group = 77\n\n'
     printf '[camera:lobby]\nurl = rtsp://198.18.1.10:554/stream\nmac = 02:00:00:00:01:10\n\n'
     [ "$2" = 1 ] && printf '[camera:yard]\nurl = rtsp://[fd00:1::10]:554/stream\n\n'

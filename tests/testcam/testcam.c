@@ -43,6 +43,7 @@ typedef struct {
   int corrupt_every;
   gboolean timestamp_overlay;
   char *hostile;
+  char *location;
 
   gboolean h265;
   int width, height;
@@ -78,7 +79,9 @@ static GOptionEntry entries[] = {
   { "corrupt-every", 0, 0, G_OPTION_ARG_INT, &cam.corrupt_every, "Corrupt the slice data of every Nth frame", "N" },
   { "timestamp-overlay", 0, 0, G_OPTION_ARG_NONE, &cam.timestamp_overlay, "Draw the capture time as a bar code", NULL },
   { "hostile", 0, 0, G_OPTION_ARG_STRING, &cam.hostile, "Misbehave: garbage, huge-headers, stall, lying-sdp-codec, "
-    "lying-sdp-size, h265-as-h264, no-keyframe or resolution-switch (README.md)", "MODE" },
+    "lying-sdp-size, h265-as-h264, no-keyframe, resolution-switch, redirect, redirect-name, basic-auth, "
+    "oversized-sdp, over-rate, flood or control-elsewhere (README.md)", "MODE" },
+  { "location", 0, 0, G_OPTION_ARG_STRING, &cam.location, "--hostile redirect: answer DESCRIBE with 302 to URL; control-elsewhere: the SDP's control URL", "URL" },
   { NULL }
 };
 
@@ -564,7 +567,7 @@ check_options (GError **error)
   if (cam.hostile && (cam.h265 || cam.username || cam.audio || cam.inject_sei || cam.inject_private_nal
                       || cam.inject_metadata || cam.corrupt_every || cam.timestamp_overlay || !g_str_equal (cam.pattern, "moving"))) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "--hostile takes only --listen, --size, --fps and --bitrate");
+                 "--hostile takes only --listen, --size, --fps, --bitrate and --location");
     return FALSE;
   }
   if (cam.hostile && !testcam_hostile_mode_valid (cam.hostile)) {
@@ -652,7 +655,7 @@ main (int argc, char **argv)
   }
 
   if (cam.hostile) {
-    TestcamHostile hostile = { cam.hostile, host, port, cam.width, cam.height, cam.fps, cam.bitrate };
+    TestcamHostile hostile = { cam.hostile, host, port, cam.width, cam.height, cam.fps, cam.bitrate, cam.location };
     if (!testcam_hostile_start (&hostile, &error)) {
       g_printerr ("cordon-testcam: cannot serve on %s: %s\n", cam.listen, error->message);
       return 1;

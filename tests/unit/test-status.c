@@ -19,6 +19,11 @@ sample (void)
   s->reload_failures = 1;
   s->mode = CORDON_FIREWALL_MODE_GATEWAY;
   s->firewall_applied = TRUE;
+  s->table_present = TRUE;
+  s->camera_interface_present = TRUE;
+  s->reapplied = 1;
+  s->reapplied_last = T0 + 1800 * G_USEC_PER_SEC;
+  s->egress_refused = 4;
   const char *names[] = { "lobby", "yard", "spare", NULL };
   s->camera_names = g_strdupv ((char **) names);
   CordonStatusCamera lobby = { .name = g_strdup ("lobby"), .width = 1280, .height = 720, .framerate = 25,
