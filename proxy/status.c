@@ -39,8 +39,8 @@ camera_rate (CordonDaemon *d, const char *name, guint64 bytes)
  * socket and may be slow (or, stopped, never answer within its time-out,
  * after which it is gone for good and so are reloads). A scrape must not wait
  * on that in the main loop, nor ask once per scrape: a thread of ours asks
- * at most every COUNTER_INTERVAL and the scrape shows the last answer. */
-#define COUNTER_INTERVAL_US (5 * G_USEC_PER_SEC)
+ * every COUNTER_INTERVAL and the scrape shows the last answer. */
+#define COUNTER_INTERVAL_US (2 * G_USEC_PER_SEC)
 
 struct _CordonCounterCache {
   GMutex lock;

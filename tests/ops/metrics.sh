@@ -42,7 +42,7 @@ nsx cam "$PY" -c '
 import socket
 for i in range(20):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"x", ("198.18.3.100", 53 + i % 2 * 70)); s.close()'
-# The counters are read off the main loop every 5 s (a scrape shows the last
+# The counters are read off the main loop every 2 s (a scrape shows the last
 # read): wait for a read after the packets.
 grew() { b1=$(metric cordon_firewall_blocked_packets_total); "$PY" -c "import sys; sys.exit(0 if float('${b1:-0}') >= float('${b0:-0}') + 20 else 1)"; }
 for _ in $(seq 1 24); do grew && break; sleep 0.5; done
