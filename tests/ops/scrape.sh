@@ -19,7 +19,7 @@ wait_until 15 sh -c "nsx() { ip netns exec ${NS[gw]} \"\$@\"; }; nsx curl -sf ht
 helper=$(ps -o pid=,uid= --ppid "$CORDON_PID" | awk '$2 == 0 { print $1 }' | head -1)
 [ -n "$helper" ] || die "no firewall helper found under $CORDON_PID"
 kill -STOP "$helper"
-sleep 6   # the counter thread is now waiting on the stopped helper
+sleep 4   # the counter thread (every 2 s) is now waiting on the stopped helper
 scrape 4 && grep -q '^cordon_camera_up{camera="lobby"} 1' "$WORK/metrics.txt" \
   && pass "/metrics answered while the helper is stopped" || fail "/metrics waited on the stopped helper"
 statusq json >/dev/null && pass "/status answered while the helper is stopped" || fail "/status waited on the stopped helper"
