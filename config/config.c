@@ -31,6 +31,7 @@ static const char *const proxy_keys[] = {
 static const char *const firewall_keys[] = {
   "mode", "camera-interface", "core-interface", "nflog-group", "serve-ntp", "serve-dhcp", NULL
 };
+static const char *const onvif_keys[] = { "listen", "discovery", "serial", NULL };
 static const char *const camera_keys[] = {
   "url", "username", "password-file", "mac", "size", "framerate", "bitrate",
   "keyframe-interval", "profile", "preset", "audio", "auth", "max-input-size", "max-input-framerate", NULL
@@ -527,6 +528,31 @@ load_firewall (Loader *l, CordonConfig *c)
   get_bool (l, g, "serve-dhcp", FALSE, &c->serve_dhcp);
 }
 
+static void
+load_onvif (Loader *l, CordonConfig *c)
+{
+  const char *g = "onvif";
+  g_autofree char *listen = get_string (l, g, "listen");
+
+  if (listen && g_ascii_strcasecmp (listen, "off") != 0)
+    get_hostport (l, g, "listen", NULL, &c->onvif_host, &c->onvif_port);
+  get_bool (l, g, "discovery", FALSE, &c->onvif_discovery);
+  if (c->onvif_discovery && !c->onvif_host)
+    problem (l, g, "discovery", "WS-Discovery needs the ONVIF service: set listen in [onvif]");
+  if (c->onvif_discovery && !c->core_interface)
+    problem (l, g, "discovery", "WS-Discovery answers only on the core network: set core-interface in [firewall]");
+  c->onvif_serial = get_string (l, g, "serial");
+  if (c->onvif_serial) {
+    gboolean ok = *c->onvif_serial && strlen (c->onvif_serial) <= 64;
+    for (const char *p = c->onvif_serial; ok && *p; p++)
+      ok = g_ascii_isalnum (*p) || *p == '-' || *p == '_' || *p == '.';
+    if (!ok)
+      problem (l, g, "serial", "\"%s\" is not a serial number (up to 64 of A-Z a-z 0-9 . _ -)", c->onvif_serial);
+  }
+  if (c->onvif_host && c->onvif_port == c->listen_port && g_strcmp0 (c->onvif_host, c->listen_host) == 0)
+    problem (l, g, "listen", "ONVIF needs a port of its own ([proxy] listen uses %u too)", c->listen_port);
+}
+
 static gboolean
 parse_mac (const char *text, char **out)
 {
@@ -848,6 +874,8 @@ cordon_config_load_flags (const char *path, CordonConfigLoadFlags flags, GError 
   load_firewall (&l, c);
   check_unknown_keys (&l, "proxy", proxy_keys);
   check_unknown_keys (&l, "firewall", firewall_keys);
+  load_onvif (&l, c);
+  check_unknown_keys (&l, "onvif", onvif_keys);
 
   groups = g_key_file_get_groups (kf, NULL);
   for (guint i = 0; groups[i]; i++) {
@@ -858,8 +886,8 @@ cordon_config_load_flags (const char *path, CordonConfigLoadFlags flags, GError 
     } else if (g_str_has_prefix (g, "recorder:")) {
       load_recorder (&l, c, g);
       check_unknown_keys (&l, g, recorder_keys);
-    } else if (strcmp (g, "proxy") != 0 && strcmp (g, "firewall") != 0) {
-      problem (&l, g, NULL, "unknown group (expected proxy, firewall, camera:NAME or recorder:NAME)");
+    } else if (strcmp (g, "proxy") != 0 && strcmp (g, "firewall") != 0 && strcmp (g, "onvif") != 0) {
+      problem (&l, g, NULL, "unknown group (expected proxy, firewall, onvif, camera:NAME or recorder:NAME)");
     }
   }
   if (c->cameras->len == 0)
@@ -903,6 +931,8 @@ cordon_config_free (CordonConfig *c)
   g_free (c->status_password);
   g_free (c->camera_interface);
   g_free (c->core_interface);
+  g_free (c->onvif_host);
+  g_free (c->onvif_serial);
   g_clear_pointer (&c->cameras, g_ptr_array_unref);
   g_clear_pointer (&c->recorders, g_ptr_array_unref);
   g_free (c);

@@ -98,6 +98,12 @@ typedef struct {
   gboolean serve_ntp;        /* let cameras reach this host's NTP (udp 123) */
   gboolean serve_dhcp;       /* let cameras reach this host's DHCP (udp 67) */
 
+  /* [onvif] */
+  char *onvif_host;          /* ONVIF device/media service; NULL when off (the default) */
+  guint16 onvif_port;
+  gboolean onvif_discovery;  /* WS-Discovery on core-interface; default FALSE */
+  char *onvif_serial;        /* serial number to report; NULL: derived from the machine id */
+
   GPtrArray *cameras;    /* CordonCamera*, in file order */
   GPtrArray *recorders;  /* CordonRecorder*, in file order */
 } CordonConfig;

@@ -11,21 +11,11 @@
 #include <string.h>
 
 #include "pipeline/pipeline.h"
+#include "proxy/brake.h"
 #include "proxy/client.h"
 #include "proxy/digest.h"
 
 #define REALM "cordon"
-#define FAIL_WINDOW_US (60 * G_USEC_PER_SEC)
-#define BLOCK_US (60 * G_USEC_PER_SEC)
-#define LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
-
-typedef struct {
-  guint failures;
-  gint64 window_start;
-  gint64 blocked_until;
-  gint64 last_log;
-  guint suppressed;
-} Offender;
 
 typedef struct {
   char *name;
@@ -42,7 +32,7 @@ struct _CordonAuth {
   gboolean tls;
   GMutex lock;
   GPtrArray *recorders;   /* RecorderInfo*, a private copy of what we need */
-  GHashTable *offenders;  /* ip → Offender* */
+  CordonBrake *brake;     /* failed logins per address (under lock), shared code with ONVIF */
   GHashTable *failures;   /* recorder name → guint64* */
   GHashTable *connections; /* ip → open connection count (GUINT_TO_POINTER) */
   guint max_per_address;
@@ -109,35 +99,11 @@ send_status (CordonAuth *self, GstRTSPContext *ctx, GstRTSPStatusCode code)
   gst_rtsp_client_send_message (ctx->client, ctx->session, ctx->response);
 }
 
-/* Called with the lock held. */
-static Offender *
-offender (CordonAuth *self, const char *ip)
-{
-  Offender *o = g_hash_table_lookup (self->offenders, ip);
-  if (!o) {
-    /* Bounded: a flood of addresses cannot grow this without limit. Blocked
-     * addresses are kept; the rest are forgotten first. */
-    if (g_hash_table_size (self->offenders) > 4096) {
-      GHashTableIter it;
-      gpointer v;
-      gint64 now = g_get_monotonic_time ();
-      g_hash_table_iter_init (&it, self->offenders);
-      while (g_hash_table_iter_next (&it, NULL, &v))
-        if (((Offender *) v)->blocked_until <= now)
-          g_hash_table_iter_remove (&it);
-    }
-    o = g_new0 (Offender, 1);
-    g_hash_table_insert (self->offenders, g_strdup (ip), o);
-  }
-  return o;
-}
-
 gboolean
 cordon_auth_is_blocked (CordonAuth *self, const char *ip, gint64 now)
 {
   g_mutex_lock (&self->lock);
-  Offender *o = ip ? g_hash_table_lookup (self->offenders, ip) : NULL;
-  gboolean blocked = o && o->blocked_until > now;
+  gboolean blocked = cordon_brake_is_blocked (self->brake, ip, now);
   g_mutex_unlock (&self->lock);
   return blocked;
 }
@@ -159,31 +125,20 @@ cordon_auth_note_failure (CordonAuth *self, const char *ip, const char *username
   }
   (*count)++;
 
-  Offender *o = offender (self, ip);
-  if (o->window_start == 0 || now - o->window_start > FAIL_WINDOW_US) {
-    o->window_start = now;
-    o->failures = 0;
-  }
-  o->failures++;
-  gboolean block = o->failures >= CORDON_AUTH_FAIL_LIMIT && o->blocked_until <= now;
-  if (block)
-    o->blocked_until = now + BLOCK_US;
   /* One log line per address every 10 s at most: a guessing run must not
    * flood the journal. The password is never logged; the user name is, made
    * printable (it is the client's text). */
-  if (o->last_log == 0 || now - o->last_log >= LOG_INTERVAL_US || block) {
+  guint suppressed = 0;
+  gboolean block = FALSE;
+  if (cordon_brake_note_failure (self->brake, ip, now, &suppressed, &block)) {
     if (*recorder)
       g_message ("%s: failed login from %s (user \"%s\")%s", recorder, ip, clean_user,
                  block ? "; address blocked for 60 s" : "");
     else
       g_message ("failed login from %s (unknown user%s%s%s)%s", ip, clean_user ? " \"" : "",
                  clean_user ? clean_user : "", clean_user ? "\"" : "", block ? "; address blocked for 60 s" : "");
-    if (o->suppressed)
-      g_message ("%s: %u more failed logins not logged", ip, o->suppressed);
-    o->last_log = now;
-    o->suppressed = 0;
-  } else {
-    o->suppressed++;
+    if (suppressed)
+      g_message ("%s: %u more failed logins not logged", ip, suppressed);
   }
   g_mutex_unlock (&self->lock);
 }
@@ -246,8 +201,7 @@ check_connect (CordonAuth *self, GstRTSPContext *ctx)
   if (!ip)
     return FALSE;
   g_mutex_lock (&self->lock);
-  Offender *o = g_hash_table_lookup (self->offenders, ip);
-  if (o && o->blocked_until > now) {
+  if (cordon_brake_is_blocked (self->brake, ip, now)) {
     self->refused_connections++;
     g_mutex_unlock (&self->lock);
     return FALSE;
@@ -266,11 +220,8 @@ check_connect (CordonAuth *self, GstRTSPContext *ctx)
     g_hash_table_insert (self->connections, g_strdup (ip), GUINT_TO_POINTER (open + 1));
   } else {
     self->refused_connections++;
-    Offender *log = offender (self, ip);
-    if (log->last_log == 0 || now - log->last_log >= LOG_INTERVAL_US) {
+    if (cordon_brake_may_log (self->brake, ip, now))
       g_message ("refused connection from %s: %s", ip, why);
-      log->last_log = now;
-    }
   }
   g_mutex_unlock (&self->lock);
   return ok;
@@ -453,7 +404,7 @@ cordon_auth_finalize (GObject *object)
 {
   CordonAuth *self = CORDON_AUTH (object);
   g_ptr_array_unref (self->recorders);
-  g_hash_table_unref (self->offenders);
+  cordon_brake_free (self->brake);
   g_hash_table_unref (self->failures);
   g_hash_table_unref (self->connections);
   g_mutex_clear (&self->lock);
@@ -480,7 +431,7 @@ cordon_auth_init (CordonAuth *self)
 {
   g_mutex_init (&self->lock);
   self->recorders = g_ptr_array_new_with_free_func ((GDestroyNotify) recorder_info_free);
-  self->offenders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->brake = cordon_brake_new ();
   self->failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->connections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->max_per_address = 16;

@@ -4,6 +4,7 @@
 #include <gst/rtsp-server/rtsp-server.h>
 
 #include "config/config.h"
+#include "proxy/brake.h"
 
 G_BEGIN_DECLS
 
@@ -12,7 +13,7 @@ G_DECLARE_FINAL_TYPE (CordonAuth, cordon_auth, CORDON, AUTH, GstRTSPAuth)
 
 /* Failed logins per address within a minute before the address is blocked
  * for a minute, and per connection before it is closed. */
-#define CORDON_AUTH_FAIL_LIMIT 10
+#define CORDON_AUTH_FAIL_LIMIT CORDON_BRAKE_FAIL_LIMIT
 #define CORDON_AUTH_CONNECTION_FAIL_LIMIT 3
 
 /* An auth manager for one listening socket; TLS says whether connections on

@@ -61,6 +61,10 @@ cordon_daemon_reload (CordonDaemon *d)
       || g_strcmp0 (next->status_host, d->config->status_host) != 0 || next->status_port != d->config->status_port
       || g_strcmp0 (next->user, d->config->user) != 0)
     g_warning ("reload: changes to listen, tls-*, status and user in [proxy] take effect only on restart");
+  if (g_strcmp0 (next->onvif_host, d->config->onvif_host) != 0 || next->onvif_port != d->config->onvif_port
+      || next->onvif_discovery != d->config->onvif_discovery
+      || g_strcmp0 (next->onvif_serial, d->config->onvif_serial) != 0)
+    g_warning ("reload: changes to [onvif] take effect only on restart");
 
   /* The firewall first: if the new rules cannot be applied the old ones stay
    * and so does the old configuration, so rules and streams never disagree. */
@@ -115,6 +119,8 @@ cordon_daemon_reload (CordonDaemon *d)
     }
   }
   cordon_server_set_config (d->server, d->config);
+  if (d->onvif)
+    cordon_onvif_set_config (d->onvif, d->config);
   if (d->phonehome)
     cordon_phonehome_set_config (d->phonehome, d->config);
   cordon_config_free (prev);
@@ -203,6 +209,7 @@ daemon_free (CordonDaemon *d)
     for (guint i = 0; i < names->len; i++)
       stop_camera (d, names->pdata[i]);
   }
+  g_clear_pointer (&d->onvif, cordon_onvif_free);
   cordon_status_stop (d);
   g_clear_pointer (&d->server, cordon_server_free);
   g_clear_pointer (&d->pipelines, g_hash_table_unref);
@@ -286,6 +293,12 @@ cordon_daemon_run (const char *config_path, gboolean verbose)
     return 1;
   }
 
+  d->onvif = cordon_onvif_new (d->config, &error);
+  if (error) {
+    g_critical ("%s", error->message);
+    return 1;
+  }
+
   /* Everything that needs root is done. The helper keeps CAP_NET_ADMIN for
    * reloads; this process drops to the configured user with no capability,
    * before gst_init() or anything else starts a thread (capabilities are per
@@ -323,6 +336,10 @@ cordon_daemon_run (const char *config_path, gboolean verbose)
   }
   if (d->config->status_host && !cordon_status_start (d, &error)) {
     g_critical ("status: %s", error->message);
+    return 1;
+  }
+  if (d->onvif && !cordon_onvif_start (d->onvif, d->pipelines, &error)) {
+    g_critical ("%s", error->message);
     return 1;
   }
   g_message ("serving %u camera(s) on rtsp://%s:%u/", d->config->cameras->len, d->config->listen_host,

@@ -7,6 +7,7 @@
 #include "firewall/firewall.h"
 #include "pipeline/pipeline.h"
 #include "proxy/fwhelper.h"
+#include "proxy/onvif.h"
 #include "proxy/privileges.h"
 #include "proxy/server.h"
 
@@ -32,6 +33,7 @@ typedef struct _CordonDaemon {
   GMutex fwhelper_lock;      /* one call to the helper at a time (main loop, counter thread) */
   CordonCounterCache *counter_cache; /* the helper's last drop counters (status.c) */
   SoupServer *status;
+  CordonOnvif *onvif;        /* NULL when [onvif] listen is off */
   gint64 started;            /* g_get_real_time () */
   guint reloads;
   guint reload_failures;
