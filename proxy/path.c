@@ -76,13 +76,22 @@ cordon_path_normalise (const char *path)
     if (!*s)
       continue;
     /* A dot segment could climb from one camera's path into another's. */
-    if (strcmp (s, ".") == 0 || strcmp (s, "..") == 0 || n == 2)
+    if (strcmp (s, ".") == 0 || strcmp (s, "..") == 0 || n == 3)
       return NULL;
     segments[n++] = s;
   }
   if (n == 0 || !valid_name (segments[0]) || g_str_has_prefix (segments[0], "."))
     return NULL;
-  if (n == 2 && !valid_control (segments[1]))
+  /* After the name: the camera's sub stream ("sub"), then a control name. */
+  guint at = 1;
+  if (at < n && strcmp (segments[at], "sub") == 0)
+    at++;
+  if (at < n && valid_control (segments[at]))
+    at++;
+  if (at != n)
     return NULL;
-  return n == 2 ? g_strconcat ("/", segments[0], "/", segments[1], NULL) : g_strconcat ("/", segments[0], NULL);
+  GString *out = g_string_new (NULL);
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (out, "/%s", segments[i]);
+  return g_string_free (out, FALSE);
 }

@@ -9,7 +9,8 @@ G_BEGIN_DECLS
 
 /* The canonical form of request path PATH (a URL's absolute path, still
  * percent-encoded): "/CAMERA" for the aggregate URL, "/CAMERA/stream=N" for
- * a stream's control URL. Percent-escapes of unreserved characters are
+ * a stream's control URL, "/CAMERA/sub" and "/CAMERA/sub/stream=N" for the
+ * camera's sub stream (404 unless the camera has one). Percent-escapes of unreserved characters are
  * decoded, empty segments and a trailing slash dropped. Anything else is
  * refused (NULL): dot segments, an encoded '/', '\\' or NUL, bad escapes,
  * characters no camera name has, more segments, another control name. The
