@@ -182,23 +182,47 @@ slate_sample (GstAppSink *sink, gpointer data)
   return GST_FLOW_OK;
 }
 
+/* What the clock's thread holds: a callback already running when the slate
+ * stops must not reach the pipeline after cordon_output_slate_stop()
+ * returns, so the pointer is cleared under the ticker's lock. */
+struct _SlateTicker {
+  GMutex lock;
+  CordonPipeline *p;        /* NULL once stopped */
+};
+
+static void
+ticker_clear (gpointer data)
+{
+  g_mutex_clear (&((SlateTicker *) data)->lock);
+}
+
+static void
+ticker_release (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, ticker_clear);
+}
+
 /* The system clock's thread, once per output frame while the slate is on.
- * An identical picture (the same memory) costs x264 little: every
- * macroblock is a skip. */
+ * The same picture (the same memory) every time. */
 static gboolean
 slate_tick (GstClock *clock, GstClockTime time, GstClockID id, gpointer data)
 {
-  CordonPipeline *p = data;
+  SlateTicker *t = data;
   g_autoptr (GstBuffer) picture = NULL;
 
-  g_mutex_lock (&p->lock);
-  if (p->feeder == FEED_SLATE && p->slate_picture) {
-    picture = gst_buffer_ref (p->slate_picture);
-    gst_buffer_replace (&p->last_raw, picture);
+  g_mutex_lock (&t->lock);
+  CordonPipeline *p = t->p;
+  if (p) {
+    g_mutex_lock (&p->lock);
+    if (p->feeder == FEED_SLATE && p->slate_picture) {
+      picture = gst_buffer_ref (p->slate_picture);
+      gst_buffer_replace (&p->last_raw, picture);
+    }
+    g_mutex_unlock (&p->lock);
+    if (picture)
+      cordon_output_encode (p, picture);
   }
-  g_mutex_unlock (&p->lock);
-  if (picture)
-    cordon_output_encode (p, picture);
+  g_mutex_unlock (&t->lock);
   return TRUE;
 }
 
@@ -213,8 +237,11 @@ cordon_output_slate_start (CordonPipeline *p)
   /* A periodic clock id: its times are start + n × interval, however late
    * one callback runs, so the output keeps exactly the configured rate. */
   g_autoptr (GstClock) clock = gst_system_clock_obtain ();
+  p->slate_ticker = g_atomic_rc_box_new0 (SlateTicker);
+  g_mutex_init (&p->slate_ticker->lock);
+  p->slate_ticker->p = p;
   p->slate_tick = gst_clock_new_periodic_id (clock, gst_clock_get_time (clock), GST_SECOND / p->camera->framerate);
-  gst_clock_id_wait_async (p->slate_tick, slate_tick, p, NULL);
+  gst_clock_id_wait_async (p->slate_tick, slate_tick, g_atomic_rc_box_acquire (p->slate_ticker), ticker_release);
 }
 
 void
@@ -222,6 +249,10 @@ cordon_output_slate_stop (CordonPipeline *p)
 {
   if (!p->slate_tick)
     return;
+  g_mutex_lock (&p->slate_ticker->lock);
+  p->slate_ticker->p = NULL;
+  g_mutex_unlock (&p->slate_ticker->lock);
+  g_clear_pointer (&p->slate_ticker, ticker_release);
   gst_clock_id_unschedule (p->slate_tick);
   g_clear_pointer (&p->slate_tick, gst_clock_id_unref);
   gst_element_set_state (p->slate, GST_STATE_NULL);

@@ -70,6 +70,7 @@ typedef struct {
 } Consumer;
 
 typedef struct _Snapshot Snapshot;
+typedef struct _SlateTicker SlateTicker;
 
 /* The second output (sub-stream = WxH): its own encoder fed the same
  * pictures, its own consumers. */
@@ -102,6 +103,7 @@ struct _CordonPipeline {
   GSource *encode_watch;
   GSource *slate_watch;
   GstClockID slate_tick;    /* main context: periodic, the output rate, while the slate is on */
+  SlateTicker *slate_ticker; /* output.c: what slate_tick's callback holds */
   gint *encoder_count;      /* atomic-rc box shared with the x264enc instances */
   guint encoder_queue;      /* pictures the encoder's appsrc may hold (CORDON_ENCODER_QUEUE_MS) */
 
