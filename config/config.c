@@ -14,6 +14,7 @@ G_DEFINE_QUARK (cordon-config-error-quark, cordon_config_error)
 #define DEFAULT_TLS_LISTEN_PORT 322
 #define DEFAULT_STATUS "127.0.0.1:9554"
 #define DEFAULT_USER "cordon"
+#define DEFAULT_WORKER_UID_BASE 61000
 #define DEFAULT_NFLOG_GROUP 1984
 
 typedef struct {
@@ -23,7 +24,7 @@ typedef struct {
 
 static const char *const proxy_keys[] = {
   "listen", "user", "status", "tls-listen", "tls-certificate", "tls-key",
-  "max-clients-per-address", NULL
+  "max-clients-per-address", "worker-uid-base", NULL
 };
 static const char *const firewall_keys[] = {
   "mode", "camera-interface", "core-interface", "nflog-group", "serve-ntp", "serve-dhcp", NULL
@@ -342,6 +343,9 @@ load_proxy (Loader *l, CordonConfig *c)
   else if (!*c->user || strcmp (c->user, "root") == 0 || strcmp (c->user, "0") == 0)
     problem (l, g, "user", "\"%s\" is not allowed: the media process must not run as root", c->user);
   get_uint (l, g, "max-clients-per-address", 1, 1024, 16, &c->max_clients_per_address);
+  /* Each camera's worker runs as base + its position in the file: a uid no
+   * one else has, for its firewall rule and so it can touch nothing of ours. */
+  get_uint (l, g, "worker-uid-base", 1000, 4000000000u, DEFAULT_WORKER_UID_BASE, &c->worker_uid_base);
 
   g_autofree char *cert = get_string (l, g, "tls-certificate");
   g_autofree char *key = get_string (l, g, "tls-key");
@@ -518,6 +522,7 @@ load_camera (Loader *l, CordonConfig *c, const char *g)
         && cam->port == other->port && g_strcmp0 (cam->url, other->url) == 0)
       problem (l, g, "url", "same stream as [camera:%s]", other->name);
   }
+  cam->worker_uid = c->worker_uid_base + c->cameras->len;
   g_ptr_array_add (c->cameras, g_steal_pointer (&cam));
 }
 
@@ -747,7 +752,7 @@ cordon_camera_equal (const CordonCamera *a, const CordonCamera *b)
       && g_strcmp0 (a->mac, b->mac) == 0 && a->width == b->width && a->height == b->height
       && a->framerate == b->framerate && a->bitrate == b->bitrate
       && a->keyframe_interval == b->keyframe_interval && g_strcmp0 (a->profile, b->profile) == 0
-      && g_strcmp0 (a->preset, b->preset) == 0 && a->audio == b->audio;
+      && g_strcmp0 (a->preset, b->preset) == 0 && a->audio == b->audio && a->worker_uid == b->worker_uid;
 }
 
 const CordonCamera *

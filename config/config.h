@@ -49,6 +49,7 @@ typedef struct {
   char *profile;         /* H.264 profile: baseline, main (default) or high */
   char *preset;          /* x264 speed preset, default "veryfast" */
   gboolean audio;        /* pass audio (re-encoded) to recorders; default FALSE */
+  guint worker_uid;      /* uid (and gid) of this camera's ingest worker: [proxy] worker-uid-base + index */
   /*< private >*/
   gint refcount;
 } CordonCamera;
@@ -79,6 +80,7 @@ typedef struct {
   char *status_host;     /* NULL when status = off */
   guint16 status_port;   /* default 127.0.0.1:9554 */
   guint max_clients_per_address; /* default 16 */
+  guint worker_uid_base; /* first ingest worker uid, default 61000 */
 
   /* [firewall] */
   CordonFirewallMode mode;   /* default gateway */
