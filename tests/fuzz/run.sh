@@ -18,7 +18,7 @@ export LSAN_OPTIONS="suppressions=$SRC/tests/fuzz/lsan.supp:print_suppressions=0
 export ASAN_OPTIONS="fast_unwind_on_malloc=0"
 status=0
 for spec in "tests/fuzz/fuzz-config:tests/fuzz/corpus-config" "tests/fuzz/fuzz-rtsp:tests/fuzz/corpus-rtsp" \
-    "tests/firewall/fuzz-nflog:tests/firewall/corpus"; do
+    "tests/firewall/fuzz-nflog:tests/firewall/corpus" "tests/fuzz/fuzz-handover:tests/fuzz/corpus-handover"; do
   target=${spec%%:*} corpus=${spec#*:}
   [ -d "$SRC/$corpus" ] || continue
   ninja -C "$OUT" "$target" >/dev/null || { echo "FAIL: cannot build $target"; status=1; continue; }
