@@ -87,6 +87,8 @@ typedef struct {
   gboolean started;         /* has had a keyframe: deltas may follow */
 } Consumer;
 
+typedef struct _Snapshot Snapshot;
+
 struct _CordonPipeline {
   CordonCamera *camera;
   GMainContext *context;
@@ -134,6 +136,9 @@ struct _CordonPipeline {
   gint64 last_frame;        /* monotonic, 0 if none yet */
   gint64 handover_ns;       /* moving average: worker sent → daemon copied out */
   char *last_error;
+  GstBuffer *last_raw;      /* the picture last pushed into the encoder (snapshot.c) */
+
+  Snapshot *snapshot;       /* snapshot.c: own lock, taken before `lock`, never inside it */
 };
 
 /* ingest.c (in the worker) */
@@ -159,6 +164,10 @@ gboolean cordon_launcher_own_uids (void);
 
 /* output.c */
 gboolean cordon_output_build (CordonPipeline *p, GError **error);
+
+/* snapshot.c */
+Snapshot *cordon_snapshot_new (void);
+void cordon_snapshot_free (Snapshot *snapshot);
 
 /* pipeline.c */
 void cordon_pipeline_feed (CordonPipeline *p, Feeder from, Attempt *attempt, GstBuffer *buffer);

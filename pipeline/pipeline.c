@@ -266,6 +266,8 @@ cordon_pipeline_feed (CordonPipeline *p, Feeder from, Attempt *in, GstBuffer *bu
   } else {
     push = p->feeder == FEED_SLATE;
   }
+  if (push)
+    gst_buffer_replace (&p->last_raw, buffer);
   g_mutex_unlock (&p->lock);
   if (!push)
     return;
@@ -307,6 +309,7 @@ cordon_pipeline_new (CordonCamera *camera, GError **error)
   p->backoff_s = 1;
   p->state = CORDON_CAMERA_CONNECTING;
   p->state_since = g_get_real_time ();
+  p->snapshot = cordon_snapshot_new ();
 
   p->raw_caps = gst_caps_new_simple ("video/x-raw",
                                      "format", G_TYPE_STRING, "I420",
@@ -406,6 +409,8 @@ cordon_pipeline_free (CordonPipeline *p)
   g_clear_pointer (&p->consumers, g_ptr_array_unref);
   g_clear_pointer (&p->audio_consumers, g_ptr_array_unref);
   g_free (p->last_error);
+  gst_clear_buffer (&p->last_raw);
+  g_clear_pointer (&p->snapshot, cordon_snapshot_free);
   g_clear_pointer (&p->camera, cordon_camera_unref);
   g_clear_pointer (&p->context, g_main_context_unref);
   g_mutex_clear (&p->lock);

@@ -103,6 +103,10 @@ void cordon_pipeline_detach_audio (CordonPipeline *pipeline, GstAppSrc *src);
 /* Asks the encoder for an IDR frame as soon as possible. Thread safe. */
 void cordon_pipeline_request_keyframe (CordonPipeline *pipeline);
 
+/* A JPEG of the picture the encoder last took (camera or slate), scaled to fit MAX_WIDTH (0: output size),
+ * made by cordon from its own decoded pixels, never the camera's JPEG. Thread safe. (transfer full) */
+GBytes *cordon_pipeline_snapshot_jpeg (CordonPipeline *pipeline, guint max_width, GError **error);
+
 /* Called on every state change. */
 void cordon_pipeline_set_state_func (CordonPipeline *pipeline, CordonPipelineStateFunc func,
                                      gpointer user_data);

@@ -3,7 +3,7 @@
  * password guessing. */
 #define G_LOG_DOMAIN "cordon-proxy"
 
-#include "auth.h"
+#include "proxy/auth.h"
 
 #include <string.h>
 

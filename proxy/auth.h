@@ -3,7 +3,7 @@
 
 #include <gst/rtsp-server/rtsp-server.h>
 
-#include "config.h"
+#include "config/config.h"
 
 G_BEGIN_DECLS
 

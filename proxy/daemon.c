@@ -1,7 +1,7 @@
 /* cordon — `cordon run`: set-up order, main loop, signals, reload. */
 #define G_LOG_DOMAIN "cordon"
 
-#include "daemon.h"
+#include "proxy/daemon.h"
 
 #include "cordon-build.h"
 

@@ -3,12 +3,12 @@
 
 #include <libsoup/soup.h>
 
-#include "config.h"
-#include "firewall.h"
-#include "fwhelper.h"
-#include "privileges.h"
-#include "pipeline.h"
-#include "server.h"
+#include "config/config.h"
+#include "firewall/firewall.h"
+#include "pipeline/pipeline.h"
+#include "proxy/fwhelper.h"
+#include "proxy/privileges.h"
+#include "proxy/server.h"
 
 G_BEGIN_DECLS
 

@@ -6,7 +6,7 @@
 
 #include <glib.h>
 
-#include "daemon.h"
+#include "proxy/daemon.h"
 
 static gboolean journal;
 static gboolean verbose_mode;

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "cordon-build.h"
-#include "daemon.h"
-#include "firewall.h"
+#include "firewall/firewall.h"
+#include "proxy/daemon.h"
 
 #define DEFAULT_CONFIG CORDON_SYSCONFDIR "/cordon/cordon.conf"
 

@@ -1,379 +1,14 @@
 /* cordon — RTSP egress built on gst-rtsp-server. */
 #define G_LOG_DOMAIN "cordon-proxy"
 
-#include "server.h"
+#include "proxy/server.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-#include <linux/tcp.h>
 
-#include "auth.h"
-
-/* ---- media factory: one per camera, shared media fed by the pipeline ---- */
-
-#define CORDON_TYPE_FACTORY (cordon_factory_get_type ())
-G_DECLARE_FINAL_TYPE (CordonFactory, cordon_factory, CORDON, FACTORY, GstRTSPMediaFactory)
-
-struct _CordonFactory {
-  GstRTSPMediaFactory parent;
-  GMutex lock;
-  CordonPipeline *pipeline; /* NULL once the camera is removed */
-  char *name;               /* camera name */
-  GstRTSPMountPoints *mounts; /* where it is mounted (not a ref) */
-  char *path;               /* its mount path */
-  GPtrArray *sources;       /* GstAppSrc* currently attached (refs) */
-  GPtrArray *audio_sources; /* the same for audio */
-  guint media_count;
-};
-
-G_DEFINE_TYPE (CordonFactory, cordon_factory, GST_TYPE_RTSP_MEDIA_FACTORY)
-
-typedef struct {
-  gint fps_n, fps_d;
-  gint64 last;    /* frame index of the previous buffer, -1 before the first */
-  gint64 born_us; /* monotonic time the media's element was made */
-} Cadence;
-
-/* Buffers are stamped on arrival (do-timestamp), which jitters with
- * scheduling; recorders want a steady, strictly increasing clock. Each time
- * stamp is moved to the nearest frame slot of the fixed output rate, and
- * never to a slot already used.
- *
- * A stamp is a running time of the media's pipeline, which cannot exceed the
- * time since the pipeline was made. Now and then a media's first buffer was
- * stamped with the clock's absolute time instead (3 h 47 min into a pipeline
- * 1 s old, seen in the sanitizer soak); as a slot is never used twice, every
- * later buffer followed it, hours ahead of the clock. Such a stamp is taken
- * as the time since the pipeline was made. */
-static GstPadProbeReturn
-regular_cadence (GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-  Cadence *c = data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  if (!GST_BUFFER_PTS_IS_VALID (buf))
-    return GST_PAD_PROBE_OK;
-  GstClockTime pts = GST_BUFFER_PTS (buf);
-  GstClockTime age = (GstClockTime) (g_get_monotonic_time () - c->born_us) * GST_USECOND;
-  if (pts > age + GST_SECOND)
-    pts = age;
-  gint64 frame = gst_util_uint64_scale_round (pts, c->fps_n, (guint64) GST_SECOND * c->fps_d);
-  if (frame <= c->last)
-    frame = c->last + 1;
-  c->last = frame;
-  buf = gst_buffer_make_writable (buf);
-  GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) = gst_util_uint64_scale (frame, (guint64) GST_SECOND * c->fps_d, c->fps_n);
-  GST_BUFFER_DURATION (buf) = gst_util_uint64_scale (1, (guint64) GST_SECOND * c->fps_d, c->fps_n);
-  GST_PAD_PROBE_INFO_DATA (info) = buf;
-  return GST_PAD_PROBE_OK;
-}
-
-static GstElement *
-cordon_factory_create_element (GstRTSPMediaFactory *factory, const GstRTSPUrl *url)
-{
-  CordonFactory *self = CORDON_FACTORY (factory);
-  g_autoptr (GstCaps) caps = NULL;
-  g_autoptr (GstCaps) audio_caps = NULL;
-
-  g_mutex_lock (&self->lock);
-  if (self->pipeline) {
-    caps = cordon_pipeline_get_caps (self->pipeline);
-    audio_caps = cordon_pipeline_get_audio_caps (self->pipeline);
-  }
-  g_mutex_unlock (&self->lock);
-  if (!caps)
-    return NULL;
-
-  GstElement *bin = gst_bin_new (NULL);
-  GstElement *src = gst_element_factory_make ("appsrc", "src");
-  GstElement *pay = gst_element_factory_make ("rtph264pay", "pay0");
-  if (!src || !pay) {
-    g_warning ("%s: appsrc or rtph264pay is missing", self->name);
-    gst_clear_object (&src);
-    gst_clear_object (&pay);
-    gst_object_unref (bin);
-    return NULL;
-  }
-  /* Live source stamped on arrival; bounded so a stalled media cannot hold
-   * frames without limit (old ones are dropped first). */
-  g_object_set (src, "caps", caps, "is-live", TRUE, "format", GST_FORMAT_TIME, "do-timestamp", TRUE,
-                "max-buffers", (guint64) 50, "leaky-type", 2 /* downstream: drop oldest */, NULL);
-  /* SPS/PPS already precede every IDR (h264parse in the pipeline); the
-   * payloader adding its own copies would give recorders duplicate time
-   * stamps. */
-  g_object_set (pay, "pt", 96, "config-interval", 0, NULL);
-  Cadence *cadence = g_new0 (Cadence, 1);
-  cadence->last = -1;
-  cadence->born_us = g_get_monotonic_time ();
-  if (!gst_structure_get_fraction (gst_caps_get_structure (caps, 0), "framerate", &cadence->fps_n, &cadence->fps_d)
-      || cadence->fps_n <= 0 || cadence->fps_d <= 0) {
-    cadence->fps_n = 25;
-    cadence->fps_d = 1;
-  }
-  g_autoptr (GstPad) srcpad = gst_element_get_static_pad (src, "src");
-  gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_BUFFER, regular_cadence, cadence, g_free);
-  gst_bin_add_many (GST_BIN (bin), src, pay, NULL);
-  gst_element_link (src, pay);
-
-  /* Audio only where the camera has audio = true: G.711 A-law re-encoded by
-   * the pipeline, payloaded as a second stream. */
-  if (audio_caps) {
-    GstElement *asrc = gst_element_factory_make ("appsrc", "asrc");
-    GstElement *apay = gst_element_factory_make ("rtppcmapay", "pay1");
-    if (asrc && apay) {
-      g_object_set (asrc, "caps", audio_caps, "is-live", TRUE, "format", GST_FORMAT_TIME, "do-timestamp", TRUE,
-                    "max-buffers", (guint64) 100, "leaky-type", 2, NULL);
-      g_object_set (apay, "pt", 8, NULL);
-      gst_bin_add_many (GST_BIN (bin), asrc, apay, NULL);
-      gst_element_link (asrc, apay);
-    } else {
-      g_warning ("%s: appsrc or rtppcmapay is missing; serving video only", self->name);
-      gst_clear_object (&asrc);
-      gst_clear_object (&apay);
-    }
-  }
-  return bin;
-}
-
-static void
-media_unprepared (GstRTSPMedia *media, CordonFactory *self)
-{
-  GstAppSrc *asrc = g_object_get_data (G_OBJECT (media), "cordon-asrc");
-  if (asrc) {
-    g_mutex_lock (&self->lock);
-    if (g_ptr_array_remove (self->audio_sources, asrc) && self->pipeline)
-      cordon_pipeline_detach_audio (self->pipeline, asrc);
-    g_mutex_unlock (&self->lock);
-    g_object_set_data (G_OBJECT (media), "cordon-asrc", NULL);
-  }
-  GstAppSrc *src = g_object_get_data (G_OBJECT (media), "cordon-src");
-  if (!src)
-    return;
-  g_mutex_lock (&self->lock);
-  if (g_ptr_array_remove (self->sources, src) && self->pipeline)
-    cordon_pipeline_detach (self->pipeline, src);
-  g_mutex_unlock (&self->lock);
-  g_object_set_data (G_OBJECT (media), "cordon-src", NULL);
-}
-
-static void
-media_gone (gpointer data, GObject *where_the_object_was)
-{
-  CordonFactory *self = data;
-  g_mutex_lock (&self->lock);
-  self->media_count--;
-  g_mutex_unlock (&self->lock);
-  g_object_unref (self);
-}
-
-static void
-keep_unsynced (GstBaseSink *sink, GParamSpec *pspec, gpointer data)
-{
-  if (gst_base_sink_get_sync (sink))
-    gst_base_sink_set_sync (sink, FALSE);
-}
-
-static void
-unsync_sink (GstBin *bin, GstBin *sub_bin, GstElement *element, gpointer data)
-{
-  if (!GST_IS_BASE_SINK (element))
-    return;
-  gst_base_sink_set_sync (GST_BASE_SINK (element), FALSE);
-  g_signal_connect (element, "notify::sync", G_CALLBACK (keep_unsynced), NULL);
-}
-
-static void
-cordon_factory_configure (GstRTSPMediaFactory *factory, GstRTSPMedia *media)
-{
-  CordonFactory *self = CORDON_FACTORY (factory);
-  GST_RTSP_MEDIA_FACTORY_CLASS (cordon_factory_parent_class)->configure (factory, media);
-  g_autoptr (GstElement) element = gst_rtsp_media_get_element (media);
-  /* Send each packet when it is made: the frames already arrive in real
-   * time, and syncing on the time stamps only adds a way to stall (a sink
-   * waiting for a time stamp ahead of the clock sends nothing meanwhile).
-   * gst_rtsp_media_set_rate_control() does not reach the sinks of 1.22: they
-   * are made at SETUP and set to sync after they join the pipeline, so each
-   * is unsynced as it joins and kept so. */
-  gst_rtsp_media_set_rate_control (media, FALSE);
-  g_autoptr (GstObject) top = gst_object_get_parent (GST_OBJECT (element));
-  if (GST_IS_BIN (top))
-    g_signal_connect (top, "deep-element-added", G_CALLBACK (unsync_sink), NULL);
-  else
-    g_warning ("%s: the media has no pipeline yet; its sinks will sync on time stamps", self->name);
-
-  g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (element), "src");
-  g_autoptr (GstElement) asrc = gst_bin_get_by_name (GST_BIN (element), "asrc");
-  g_object_set_data_full (G_OBJECT (media), "cordon-camera", g_strdup (self->name), g_free);
-  g_object_weak_ref (G_OBJECT (media), media_gone, g_object_ref (self));
-  g_signal_connect_object (media, "unprepared", G_CALLBACK (media_unprepared), self, 0);
-
-  g_mutex_lock (&self->lock);
-  self->media_count++;
-  if (src && self->pipeline) {
-    g_object_set_data (G_OBJECT (media), "cordon-src", src);
-    g_ptr_array_add (self->sources, gst_object_ref (src));
-    cordon_pipeline_attach (self->pipeline, GST_APP_SRC (src));
-  }
-  if (asrc && self->pipeline) {
-    g_object_set_data (G_OBJECT (media), "cordon-asrc", asrc);
-    g_ptr_array_add (self->audio_sources, gst_object_ref (asrc));
-    cordon_pipeline_attach_audio (self->pipeline, GST_APP_SRC (asrc));
-  }
-  g_mutex_unlock (&self->lock);
-}
-
-static void
-cordon_factory_detach_all (CordonFactory *self)
-{
-  g_mutex_lock (&self->lock);
-  for (guint i = 0; i < self->sources->len; i++) {
-    GstAppSrc *src = self->sources->pdata[i];
-    if (self->pipeline)
-      cordon_pipeline_detach (self->pipeline, src);
-    gst_app_src_end_of_stream (src);
-  }
-  g_ptr_array_set_size (self->sources, 0);
-  for (guint i = 0; i < self->audio_sources->len; i++) {
-    GstAppSrc *src = self->audio_sources->pdata[i];
-    if (self->pipeline)
-      cordon_pipeline_detach_audio (self->pipeline, src);
-    gst_app_src_end_of_stream (src);
-  }
-  g_ptr_array_set_size (self->audio_sources, 0);
-  self->pipeline = NULL;
-  g_mutex_unlock (&self->lock);
-}
-
-static void
-cordon_factory_finalize (GObject *object)
-{
-  CordonFactory *self = CORDON_FACTORY (object);
-  g_ptr_array_unref (self->sources);
-  g_ptr_array_unref (self->audio_sources);
-  g_free (self->name);
-  g_free (self->path);
-  g_mutex_clear (&self->lock);
-  G_OBJECT_CLASS (cordon_factory_parent_class)->finalize (object);
-}
-
-static void
-cordon_factory_class_init (CordonFactoryClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = cordon_factory_finalize;
-  GST_RTSP_MEDIA_FACTORY_CLASS (klass)->create_element = cordon_factory_create_element;
-  GST_RTSP_MEDIA_FACTORY_CLASS (klass)->configure = cordon_factory_configure;
-}
-
-static void
-cordon_factory_init (CordonFactory *self)
-{
-  g_mutex_init (&self->lock);
-  self->sources = g_ptr_array_new_with_free_func (gst_object_unref);
-  self->audio_sources = g_ptr_array_new_with_free_func (gst_object_unref);
-}
-
-static void
-factory_set_permissions (CordonFactory *f, const CordonConfig *config)
-{
-  g_autoptr (GstRTSPPermissions) perms = gst_rtsp_permissions_new ();
-  for (guint i = 0; i < config->recorders->len; i++) {
-    const CordonRecorder *r = config->recorders->pdata[i];
-    if (cordon_recorder_allows_camera (r, f->name))
-      gst_rtsp_permissions_add_role (perms, r->name, GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
-                                     GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, NULL);
-  }
-  gst_rtsp_media_factory_set_permissions (GST_RTSP_MEDIA_FACTORY (f), perms);
-}
-
-/* ---- RTSPS mount points: SRTP recorders are routed to SAVP media ---- */
-
-/* On the RTSPS listener each camera has two factories: /NAME (RTP inside the
- * TLS connection only) and /NAME~srtp (SAVP only: SRTP, keys by MIKEY inside
- * TLS). Which one a request reaches depends on the recorder's srtp policy,
- * read from the user name it authenticates with; '~' cannot occur in a camera
- * name. A recorder with srtp set can therefore never get a plain RTP media. */
-#define SRTP_SUFFIX "~srtp"
-
-#define CORDON_TYPE_MOUNTS (cordon_mounts_get_type ())
-G_DECLARE_FINAL_TYPE (CordonMounts, cordon_mounts, CORDON, MOUNTS, GstRTSPMountPoints)
-
-struct _CordonMounts {
-  GstRTSPMountPoints parent;
-  GMutex lock;
-  GHashTable *srtp_users;   /* user names of recorders with srtp != off */
-};
-
-G_DEFINE_TYPE (CordonMounts, cordon_mounts, GST_TYPE_RTSP_MOUNT_POINTS)
-
-char *
-cordon_server_route_srtp (const char *path)
-{
-  if (path[0] != '/')
-    return g_strdup (path);
-  const char *slash = strchr (path + 1, '/');
-  g_autofree char *name = slash ? g_strndup (path, slash - path) : g_strdup (path);
-  return g_strconcat (name, SRTP_SUFFIX, slash ? slash : "", NULL);
-}
-
-static char *
-cordon_mounts_make_path (GstRTSPMountPoints *mounts, const GstRTSPUrl *url)
-{
-  CordonMounts *self = CORDON_MOUNTS (mounts);
-  char *path = GST_RTSP_MOUNT_POINTS_CLASS (cordon_mounts_parent_class)->make_path (mounts, url);
-  GstRTSPContext *ctx = gst_rtsp_context_get_current ();
-  if (!path || !ctx || !ctx->request)
-    return path;
-  g_autofree char *user = cordon_auth_request_username (ctx->request);
-  g_mutex_lock (&self->lock);
-  gboolean srtp = user && g_hash_table_contains (self->srtp_users, user);
-  g_mutex_unlock (&self->lock);
-  if (!srtp)
-    return path;
-  char *routed = cordon_server_route_srtp (path);
-  g_free (path);
-  return routed;
-}
-
-static void
-cordon_mounts_finalize (GObject *object)
-{
-  CordonMounts *self = CORDON_MOUNTS (object);
-  g_hash_table_unref (self->srtp_users);
-  g_mutex_clear (&self->lock);
-  G_OBJECT_CLASS (cordon_mounts_parent_class)->finalize (object);
-}
-
-static void
-cordon_mounts_class_init (CordonMountsClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = cordon_mounts_finalize;
-  GST_RTSP_MOUNT_POINTS_CLASS (klass)->make_path = cordon_mounts_make_path;
-}
-
-static void
-cordon_mounts_init (CordonMounts *self)
-{
-  g_mutex_init (&self->lock);
-  self->srtp_users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-}
-
-static void
-cordon_mounts_set_config (CordonMounts *self, const CordonConfig *config)
-{
-  g_mutex_lock (&self->lock);
-  g_hash_table_remove_all (self->srtp_users);
-  for (guint i = 0; i < config->recorders->len; i++) {
-    const CordonRecorder *r = config->recorders->pdata[i];
-    if (r->srtp != CORDON_POLICY_OFF)
-      g_hash_table_add (self->srtp_users, g_strdup (r->username));
-  }
-  g_mutex_unlock (&self->lock);
-}
-
-/* ---- server ---- */
+#include "proxy/auth.h"
+#include "proxy/guard.h"
+#include "proxy/media-factory.h"
+#include "proxy/mounts.h"
 
 typedef struct {
   GstRTSPServer *rtsp;
@@ -384,15 +19,11 @@ typedef struct {
 } Listener;
 
 struct _CordonServer {
-  GHashTable *factories;  /* camera name → GPtrArray of CordonFactory* */
+  GHashTable *factories;  /* camera name → GPtrArray of CordonMediaFactory* */
   Listener plain;
   Listener tls;           /* rtsp == NULL when RTSPS is off */
   GSource *sweep;         /* closes idle connections */
-  GMutex guard_lock;
-  GCond guard_cond;
-  GHashTable *guarded;    /* GstRTSPClient* → Guarded*: what each client sent */
-  GThread *guard;         /* resets clients that send too much; see below */
-  gboolean guard_stop;
+  CordonGuard *guard;     /* resets clients that send too much */
   GMutex sent_lock;
   GHashTable *sent;       /* recorder name → guint64* bytes of closed connections */
 };
@@ -400,7 +31,7 @@ struct _CordonServer {
 /* What one client watches: bytes it was sent are the camera's encoded bytes
  * since its PLAY (the media is shared, so every viewer gets the same). */
 typedef struct {
-  CordonFactory *factory;
+  CordonMediaFactory *factory;
   guint64 start;
 } Watch;
 
@@ -412,28 +43,13 @@ watch_free (Watch *w)
 }
 
 static guint64
-factory_bytes (CordonFactory *f)
-{
-  guint64 bytes = 0;
-  g_mutex_lock (&f->lock);
-  if (f->pipeline) {
-    CordonPipelineStats st;
-    cordon_pipeline_get_stats (f->pipeline, &st);
-    bytes = st.bytes_out;
-    cordon_pipeline_stats_clear (&st);
-  }
-  g_mutex_unlock (&f->lock);
-  return bytes;
-}
-
-static guint64
 client_bytes_sent (GstRTSPClient *client)
 {
   GPtrArray *watches = g_object_get_data (G_OBJECT (client), "cordon-watches");
   guint64 sum = 0;
   for (guint i = 0; watches && i < watches->len; i++) {
     Watch *w = watches->pdata[i];
-    guint64 now = factory_bytes (w->factory);
+    guint64 now = cordon_media_factory_bytes (w->factory);
     sum += now > w->start ? now - w->start : 0;
   }
   return sum;
@@ -496,15 +112,12 @@ on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, CordonServer *serve
   GstRTSPMedia *media = ctx->media;
   if (!media && ctx->sessmedia)
     media = gst_rtsp_session_media_get_media (ctx->sessmedia);
-  const char *name = media ? g_object_get_data (G_OBJECT (media), "cordon-camera") : NULL;
+  const char *name = media ? cordon_media_factory_media_camera (media) : NULL;
   GPtrArray *list = name ? g_hash_table_lookup (server->factories, name) : NULL;
   if (!list || list->len == 0)
     return;
-  CordonFactory *f = list->pdata[0];
-  g_mutex_lock (&f->lock);
-  if (f->pipeline)
-    cordon_pipeline_request_keyframe (f->pipeline);
-  g_mutex_unlock (&f->lock);
+  CordonMediaFactory *f = list->pdata[0];
+  cordon_media_factory_request_keyframe (f);
 
   GPtrArray *watches = g_object_get_data (G_OBJECT (client), "cordon-watches");
   if (!watches) {
@@ -516,7 +129,7 @@ on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, CordonServer *serve
       return;
   Watch *w = g_new0 (Watch, 1);
   w->factory = g_object_ref (f);
-  w->start = factory_bytes (f);
+  w->start = cordon_media_factory_bytes (f);
   g_ptr_array_add (watches, w);
 }
 
@@ -537,125 +150,6 @@ on_client_closed_count (GstRTSPClient *client, CordonServer *server)
   g_mutex_unlock (&server->sent_lock);
 }
 
-/* ---- request guard ---- */
-
-/* gst-rtsp-server reads a request on the main loop until it is complete and
- * keeps every header line: a client sending an endless header block holds the
- * loop (no other recorder is answered, /status and the watchdog stall) and
- * grows memory for as long as it sends. No GStreamer setting bounds this, so a
- * thread of ours reads how many bytes each connection has sent since its last
- * complete request (TCP_INFO) and resets connections that exceed
- * REQUEST_MAX_BYTES: in total when they hold no session, and within one guard
- * interval when they do (their RTCP counts too, a trickle). The reset is a
- * connect (AF_UNSPEC) on our own duplicate of the socket: the main loop's next
- * read fails and the client is closed where it is served, and no descriptor
- * is closed under anyone's feet. */
-#define REQUEST_MAX_BYTES (64 * 1024)
-#define GUARD_INTERVAL_US (G_USEC_PER_SEC / 2)
-
-typedef struct {
-  int fd;            /* our duplicate of the client's socket */
-  char *ip;
-  guint64 mark;      /* bytes received up to its last complete request */
-  guint64 tick;      /* bytes received at the previous guard pass */
-  gboolean session;  /* held a session at its last request or sweep */
-  gboolean reset;
-} Guarded;
-
-static void
-guarded_free (Guarded *g)
-{
-  close (g->fd);
-  g_free (g->ip);
-  g_free (g);
-}
-
-static gboolean
-bytes_received (int fd, guint64 *bytes)
-{
-  struct tcp_info ti;
-  socklen_t len = sizeof ti;
-  if (getsockopt (fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0
-      || len < G_STRUCT_OFFSET (struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
-    return FALSE;
-  *bytes = ti.tcpi_bytes_received;
-  return TRUE;
-}
-
-static gpointer
-guard_thread (gpointer data)
-{
-  CordonServer *server = data;
-  GHashTableIter it;
-  gpointer v;
-
-  g_mutex_lock (&server->guard_lock);
-  while (!server->guard_stop) {
-    g_cond_wait_until (&server->guard_cond, &server->guard_lock, g_get_monotonic_time () + GUARD_INTERVAL_US);
-    g_hash_table_iter_init (&it, server->guarded);
-    while (g_hash_table_iter_next (&it, NULL, &v)) {
-      Guarded *g = v;
-      guint64 now;
-      if (g->reset || !bytes_received (g->fd, &now))
-        continue;
-      guint64 since_request = now - g->mark, since_tick = now - g->tick;
-      g->tick = now;
-      if (since_request <= REQUEST_MAX_BYTES || (g->session && since_tick <= REQUEST_MAX_BYTES))
-        continue;
-      struct sockaddr unspec = { .sa_family = AF_UNSPEC };
-      if (connect (g->fd, &unspec, sizeof unspec) < 0)
-        g_warning ("cannot reset the connection from %s: %s", g->ip, g_strerror (errno));
-      g->reset = TRUE;
-      g_message ("reset connection from %s: %" G_GUINT64_FORMAT " bytes without a complete request (limit %u)",
-                 g->ip, since_request, REQUEST_MAX_BYTES);
-    }
-  }
-  g_mutex_unlock (&server->guard_lock);
-  return NULL;
-}
-
-/* REQUEST: the client just completed a request, so all it sent so far
- * counts as requests. SESSIONS: how many sessions it holds now. */
-static void
-guard_note (CordonServer *server, GstRTSPClient *client, gboolean request, guint sessions)
-{
-  g_mutex_lock (&server->guard_lock);
-  Guarded *g = g_hash_table_lookup (server->guarded, client);
-  if (g && request)
-    bytes_received (g->fd, &g->mark);
-  if (g)
-    g->session = sessions > 0;
-  g_mutex_unlock (&server->guard_lock);
-}
-
-static void
-guard_add (CordonServer *server, GstRTSPClient *client, GstRTSPConnection *conn)
-{
-  GSocket *sock = conn ? gst_rtsp_connection_get_read_socket (conn) : NULL;
-  int fd = sock ? fcntl (g_socket_get_fd (sock), F_DUPFD_CLOEXEC, 3) : -1;
-  if (fd < 0) {
-    g_warning ("connection from %s: cannot watch its request size: %s", conn ? gst_rtsp_connection_get_ip (conn) : "?",
-               g_strerror (errno));
-    return;
-  }
-  Guarded *g = g_new0 (Guarded, 1);
-  g->fd = fd;
-  g->ip = g_strdup (gst_rtsp_connection_get_ip (conn));
-  bytes_received (fd, &g->mark);
-  g->tick = g->mark;
-  g_mutex_lock (&server->guard_lock);
-  g_hash_table_replace (server->guarded, client, g);
-  g_mutex_unlock (&server->guard_lock);
-}
-
-static void
-guard_remove (GstRTSPClient *client, CordonServer *server)
-{
-  g_mutex_lock (&server->guard_lock);
-  g_hash_table_remove (server->guarded, client);
-  g_mutex_unlock (&server->guard_lock);
-}
-
 #define IDLE_LIMIT_US (20 * G_USEC_PER_SEC)
 
 static GstRTSPFilterResult
@@ -673,7 +167,7 @@ note_activity (GstRTSPClient *client, GstRTSPContext *ctx, CordonServer *server)
   if (last)
     *last = g_get_monotonic_time ();
   gst_rtsp_client_session_filter (client, count_session, &sessions);
-  guard_note (server, client, TRUE, sessions);
+  cordon_guard_note (server->guard, client, TRUE, sessions);
 }
 
 static void
@@ -682,6 +176,12 @@ on_client_closed (GstRTSPClient *client, CordonAuth *auth)
   const char *ip = g_object_get_data (G_OBJECT (client), "cordon-ip");
   if (ip)
     cordon_auth_connection_closed (auth, ip);
+}
+
+static void
+on_client_closed_guard (GstRTSPClient *client, CordonServer *server)
+{
+  cordon_guard_remove (server->guard, client);
 }
 
 static void
@@ -701,8 +201,8 @@ on_client_connected (GstRTSPServer *rtsp, GstRTSPClient *client, CordonServer *s
   g_object_unref (auth);
   g_signal_connect (client, "play-request", G_CALLBACK (on_play_request), server);
   g_signal_connect (client, "closed", G_CALLBACK (on_client_closed_count), server);
-  g_signal_connect (client, "closed", G_CALLBACK (guard_remove), server);
-  guard_add (server, client, conn);
+  g_signal_connect (client, "closed", G_CALLBACK (on_client_closed_guard), server);
+  cordon_guard_add (server->guard, client, conn);
   static const char *const requests[] = { "options-request", "describe-request", "setup-request", "play-request",
                                           "pause-request", "teardown-request", "get-parameter-request",
                                           "set-parameter-request" };
@@ -720,7 +220,7 @@ close_idle (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer data)
   gint64 *last = g_object_get_data (G_OBJECT (client), "cordon-last-request");
   guint sessions = 0;
   gst_rtsp_client_session_filter (client, count_session, &sessions);
-  guard_note (data, client, FALSE, sessions);
+  cordon_guard_note (((CordonServer *) data)->guard, client, FALSE, sessions);
   if (sessions == 0 && last && g_get_monotonic_time () - *last > IDLE_LIMIT_US) {
     const char *ip = g_object_get_data (G_OBJECT (client), "cordon-ip");
     g_message ("closing idle connection from %s", ip ? ip : "?");
@@ -758,7 +258,7 @@ listener_init (Listener *l, CordonServer *server, const CordonConfig *config, gb
   }
   gst_rtsp_server_set_auth (l->rtsp, GST_RTSP_AUTH (l->auth));
   g_signal_connect (l->rtsp, "client-connected", G_CALLBACK (on_client_connected), server);
-  l->mounts = tls ? g_object_new (CORDON_TYPE_MOUNTS, NULL) : gst_rtsp_mount_points_new ();
+  l->mounts = tls ? GST_RTSP_MOUNT_POINTS (cordon_mounts_new ()) : gst_rtsp_mount_points_new ();
   if (tls)
     cordon_mounts_set_config (CORDON_MOUNTS (l->mounts), config);
   gst_rtsp_server_set_mount_points (l->rtsp, l->mounts);
@@ -776,9 +276,6 @@ cordon_server_new (const CordonConfig *config, GError **error)
   server->factories = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
   g_mutex_init (&server->sent_lock);
   server->sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_mutex_init (&server->guard_lock);
-  g_cond_init (&server->guard_cond);
-  server->guarded = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) guarded_free);
   if (!listener_init (&server->plain, server, config, FALSE, error))
     return NULL;
   if (config->tls_certificate && !listener_init (&server->tls, server, config, TRUE, error))
@@ -806,7 +303,7 @@ cordon_server_start (CordonServer *server, GError **error)
   server->sweep = g_timeout_source_new_seconds (5);
   g_source_set_callback (server->sweep, sweep_idle, server, NULL);
   g_source_attach (server->sweep, g_main_context_get_thread_default ());
-  server->guard = g_thread_new ("cordon-guard", guard_thread, server);
+  server->guard = cordon_guard_new ();
   return TRUE;
 }
 
@@ -815,21 +312,12 @@ add_factory (GPtrArray *list, CordonPipeline *pipeline, const CordonConfig *conf
              GstRTSPLowerTrans protocols, GstRTSPProfile profiles)
 {
   const CordonCamera *cam = cordon_pipeline_get_camera (pipeline);
-  CordonFactory *f = g_object_new (CORDON_TYPE_FACTORY, NULL);
+  g_autofree char *path = g_strconcat ("/", cam->name, suffix, NULL);
+  CordonMediaFactory *f = cordon_media_factory_new (pipeline, l->mounts, path, protocols, profiles);
 
-  f->pipeline = pipeline;
-  f->name = g_strdup (cam->name);
-  f->mounts = l->mounts;
-  f->path = g_strconcat ("/", cam->name, suffix, NULL);
-  /* Shared: one media per factory however many recorders; the encode itself
-   * happens once, upstream, in the camera's pipeline. */
-  gst_rtsp_media_factory_set_shared (GST_RTSP_MEDIA_FACTORY (f), TRUE);
-  gst_rtsp_media_factory_set_suspend_mode (GST_RTSP_MEDIA_FACTORY (f), GST_RTSP_SUSPEND_MODE_NONE);
-  gst_rtsp_media_factory_set_protocols (GST_RTSP_MEDIA_FACTORY (f), protocols);
-  gst_rtsp_media_factory_set_profiles (GST_RTSP_MEDIA_FACTORY (f), profiles);
-  factory_set_permissions (f, config);
-  g_ptr_array_add (list, g_object_ref (f));
-  gst_rtsp_mount_points_add_factory (l->mounts, f->path, GST_RTSP_MEDIA_FACTORY (f));
+  cordon_media_factory_set_permissions (f, config);
+  g_ptr_array_add (list, f);
+  gst_rtsp_mount_points_add_factory (l->mounts, path, g_object_ref (GST_RTSP_MEDIA_FACTORY (f)));
 }
 
 void
@@ -843,7 +331,7 @@ cordon_server_add_camera (CordonServer *server, CordonPipeline *pipeline, const 
     /* Over RTSPS, plain RTP only inside the TLS connection: UDP would leave
      * it in clear on the wire. SRTP may use UDP as well. */
     add_factory (list, pipeline, config, &server->tls, "", GST_RTSP_LOWER_TRANS_TCP, GST_RTSP_PROFILE_AVP);
-    add_factory (list, pipeline, config, &server->tls, SRTP_SUFFIX,
+    add_factory (list, pipeline, config, &server->tls, CORDON_SRTP_SUFFIX,
                  GST_RTSP_LOWER_TRANS_TCP | GST_RTSP_LOWER_TRANS_UDP, GST_RTSP_PROFILE_SAVP);
   }
   g_hash_table_replace (server->factories, g_strdup (cordon_pipeline_get_camera (pipeline)->name), list);
@@ -853,7 +341,7 @@ static GstRTSPFilterResult
 media_of_camera (GstRTSPSession *session, GstRTSPSessionMedia *sm, gpointer name)
 {
   GstRTSPMedia *media = gst_rtsp_session_media_get_media (sm);
-  if (g_strcmp0 (g_object_get_data (G_OBJECT (media), "cordon-camera"), name) == 0)
+  if (g_strcmp0 (cordon_media_factory_media_camera (media), name) == 0)
     *(gboolean *) g_object_get_data (G_OBJECT (session), "cordon-hit") = TRUE;
   return GST_RTSP_FILTER_KEEP;
 }
@@ -887,9 +375,9 @@ cordon_server_remove_camera (CordonServer *server, const char *name)
   if (!list)
     return;
   for (guint i = 0; i < list->len; i++) {
-    CordonFactory *f = list->pdata[i];
-    gst_rtsp_mount_points_remove_factory (f->mounts, f->path);
-    cordon_factory_detach_all (f);
+    CordonMediaFactory *f = list->pdata[i];
+    gst_rtsp_mount_points_remove_factory (cordon_media_factory_get_mounts (f), cordon_media_factory_get_path (f));
+    cordon_media_factory_detach_all (f);
   }
   gst_rtsp_server_client_filter (server->plain.rtsp, client_of_camera, (gpointer) name);
   if (server->tls.rtsp)
@@ -911,7 +399,7 @@ cordon_server_set_config (CordonServer *server, const CordonConfig *config)
   while (g_hash_table_iter_next (&it, NULL, &v)) {
     GPtrArray *list = v;
     for (guint i = 0; i < list->len; i++)
-      factory_set_permissions (list->pdata[i], config);
+      cordon_media_factory_set_permissions (list->pdata[i], config);
   }
 }
 
@@ -921,10 +409,7 @@ cordon_server_media_count (CordonServer *server, const char *name)
   GPtrArray *list = g_hash_table_lookup (server->factories, name);
   guint n = 0;
   for (guint i = 0; list && i < list->len; i++) {
-    CordonFactory *f = list->pdata[i];
-    g_mutex_lock (&f->lock);
-    n += f->media_count;
-    g_mutex_unlock (&f->lock);
+    n += cordon_media_factory_media_count (list->pdata[i]);
   }
   return n;
 }
@@ -1034,13 +519,7 @@ cordon_server_free (CordonServer *server)
     g_source_destroy (server->sweep);
     g_clear_pointer (&server->sweep, g_source_unref);
   }
-  if (server->guard) {
-    g_mutex_lock (&server->guard_lock);
-    server->guard_stop = TRUE;
-    g_cond_signal (&server->guard_cond);
-    g_mutex_unlock (&server->guard_lock);
-    g_clear_pointer (&server->guard, g_thread_join);
-  }
+  g_clear_pointer (&server->guard, cordon_guard_free);
   GHashTableIter it;
   gpointer v;
   if (server->factories) {
@@ -1048,7 +527,7 @@ cordon_server_free (CordonServer *server)
     while (g_hash_table_iter_next (&it, NULL, &v)) {
       GPtrArray *list = v;
       for (guint i = 0; i < list->len; i++)
-        cordon_factory_detach_all (list->pdata[i]);
+        cordon_media_factory_detach_all (list->pdata[i]);
     }
   }
   listener_clear (&server->plain);
@@ -1056,8 +535,5 @@ cordon_server_free (CordonServer *server)
   g_clear_pointer (&server->factories, g_hash_table_unref);
   g_clear_pointer (&server->sent, g_hash_table_unref);
   g_mutex_clear (&server->sent_lock);
-  g_clear_pointer (&server->guarded, g_hash_table_unref);
-  g_mutex_clear (&server->guard_lock);
-  g_cond_clear (&server->guard_cond);
   g_free (server);
 }

@@ -4,8 +4,8 @@
 
 #include <gst/rtsp-server/rtsp-server.h>
 
-#include "config.h"
-#include "pipeline.h"
+#include "config/config.h"
+#include "pipeline/pipeline.h"
 
 G_BEGIN_DECLS
 
@@ -42,10 +42,6 @@ typedef struct {
 /* Per recorder of CONFIG: GPtrArray of CordonRecorderStats* (transfer full). */
 GPtrArray *cordon_server_recorder_stats (CordonServer *server, const CordonConfig *config);
 guint64 cordon_server_refused_connections (CordonServer *server);
-
-/* The mount an SRTP recorder's request for PATH reaches on the RTSPS
- * listener: /NAME/rest becomes /NAME~srtp/rest (transfer full). */
-char *cordon_server_route_srtp (const char *path);
 
 /* The actual bound port (useful with port 0 in tests). */
 guint16 cordon_server_get_port (CordonServer *server);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cordon-build.h"
-#include "daemon.h"
+#include "proxy/daemon.h"
 
 static void
 json_string (GString *out, const char *s)

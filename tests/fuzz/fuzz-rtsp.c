@@ -14,9 +14,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "auth.h"
-#include "pipeline-private.h"
-#include "server.h"
+#include "pipeline/pipeline-private.h"
+#include "proxy/auth.h"
+#include "proxy/mounts.h"
 
 /* Matches gst_rtsp_server_set_content_length_limit() in proxy/server.c. */
 #define CONTENT_LIMIT (16 * 1024)
@@ -47,7 +47,7 @@ exercise (GstRTSPMessage *msg)
   GstRTSPUrl *url = NULL;
   if (gst_rtsp_url_parse (uri, &url) == GST_RTSP_OK && url) {
     if (url->abspath) {
-      g_autofree char *routed = cordon_server_route_srtp (url->abspath);
+      g_autofree char *routed = cordon_mounts_route_srtp (url->abspath);
       g_assert (routed);
     }
     gst_rtsp_url_free (url);
