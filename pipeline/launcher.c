@@ -46,6 +46,7 @@ typedef struct {
   pid_t pid;
   guint uid_min;
   GHashTable *names;  /* pid → camera name, for the exit log line */
+  gboolean own_uids;  /* started as root: each worker gets its camera's uid */
   GSource *watch;
 } Launcher;
 
@@ -337,6 +338,7 @@ cordon_pipeline_launcher_start (const char *worker_path, guint uid_min, gboolean
   launcher->fd = sv[0];
   launcher->pid = pid;
   launcher->uid_min = uid_min;
+  launcher->own_uids = geteuid () == 0;
   launcher->names = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   g_message ("worker launcher started (pid %d)%s", (int) pid,
              geteuid () == 0 ? ": CAP_SETUID, CAP_SETGID and CAP_KILL only" : " (not root: workers keep our uid)");
@@ -346,7 +348,7 @@ cordon_pipeline_launcher_start (const char *worker_path, guint uid_min, gboolean
 gboolean
 cordon_launcher_own_uids (void)
 {
-  return launcher && geteuid () == 0;
+  return launcher && launcher->own_uids;
 }
 
 /* Main context. Starts NAME's worker as UID with the three descriptors (the
