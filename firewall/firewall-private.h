@@ -40,6 +40,7 @@ typedef enum {
   FW_CT_STATE,    /* value = NF_CT_STATE_BIT mask */
   FW_ETHER_SADDR, /* addr[0..5]; negate */
   FW_PKTTYPE,     /* value = PACKET_HOST etc.; negate */
+  FW_SKUID,       /* value = uid of the local socket (output only) */
   FW_COUNTER,     /* anonymous counter */
   FW_COUNTER_REF, /* text = named counter */
   FW_LIMIT,       /* value = packets per second (burst FW_LOG_BURST) */

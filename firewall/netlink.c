@@ -421,6 +421,12 @@ build_item (struct nftnl_rule *r, Deps *deps, const FwRuleset *rs, const FwItem 
     e_cmp (r, it->negate, &type, 1);
     break;
   }
+  case FW_SKUID: {
+    guint32 uid = it->value;
+    e_meta (r, NFT_META_SKUID);
+    e_cmp (r, FALSE, &uid, 4);
+    break;
+  }
   case FW_SPORT:
   case FW_DPORT: {
     guint16 port = htons ((guint16) it->value);

@@ -86,6 +86,9 @@ append_item (GString *out, const FwItem *it)
     g_string_append_printf (out, "meta pkttype %s%s", ne,
                             it->value == 0 ? "host" : it->value == 1 ? "broadcast" : it->value == 2 ? "multicast" : "other");
     break;
+  case FW_SKUID:
+    g_string_append_printf (out, "meta skuid %u", it->value);
+    break;
   case FW_CT_STATE:
     g_string_append (out, "ct state ");
     append_ct_state (out, it->value);

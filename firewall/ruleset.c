@@ -520,11 +520,22 @@ fw_ruleset_new (const CordonConfig *c, GError **error)
   add_neighbour_discovery (rs, "camera_out");
   for (guint i = 0; i < c->cameras->len; i++) {
     const CordonCamera *cam = g_ptr_array_index (c->cameras, i);
-    g_autofree char *what = g_strdup_printf ("%s: cordon's RTSP connection", cam->name);
+    /* Only this camera's ingest worker (its own uid) opens the connection:
+     * not the daemon, not another camera's worker. */
+    g_autofree char *what = g_strdup_printf ("%s: its ingest worker's RTSP connection", cam->name);
     r = add_rule (rs, "camera_out", what);
     m_addr (r, FW_DADDR, cam->address, FALSE);
     m_port (r, FW_DPORT, IPPROTO_TCP, cam->port);
-    m_value (r, FW_CT_STATE, FW_CT_NEW | FW_CT_ESTABLISHED);
+    m_value (r, FW_SKUID, cam->worker_uid);
+    m_value (r, FW_CT_STATE, FW_CT_NEW);
+    s_plain (r, FW_ACCEPT);
+    /* What the kernel sends for that flow without a socket (a reset after
+     * the worker was killed). */
+    g_autofree char *rest = g_strdup_printf ("%s: the rest of that connection", cam->name);
+    r = add_rule (rs, "camera_out", rest);
+    m_addr (r, FW_DADDR, cam->address, FALSE);
+    m_port (r, FW_DPORT, IPPROTO_TCP, cam->port);
+    m_value (r, FW_CT_STATE, FW_CT_ESTABLISHED);
     s_plain (r, FW_ACCEPT);
   }
   if (c->serve_ntp) {
