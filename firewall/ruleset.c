@@ -501,6 +501,16 @@ fw_ruleset_new (const CordonConfig *c, GError **error)
   r = add_rule (rs, "output", NULL);
   m_oif (r, cam_if, FALSE);
   s_text (r, FW_JUMP, "camera_out");
+  /* An ingest worker parses camera data: whatever camera_out did not accept
+   * from it (core network, internet, this host's own ports, UDP) is dropped. */
+  for (guint i = 0; i < c->cameras->len; i++) {
+    const CordonCamera *cam = g_ptr_array_index (c->cameras, i);
+    g_autofree char *what = g_strdup_printf ("%s: its ingest worker reaches nothing else", cam->name);
+    r = add_rule (rs, "output", what);
+    m_value (r, FW_SKUID, cam->worker_uid);
+    s_plain (r, FW_COUNTER);
+    s_plain (r, FW_DROP);
+  }
 
   /* camera_in */
   add_neighbour_discovery (rs, "camera_in");

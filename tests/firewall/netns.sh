@@ -141,6 +141,10 @@ expect ok "yard's worker (uid 61001) → yard RTSP tcp/554 v6" as_uid 61001 tcp_
 expect blocked "root on gw → lobby RTSP tcp/554 v4" tcp_ok gw 198.18.1.10 554
 expect blocked "lobby's worker (uid 61000) → yard RTSP tcp/554 v6" as_uid 61000 tcp_ok gw "[fd00:1::10]" 554
 expect blocked "daemon user nobody → lobby RTSP tcp/554 v4" as_uid 65534 tcp_ok gw 198.18.1.10 554
+expect ok "root on gw → core host tcp/80" tcp_ok gw 198.18.2.10 80
+expect blocked "lobby's worker (uid 61000) → core host tcp/80" as_uid 61000 tcp_ok gw 198.18.2.10 80
+expect blocked "yard's worker (uid 61001) → core host tcp/554 v6" as_uid 61001 tcp_ok gw "[fd00:2::10]" 554
+expect blocked "lobby's worker (uid 61000) → this host's RTSP port" as_uid 61000 tcp_ok gw 198.18.2.1 8554
 expect ok "approved recorder 198.18.2.10 → gw:8554" tcp_ok core 198.18.2.1 8554 198.18.2.10
 expect blocked "other core host 198.18.2.20 → gw:8554" tcp_ok core 198.18.2.1 8554 198.18.2.20
 expect ok "approved recorder fd00:2::10 → gw:8554" tcp_ok core "[fd00:2::1]" 8554 "[fd00:2::10]"
