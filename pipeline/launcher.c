@@ -3,7 +3,7 @@
  * Forked from the daemon while it is still root and single-threaded (before
  * the privilege drop and gst_init), because giving each worker a uid of its
  * own needs CAP_SETUID, which the daemon then no longer has. The launcher
- * keeps CAP_SETUID, CAP_SETGID and CAP_KILL only, no_new_privs, and dies
+ * keeps CAP_SETUID and CAP_SETGID only, no_new_privs, and dies
  * with the daemon. It reads fixed-size requests and never camera data:
  * SPAWN (with the worker's three descriptors) starts the fixed worker binary
  * as a uid at or above the configured base, never 0; KILL sends SIGKILL to one
@@ -54,7 +54,20 @@ static Launcher *launcher;
 
 /* ---- the launcher process ---- */
 
-static GHashTable *children; /* pid set */
+static GHashTable *children; /* pid → uid */
+static gboolean as_root;
+
+/* Without CAP_KILL: for a moment the worker's own uid, which may signal it. */
+static void
+kill_child (pid_t pid)
+{
+  guint uid = GPOINTER_TO_UINT (g_hash_table_lookup (children, GINT_TO_POINTER (pid)));
+  if (as_root && uid != 0 && seteuid (uid) < 0)
+    return;
+  kill (pid, SIGKILL);
+  if (as_root && uid != 0 && seteuid (0) < 0)
+    _exit (1);
+}
 
 static void
 send_fds (int sock, const LauncherMsg *m, const int *fds, int n)
@@ -157,9 +170,9 @@ exec_worker (const char *path, const char *name, guint uid, const int *fds, gboo
 static gboolean
 keep_launch_caps (GError **error)
 {
-  cap_value_t keep[] = { CAP_SETUID, CAP_SETGID, CAP_KILL };
+  cap_value_t keep[] = { CAP_SETUID, CAP_SETGID };
   for (int cap = 0; cap <= CAP_LAST_CAP + 8; cap++) {
-    gboolean wanted = cap == CAP_SETUID || cap == CAP_SETGID || cap == CAP_KILL;
+    gboolean wanted = cap == CAP_SETUID || cap == CAP_SETGID;
     if (!wanted && prctl (PR_CAPBSET_DROP, (unsigned long) cap, 0, 0, 0) < 0 && errno != EINVAL) {
       g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,
                    "worker launcher: cannot drop capability %d: %s", cap, g_strerror (errno));
@@ -188,7 +201,7 @@ launcher_main (int sock, const char *path, guint uid_min, gboolean verbose, pid_
   prctl (PR_SET_NAME, "cordon-launch", 0, 0, 0);
   if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid () != daemon)
     _exit (1);
-  gboolean root = geteuid () == 0;
+  gboolean root = as_root = geteuid () == 0;
   if (root && !keep_launch_caps (&error)) {
     g_printerr ("%s\n", error->message);
     _exit (1);
@@ -228,7 +241,7 @@ launcher_main (int sock, const char *path, guint uid_min, gboolean verbose, pid_
       continue;
     if (m.op == OP_KILL) {
       if (g_hash_table_contains (children, GINT_TO_POINTER (m.pid)))
-        kill (m.pid, SIGKILL);
+        kill_child (m.pid);
     } else if (m.op == OP_SPAWN) {
       LauncherMsg reply = { .op = OP_SPAWNED };
       m.name[sizeof m.name - 1] = '\0';
@@ -241,7 +254,7 @@ launcher_main (int sock, const char *path, guint uid_min, gboolean verbose, pid_
           exec_worker (path, m.name, m.uid, fds, verbose, getppid ());
         reply.pid = pid < 0 ? -errno : pid;
         if (pid > 0)
-          g_hash_table_add (children, GINT_TO_POINTER (pid));
+          g_hash_table_insert (children, GINT_TO_POINTER (pid), GUINT_TO_POINTER (m.uid));
       }
       for (int i = 0; i < 3; i++)
         if (fds[i] >= 0)
@@ -257,7 +270,7 @@ launcher_main (int sock, const char *path, guint uid_min, gboolean verbose, pid_
   gpointer pid;
   g_hash_table_iter_init (&it, children);
   while (g_hash_table_iter_next (&it, &pid, NULL))
-    kill (GPOINTER_TO_INT (pid), SIGKILL);
+    kill_child (GPOINTER_TO_INT (pid));
   _exit (0);
 }
 
@@ -341,7 +354,7 @@ cordon_pipeline_launcher_start (const char *worker_path, guint uid_min, gboolean
   launcher->own_uids = geteuid () == 0;
   launcher->names = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   g_message ("worker launcher started (pid %d)%s", (int) pid,
-             geteuid () == 0 ? ": CAP_SETUID, CAP_SETGID and CAP_KILL only" : " (not root: workers keep our uid)");
+             geteuid () == 0 ? ": CAP_SETUID and CAP_SETGID only" : " (not root: workers keep our uid)");
   return TRUE;
 }
 

@@ -81,11 +81,14 @@ esac
 # workers_run_confined: every live worker process, from /proc.
 field() { awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$1"; }
 workers=0
+declare -A per_uid=()
 for st in /proc/[0-9]*/status; do
   [ "$(field "$st" Name 2>/dev/null)" = cordon-worker-h ] || continue
   pid=${st#/proc/}; pid=${pid%/status}
   read -r u _ < <(field "$st" Uid)
   workers=$((workers + 1))
+  per_uid[$u]=$(( ${per_uid[$u]:-0} + 1 ))
+  [ "${per_uid[$u]}" -le 1 ] || fail "uid $u has ${per_uid[$u]} worker processes: a killed worker lives on"
   [ "$u" -ge 61000 ] && [ "$u" -le 61013 ] || fail "worker $pid runs as uid $u, not 61000-61013"
   [ "$(field "$st" CapEff)" = 0000000000000000 ] && [ "$(field "$st" CapPrm)" = 0000000000000000 ] \
     || fail "worker $pid has capabilities: $(field "$st" CapEff)"
