@@ -8,7 +8,10 @@
 #   3. fan-out: cordon CPU with 0, 1 and 10 recorders on one camera;
 #   4. glass-to-glass latency: bar-coded capture time read back after
 #      decoding, through cordon vs straight from the camera;
-#   5. resident memory with 1, 4 and 16 cameras.
+#   5. resident memory with 1, 4 and 16 cameras;
+#   6. jail: one 720p camera, the ingest-worker layout vs an in-process cordon
+#      (BENCH_INPROCESS=path to a cordon binary without workers) or, without
+#      one, vs plain gst-launch: CPU, PSS of every process, hand-over latency.
 # It reports figures; it never fails on speed. Raw data: tests/bench/results/.
 #
 #   sudo tests/bench/run.sh                 # full run (about 14 min on 2 cores)
@@ -24,7 +27,7 @@ export CORDON_SOURCE_DIR=${CORDON_SOURCE_DIR:-$SRC_DIR}
 export CORDON_BUILD_DIR=${CORDON_BUILD_DIR:-$SRC_DIR/build-bench}
 START=$SECONDS
 QUICK=${BENCH_QUICK:-0}
-PHASES=${BENCH_PHASES:-ssim overhead fanout latency memory capacity}
+PHASES=${BENCH_PHASES:-ssim overhead fanout latency memory capacity jail}
 RESULTS=${BENCH_RESULTS:-$HERE/results}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=$RESULTS/$STAMP
@@ -78,13 +81,19 @@ bench() { /usr/bin/python3 "$BENCH" "$@"; }
 gwbench() { nsx gw /usr/bin/python3 "$BENCH" "$@"; }
 calc() { /usr/bin/python3 -c "print($1)"; }
 
-# cpu_ticks PID...: utime+stime of the processes and their direct children.
+# tree PID...: the processes and all their descendants (cordon's ingest
+# workers are the children of its launcher, a child of the daemon).
+tree() {
+  local pid c
+  for pid in "$@"; do
+    echo "$pid"
+    for c in $(pgrep -P "$pid" 2>/dev/null); do tree "$c"; done
+  done
+}
+# cpu_ticks PID...: utime+stime of the processes and their descendants.
 cpu_ticks() {
   local pid all=() total=0 t
-  for pid in "$@"; do
-    all+=("$pid")
-    for t in $(pgrep -P "$pid" 2>/dev/null); do all+=("$t"); done
-  done
+  all=($(tree "$@"))
   for pid in "${all[@]}"; do
     t=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
     total=$((total + ${t:-0}))
@@ -348,10 +357,10 @@ phase_memory() {
   # same per-camera allocations (decoder, scaler, x264 frames, RTSP buffers).
   local mfps=5 k
   cam_start f720 --size 1280x720 --bitrate $CAM720_KBIT --fps $mfps
-  report "### 5. Resident memory (VmRSS of the cordon daemon; 720p cameras at $mfps fps, no recorders, measured 8 s after all are live)"
+  report "### 5. Resident memory (VmRSS of the cordon daemon, and PSS of the daemon, its helpers and every ingest worker; 720p cameras at $mfps fps, no recorders, measured 8 s after all are live)"
   report ""
-  report "| cameras | RSS MiB | per camera above 1, MiB |"
-  report "| --- | --- | --- |"
+  report "| cameras | daemon RSS MiB | per camera above 1, MiB | PSS all processes, MiB |"
+  report "| --- | --- | --- | --- |"
   local rss1=""
   for k in 1 4 16; do
     local conf=$WORK/mem.conf i
@@ -361,14 +370,71 @@ phase_memory() {
     sleep 8
     local rss=$(awk '/VmRSS/ {print $2}' "/proc/$CORDON_PID/status")
     local hwm=$(awk '/VmHWM/ {print $2}' "/proc/$CORDON_PID/status")
+    local pss=$(pss_kib "$CORDON_PID")
     cordon_down
     local mib=$(calc "round($rss / 1024, 1)") per="–"
     [ $k = 1 ] && rss1=$rss
     [ $k != 1 ] && [ -n "$rss1" ] && per=$(calc "round(($rss - $rss1) / 1024 / ($k - 1), 1)") && FIG[memory_mib_per_camera]=$per
-    echo "memory $k rss_kib $rss hwm_kib $hwm" >>"$OUT/memory.txt"
-    report "| $k | $mib | $per |"
+    echo "memory $k rss_kib $rss hwm_kib $hwm pss_tree_kib $pss" >>"$OUT/memory.txt"
+    report "| $k | $mib | $per | $(calc "round($pss / 1024, 1)") |"
   done
   cam_stop f720
+  report ""
+}
+
+# pss_kib PID: PSS of PID and its descendants (shared pages counted once).
+pss_kib() {
+  local pid total=0 v
+  for pid in $(tree "$1"); do
+    v=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null)
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+
+# ---- phase: the ingest-worker jail's cost ----
+# One 720p25 camera, no recorder: cordon as built (daemon + launcher + one
+# confined worker) against BENCH_INPROCESS (a cordon that decodes in its own
+# process, e.g. a build of the commit before the workers), one after the
+# other on the same camera; without BENCH_INPROCESS, against plain gst-launch.
+phase_jail() {
+  log "jail: worker layout vs in-process, one 720p camera, $ROUNDS windows of $WIN s"
+  local conf=$WORK/jail.conf variant
+  cam_moving m720
+  conf_head >"$conf"
+  conf_cam j1 m720 >>"$conf"
+  report "### 6. The jail's cost: one 720p$FPS camera, no recorder"
+  report ""
+  report "CPU (utime+stime of every process of the variant), $ROUNDS windows of $WIN s, median (min–max); PSS summed over the processes 8 s after live; hand-over: worker sent → daemon copied out (moving average from /status). Load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
+  report ""
+  report "| variant | processes | CPU-s per second | PSS MiB | hand-over latency |"
+  report "| --- | --- | --- | --- | --- |"
+  local other=${BENCH_INPROCESS:-}
+  for variant in jail ${other:+inprocess} ${other:-plain}; do
+    local pid=""
+    case $variant in
+      jail) cordon_up "$conf" 1 || { cordon_down; continue; }; pid=$CORDON_PID ;;
+      inprocess) CORDON=$other cordon_up "$conf" 1 || { cordon_down; continue; }; pid=$CORDON_PID ;;
+      plain) plain_start m720 j; pid=$LAST_PID; sleep 3 ;;
+    esac
+    sleep 5
+    local r c0 c1 w0 w1 cpu=()
+    for r in $(seq 1 "$ROUNDS"); do
+      w0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); sleep "$WIN"; w1=$(date +%s.%N); c1=$(cpu_ticks "$pid")
+      cpu+=($(calc "($c1 - $c0) / $TICK / ($w1 - $w0)"))
+    done
+    local pss=$(pss_kib "$pid") n=$(tree "$pid" | wc -l) lat="–"
+    if [ $variant = jail ]; then
+      lat=$(nsx gw /usr/bin/python3 -c 'import json,sys,urllib.request; d=json.load(urllib.request.urlopen(sys.argv[1])); print([c for c in d["cameras"] if c["name"]=="j1"][0].get("handover_us","?"))' "$STATUS_URL" 2>/dev/null)
+      lat="${lat:-?} µs"
+    fi
+    [ $variant = plain ] && stop_pid "$pid" || cordon_down
+    set -- $(bench stats "${cpu[@]}")
+    FIG[jail_cpu_$variant]=$1
+    echo "jail $variant cpu ${cpu[*]} pss_kib $pss processes $n handover $lat" >>"$OUT/jail.txt"
+    report "| $variant | $n | $1 ($2–$3) | $(calc "round($pss / 1024, 1)") | $lat |"
+  done
+  cam_stop m720
   report ""
 }
 
