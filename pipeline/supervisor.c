@@ -80,6 +80,20 @@ kill_for (Attempt *a, const char *why)
   cordon_launcher_kill (a->pid);
 }
 
+/* The camera's state for /status and the log, from the fixed fields. */
+static void
+note_camera (Attempt *a, const CordonHandoverEvent *ev)
+{
+  CordonPipeline *p = a->p;
+  g_mutex_lock (&p->lock);
+  if (!a->retired) {
+    p->input_codec = cordon_codec_name (ev->codec);
+    p->input_width = ev->input_width;
+    p->input_height = ev->input_height;
+  }
+  g_mutex_unlock (&p->lock);
+}
+
 static void
 picture (Attempt *a, const CordonHandoverEvent *ev)
 {
@@ -93,6 +107,7 @@ picture (Attempt *a, const CordonHandoverEvent *ev)
   CordonReleaseMsg r = { CORDON_HANDOVER_MAGIC, ev->slot };
   send (a->control, &r, sizeof r, MSG_DONTWAIT | MSG_NOSIGNAL);
 
+  note_camera (a, ev);
   gint64 latency = now_ns () - ev->time_ns;
   g_mutex_lock (&p->lock);
   p->handover_ns = p->handover_ns ? (p->handover_ns * 15 + latency) / 16 : latency;
@@ -113,13 +128,7 @@ status (Attempt *a, const CordonHandoverEvent *ev)
     return;
   }
   g_strlcpy (a->status, ev->text, sizeof a->status);
-  g_mutex_lock (&p->lock);
-  if (!a->retired) {
-    p->input_codec = cordon_codec_name (ev->codec);
-    p->input_width = ev->input_width;
-    p->input_height = ev->input_height;
-  }
-  g_mutex_unlock (&p->lock);
+  note_camera (a, ev);
 }
 
 static char *
