@@ -199,6 +199,14 @@ launcher_main (int sock, const char *path, guint uid_min, gboolean verbose, pid_
   sigset_t chld;
 
   prctl (PR_SET_NAME, "cordon-launch", 0, 0, 0);
+  /* Nothing of the daemon's lives on here: not its listening sockets, the
+   * nflog socket or the firewall helper's. Only this socket and stdio. */
+  if (sock != 3) {
+    if (dup2 (sock, 3) < 0)
+      _exit (1);
+    sock = 3;
+  }
+  close_range (4, ~0U, 0);
   if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid () != daemon)
     _exit (1);
   gboolean root = as_root = geteuid () == 0;

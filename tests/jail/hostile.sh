@@ -111,6 +111,22 @@ clean_uid=$(for st in /proc/[0-9]*/status; do [ "$(field "$st" Name 2>/dev/null)
 [ "$clean_uid" = 61000 ] && pass "the clean camera's worker runs as uid 61000 (worker-uid-base + 0)" \
   || fail "no worker with uid 61000 (the clean camera's)"
 
+# The launcher: a child of the daemon, CAP_SETUID + CAP_SETGID only, none of
+# the daemon's descriptors (stdio, its socket, its signalfd).
+launcher=$(for st in /proc/[0-9]*/status; do
+  [ "$(field "$st" Name 2>/dev/null)" = cordon-launch ] && [ "$(field "$st" PPid)" = "$CORDON_PID" ] && { p=${st#/proc/}; echo "${p%/status}"; }
+done | head -1)
+if [ -n "$launcher" ]; then
+  st=/proc/$launcher/status
+  nfd=$(ls /proc/"$launcher"/fd | wc -l)
+  [ "$(field "$st" CapEff)" = 00000000000000c0 ] && [ "$(field "$st" CapBnd)" = 00000000000000c0 ] \
+    && [ "$(field "$st" NoNewPrivs)" = 1 ] && [ "$nfd" -le 5 ] \
+    && pass "launcher $launcher: CAP_SETUID and CAP_SETGID only (bounding set too), no_new_privs, $nfd descriptors" \
+    || fail "launcher $launcher: CapEff $(field "$st" CapEff) CapBnd $(field "$st" CapBnd) NoNewPrivs $(field "$st" NoNewPrivs), fds: $(ls -l /proc/"$launcher"/fd | tail -n +2 | awk '{print $NF}' | tr '\n' ' ')"
+else
+  fail "no cordon-launch child of the daemon"
+fi
+
 # daemon_and_other_cameras_unaffected
 kill -0 "$CORDON_PID" && pass "daemon_and_other_cameras_unaffected: cordon is up" || fail "cordon died: $(tail -20 "$WORK/cordon.log")"
 record rec 6 "$(rec_url clean)" "$WORK/clean.h264" || fail "recording the clean camera failed"
