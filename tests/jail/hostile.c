@@ -17,6 +17,8 @@
  *   /hostile/ptrace         PTRACE_ATTACH to the daemon
  *   /hostile/signal         SIGKILL to the daemon
  *   /hostile/fork           a new process
+ *   /hostile/hog            memory until refused (RLIMIT_AS)
+ *   /hostile/threads        threads until refused (RLIMIT_NPROC)
  *
  * What each attempt got is reported as a FAILED message whose text the
  * daemon logs (sanitised), so the test can read the outcome in the log.
@@ -30,6 +32,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/random.h>
@@ -254,6 +257,33 @@ cordon_hostile_run (const CordonHostileEnv *env)
     if (pid == 0)
       _exit (0);
     report (env, "hostile fork: %s", pid > 0 ? "FORKED" : g_strerror (errno));
+    forever ();
+  }
+  if (g_str_has_prefix (path, "hog")) {
+    gsize mib = 0;
+    heartbeat (env);
+    for (;;) {
+      /* Address space is what the limit counts: untouched blocks cost the
+       * machine nothing. */
+      void *block = malloc (64 << 20);
+      if (!block)
+        break;
+      mib += 64;
+      heartbeat (env);
+    }
+    report (env, "hostile hog: refused after %" G_GSIZE_FORMAT " MiB", mib);
+    forever ();
+  }
+  if (g_str_has_prefix (path, "threads")) {
+    guint n = 0;
+    heartbeat (env);
+    for (; n < 1000; n++) {
+      GThread *t = g_thread_try_new ("hog", (GThreadFunc) (void (*) (void)) forever, NULL, NULL);
+      if (!t)
+        break;
+      g_thread_unref (t);
+    }
+    report (env, "hostile threads: refused after %u", n);
     forever ();
   }
   return FALSE;

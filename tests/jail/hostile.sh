@@ -6,6 +6,7 @@
 #     slot, backwards time, flood, stall: each worker is killed with the reason;
 #   worker_cannot_escape: core-network host, the configuration and /etc/shadow,
 #     exec of a shell, ptrace/kill of the daemon, fork: each refused;
+#   worker_limits: memory (RLIMIT_AS) and threads (RLIMIT_NPROC) run out;
 #   workers_run_confined: own uid from worker-uid-base, no capabilities,
 #     no_new_privs, seccomp filter mode, no fd beyond the three it needs;
 #   daemon_and_other_cameras_unaffected: cordon stays up, the clean camera stays
@@ -28,7 +29,7 @@ wait_until 10 nsx gw timeout 2 socat -u OPEN:/dev/null TCP:$CORE_HOST:554 \
   && pass "control: root on the gateway reaches the core host's tcp/554" \
   || fail "control: the core host's listener is unreachable even for root; the connect checks prove nothing"
 
-VERBS="garbage oversized badslot backwards flood stall reuse connect/$CORE_HOST/80 open$WORK/cordon.conf exec ptrace signal fork"
+VERBS="garbage oversized badslot backwards flood stall reuse connect/$CORE_HOST/80 open$WORK/cordon.conf exec ptrace signal fork hog threads"
 {
   site_config gateway
   camera_config clean "rtsp://$CAM_IP/Streaming/Channels/101" 320x180 10 300
@@ -64,6 +65,14 @@ expect_log "$(cam_of fork)" "forbidden system call clone" "worker_cannot_escape:
 expect_log "$(cam_of connect)" "hostile connect:" "hostile connect attempt reported"
 expect_log "$(cam_of open)" "hostile open:" "hostile open attempt reported"
 
+expect_log "$(cam_of hog)" "hostile hog: refused after" "worker_limits: memory"
+expect_log "$(cam_of threads)" "hostile threads: refused after" "worker_limits: threads"
+mib=$(sed -n 's/.*hostile hog: refused after \([0-9]*\) MiB.*/\1/p' "$WORK/cordon.log" | head -1)
+[ -n "$mib" ] && [ "$mib" -le 2048 ] && pass "worker_limits: memory refused after $mib MiB (RLIMIT_AS 2 GiB)" \
+  || fail "worker_limits: memory refused after '${mib}' MiB, want <= 2048"
+nthr=$(sed -n 's/.*hostile threads: refused after \([0-9]*\).*/\1/p' "$WORK/cordon.log" | head -1)
+[ -n "$nthr" ] && [ "$nthr" -lt 64 ] && pass "worker_limits: new threads refused after $nthr (RLIMIT_NPROC 64 for its uid)" \
+  || fail "worker_limits: threads refused after '${nthr}', want < 64"
 line=$(grep "hostile connect:" "$WORK/cordon.log" | head -1)
 say "$line"
 case $line in
@@ -90,7 +99,7 @@ for st in /proc/[0-9]*/status; do
   workers=$((workers + 1))
   per_uid[$u]=$(( ${per_uid[$u]:-0} + 1 ))
   [ "${per_uid[$u]}" -le 1 ] || fail "uid $u has ${per_uid[$u]} worker processes: a killed worker lives on"
-  [ "$u" -ge 61000 ] && [ "$u" -le 61013 ] || fail "worker $pid runs as uid $u, not 61000-61013"
+  [ "$u" -ge 61000 ] && [ "$u" -le 61015 ] || fail "worker $pid runs as uid $u, not 61000-61015"
   [ "$(field "$st" CapEff)" = 0000000000000000 ] && [ "$(field "$st" CapPrm)" = 0000000000000000 ] \
     || fail "worker $pid has capabilities: $(field "$st" CapEff)"
   [ "$(field "$st" NoNewPrivs)" = 1 ] || fail "worker $pid: NoNewPrivs is not set"
