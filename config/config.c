@@ -31,7 +31,7 @@ static const char *const firewall_keys[] = {
 };
 static const char *const camera_keys[] = {
   "url", "username", "password-file", "mac", "size", "framerate", "bitrate",
-  "keyframe-interval", "profile", "preset", "audio", NULL
+  "keyframe-interval", "profile", "preset", "audio", "auth", "max-input-size", "max-input-framerate", NULL
 };
 static const char *const recorder_keys[] = {
   "address", "username", "password-file", "cameras", "tls", "srtp", NULL
@@ -40,6 +40,7 @@ static const char *const x264_presets[] = {
   "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", NULL
 };
 static const char *const h264_profiles[] = { "baseline", "main", "high", NULL };
+static const char *const camera_auths[] = { "digest", "basic", NULL };
 
 /* Collects every problem so that `cordon check` can report them all at once. */
 typedef struct {
@@ -480,6 +481,28 @@ load_credentials (Loader *l, const char *g, gboolean required, char **username, 
     *password = read_secret (l, g, "password-file", file);
 }
 
+/* What a camera may send before cordon decodes it: larger or faster streams
+ * are refused before a decoder allocates for them. */
+static void
+load_camera_input_bounds (Loader *l, const char *g, CordonCamera *cam)
+{
+  g_autofree char *size = get_string (l, g, "max-input-size");
+
+  cam->max_input_width = 4096;
+  cam->max_input_height = 2160;
+  if (size) {
+    guint w = 0, h = 0;
+    char tail;
+    if (sscanf (size, "%ux%u%c", &w, &h, &tail) != 2 || w < 160 || w > 8192 || h < 120 || h > 8192)
+      problem (l, g, "max-input-size", "\"%s\" is not WIDTHxHEIGHT from 160x120 to 8192x8192", size);
+    else {
+      cam->max_input_width = w;
+      cam->max_input_height = h;
+    }
+  }
+  get_uint (l, g, "max-input-framerate", 1, 240, 60, &cam->max_input_framerate);
+}
+
 static void
 load_camera (Loader *l, CordonConfig *c, const char *g)
 {
@@ -515,6 +538,9 @@ load_camera (Loader *l, CordonConfig *c, const char *g)
   cam->profile = get_choice (l, g, "profile", h264_profiles, "main");
   cam->preset = get_choice (l, g, "preset", x264_presets, "veryfast");
   get_bool (l, g, "audio", FALSE, &cam->audio);
+  g_autofree char *auth = get_choice (l, g, "auth", camera_auths, "digest");
+  cam->allow_basic = g_strcmp0 (auth, "basic") == 0;
+  load_camera_input_bounds (l, g, cam);
 
   for (guint i = 0; i < c->cameras->len; i++) {
     CordonCamera *other = c->cameras->pdata[i];
@@ -752,7 +778,9 @@ cordon_camera_equal (const CordonCamera *a, const CordonCamera *b)
       && g_strcmp0 (a->mac, b->mac) == 0 && a->width == b->width && a->height == b->height
       && a->framerate == b->framerate && a->bitrate == b->bitrate
       && a->keyframe_interval == b->keyframe_interval && g_strcmp0 (a->profile, b->profile) == 0
-      && g_strcmp0 (a->preset, b->preset) == 0 && a->audio == b->audio && a->worker_uid == b->worker_uid;
+      && g_strcmp0 (a->preset, b->preset) == 0 && a->audio == b->audio && a->allow_basic == b->allow_basic
+      && a->max_input_width == b->max_input_width && a->max_input_height == b->max_input_height
+      && a->max_input_framerate == b->max_input_framerate && a->worker_uid == b->worker_uid;
 }
 
 const CordonCamera *

@@ -49,6 +49,10 @@ typedef struct {
   char *profile;         /* H.264 profile: baseline, main (default) or high */
   char *preset;          /* x264 speed preset, default "veryfast" */
   gboolean audio;        /* pass audio (re-encoded) to recorders; default FALSE */
+  gboolean allow_basic;  /* auth = basic: answer a Basic challenge (password in clear); default digest only */
+  guint max_input_width; /* max-input-size: the largest picture the camera may send, default 4096x2160 */
+  guint max_input_height;
+  guint max_input_framerate; /* max-input-framerate: frames per second it may announce, default 60 */
   guint worker_uid;      /* uid (and gid) of this camera's ingest worker: [proxy] worker-uid-base + index */
   /*< private >*/
   gint refcount;

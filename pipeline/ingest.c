@@ -10,6 +10,8 @@
 #define G_LOG_DOMAIN "cordon-pipeline"
 
 #include "pipeline-private.h"
+#include "camera-checks.h"
+#include "rtsp-guard.h"
 
 #include <gst/rtsp/gstrtspdefs.h>
 #include <arpa/inet.h>
@@ -70,6 +72,121 @@ refuse (Ingest *in, const char *media, const char *encoding)
   g_message ("%s: refusing stream: %s", p->camera->name, why);
 }
 
+/* What the camera did is refused: the first reason becomes the attempt's,
+ * and an error on the bus ends the attempt (it counts as failed). Any
+ * thread. */
+static void
+violation (Ingest *in, const char *reason)
+{
+  CordonPipeline *p = in->p;
+  gboolean first;
+
+  g_mutex_lock (&p->lock);
+  first = in->violation == NULL;
+  if (first)
+    in->violation = g_strdup (reason);
+  g_mutex_unlock (&p->lock);
+  if (!first)
+    return;
+  g_message ("%s: refusing the camera: %s", p->camera->name, reason);
+  GstElement *pipeline = in->pipeline;
+  if (pipeline) {
+    g_autoptr (GError) err = g_error_new_literal (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ, reason);
+    gst_element_post_message (pipeline, gst_message_new_error (GST_OBJECT (pipeline), err, NULL));
+  }
+}
+
+static void
+guard_refused (gpointer data, const char *reason)
+{
+  violation (data, reason);
+}
+
+/* Every request goes to the camera's own address and port: a control URL or
+ * Content-Base of the SDP that points elsewhere is never requested. After a
+ * refusal nothing more is sent. */
+static gboolean
+before_send (GstElement *src, GstRTSPMessage *msg, gpointer data)
+{
+  Ingest *in = data;
+  g_autofree char *why = NULL;
+  gboolean refused;
+
+  g_mutex_lock (&in->p->lock);
+  refused = in->violation != NULL;
+  g_mutex_unlock (&in->p->lock);
+  if (refused)
+    return FALSE;
+  if (msg->type != GST_RTSP_MESSAGE_REQUEST || g_strcmp0 (msg->type_data.request.uri, "*") == 0)
+    return TRUE;
+  if (cordon_camera_check_uri (in->p->camera, msg->type_data.request.uri, &why))
+    return TRUE;
+  g_autofree char *reason = g_strdup_printf ("the camera's %s URL is refused: %s",
+                                             gst_rtsp_method_as_text (msg->type_data.request.method), why);
+  violation (in, reason);
+  return FALSE;
+}
+
+/* Bounds before decode: a size or rate the camera announces, in its SDP or
+ * in the parsed stream, above max-input-size or max-input-framerate ends the
+ * attempt before a decoder allocates for it. */
+static gboolean
+within_bounds (Ingest *in, const GstStructure *s, gboolean sdp)
+{
+  int w = 0, h = 0, fps_n = 0, fps_d = 1;
+  g_autofree char *why = NULL;
+
+  if (sdp)
+    cordon_camera_sdp_bounds (s, &w, &h, &fps_n, &fps_d);
+  else {
+    gst_structure_get_int (s, "width", &w);
+    gst_structure_get_int (s, "height", &h);
+    if (!gst_structure_get_fraction (s, "framerate", &fps_n, &fps_d))
+      fps_n = 0, fps_d = 1;
+  }
+  if (cordon_camera_check_bounds (in->p->camera, w, h, fps_n, fps_d, &why))
+    return TRUE;
+  g_autofree char *reason = g_strdup_printf ("%s%s", why, sdp ? " (its SDP)" : "");
+  violation (in, reason);
+  return FALSE;
+}
+
+static GstPadProbeReturn
+bounded_caps (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Ingest *in = data;
+  GstCaps *caps;
+
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    g_autofree char *why = NULL;
+    gboolean refused;
+    g_mutex_lock (&in->p->lock);
+    refused = in->violation != NULL;
+    g_mutex_unlock (&in->p->lock);
+    if (!refused && !cordon_camera_meter_rate (in->p->camera, &in->rate, g_get_monotonic_time (), &why)) {
+      violation (in, why);
+      refused = TRUE;
+    }
+    return refused ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+  }
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_caps (event, &caps);
+  const GstStructure *s = gst_caps_get_structure (caps, 0);
+  if (s && !within_bounds (in, s, FALSE))
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
+/* The camera's SDP must not choose which RTP header extension parsers run. */
+static void
+no_header_extensions (GstElement *depay)
+{
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (depay), "auto-header-extension"))
+    g_object_set (depay, "auto-header-extension", FALSE, NULL);
+}
+
 /* SETUP only what we use: one video stream, and one audio stream when the
  * camera has audio enabled. Everything else is never requested. */
 static gboolean
@@ -93,6 +210,8 @@ select_stream (GstElement *src, guint num, GstCaps *caps, gpointer data)
     refuse (in, media, gst_structure_get_string (s, "encoding-name"));
     return FALSE;
   }
+  if (g_str_equal (media, "video") && !within_bounds (in, s, TRUE))
+    return FALSE;
   g_mutex_lock (&p->lock);
   if (g_str_equal (media, "video") && !in->video_selected)
     take = in->video_selected = TRUE;
@@ -266,6 +385,7 @@ build_video (Ingest *in, const Codec *codec, GError **error)
 
   if (!make_all (names, e, N, error))
     return NULL;
+  no_header_extensions (e[DEPAY]);
   /* Corrupt slices are the camera's problem: keep decoding what we can
    * rather than failing the stream on the first bad frame. */
   gst_video_decoder_set_max_errors (GST_VIDEO_DECODER (e[DEC]), -1);
@@ -278,6 +398,8 @@ build_video (Ingest *in, const Codec *codec, GError **error)
   GstAppSinkCallbacks callbacks = { .new_sample = camera_sample };
   gst_app_sink_set_callbacks (GST_APP_SINK (e[SINK]), &callbacks, in, NULL);
 
+  g_autoptr (GstPad) to_decoder = gst_element_get_static_pad (e[DEC], "sink");
+  gst_pad_add_probe (to_decoder, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_BUFFER, bounded_caps, in, NULL);
   g_autoptr (GstPad) decoded = gst_element_get_static_pad (e[DEC], "src");
   gst_pad_add_probe (decoded, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, decoded_caps, in, NULL);
   g_autoptr (GstPad) to_rate = gst_element_get_static_pad (e[RATE], "sink");
@@ -304,6 +426,7 @@ build_audio (Ingest *in, const Codec *codec, GError **error)
 
   if (!make_all (names, e, N, error))
     return NULL;
+  no_header_extensions (e[DEPAY]);
   g_autoptr (GstCaps) caps = gst_caps_new_simple ("audio/x-raw", "rate", G_TYPE_INT, 8000,
                                                   "channels", G_TYPE_INT, 1, NULL);
   g_object_set (e[FILTER], "caps", caps, NULL);
@@ -379,10 +502,15 @@ Ingest *
 cordon_ingest_new (CordonPipeline *p, GError **error)
 {
   const CordonCamera *cam = p->camera;
+  Ingest *in = g_new0 (Ingest, 1);
+  in->p = p;
+  in->sock_fd = -1;
   g_autoptr (GstElement) pipeline = gst_pipeline_new (NULL);
-  GstElement *src = cordon_make ("rtspsrc", error);
-  if (!src)
+  GstElement *src = cordon_rtsp_guard_make_src (cam, guard_refused, in, error);
+  if (!src) {
+    g_free (in);
     return NULL;
+  }
   gst_bin_add (GST_BIN (pipeline), src);
 
   g_object_set (src, "location", cam->url, "latency", CORDON_RTSP_LATENCY_MS,
@@ -393,10 +521,8 @@ cordon_ingest_new (CordonPipeline *p, GError **error)
   if (cam->username)
     g_object_set (src, "user-id", cam->username, "user-pw", cam->password ? cam->password : "", NULL);
 
-  Ingest *in = g_new0 (Ingest, 1);
-  in->p = p;
   in->started = g_get_monotonic_time ();
-  in->sock_fd = -1;
+  g_signal_connect (src, "before-send", G_CALLBACK (before_send), in);
   g_signal_connect (src, "select-stream", G_CALLBACK (select_stream), in);
   g_signal_connect (src, "pad-added", G_CALLBACK (pad_added), in);
   in->pipeline = g_steal_pointer (&pipeline);
@@ -573,6 +699,7 @@ cordon_ingest_free (Ingest *in)
     release_socket (in->sock_ino);
   gst_clear_object (&in->videorate);
   g_free (in->refusal);
+  g_free (in->violation);
   g_free (in);
 }
 
@@ -585,7 +712,9 @@ cordon_ingest_describe_error (Ingest *in, GstMessage *msg)
   char *refusal = NULL;
 
   g_mutex_lock (&in->p->lock);
-  if (in->refusal && !in->video_selected)
+  if (in->violation)
+    refusal = g_strdup (in->violation);
+  else if (in->refusal && !in->video_selected)
     refusal = g_strdup (in->refusal);
   g_mutex_unlock (&in->p->lock);
   if (refusal)

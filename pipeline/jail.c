@@ -3,7 +3,7 @@
 #define G_LOG_DOMAIN "cordon-worker"
 
 #include "jail.h"
-#include "handover.h"
+#include "ring.h"
 
 #include <errno.h>
 #include <fcntl.h>

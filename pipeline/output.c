@@ -1,6 +1,6 @@
 /* cordon — the long-lived half of a camera: the encoder and the slate.
  *
- * encode: appsrc ! queue ! x264enc ! capsfilter ! h264parse ! appsink
+ * encode: appsrc ! queue ! x264enc ! capsfilter ! h264parse ! appsink ! NAL allow-list
  * slate:  videotestsrc ! capsfilter ! textoverlay ! clockoverlay ! videoconvert ! capsfilter ! appsink
  *
  * Both are built once per pipeline; only the ingest (ingest.c) is rebuilt
@@ -9,13 +9,95 @@
 #define G_LOG_DOMAIN "cordon-pipeline"
 
 #include "pipeline-private.h"
+#include "nalfilter.h"
+
+static const char *
+nal_type_name (guint type)
+{
+  switch (type) {
+  case 2: case 3: case 4:
+    return "slice data partition";
+  case 6:
+    return "SEI";
+  case 10:
+    return "end of sequence";
+  case 11:
+    return "end of stream";
+  case 12:
+    return "filler data";
+  case 13:
+    return "SPS extension";
+  case 14:
+    return "prefix";
+  case 15:
+    return "subset SPS";
+  case 19:
+    return "auxiliary slice";
+  case 20: case 21:
+    return "slice extension";
+  case 0: case 24: case 25: case 26: case 27: case 28: case 29: case 30: case 31:
+    return "unspecified";
+  default:
+    return "reserved";
+  }
+}
+
+/* A new buffer with only the allowed NAL units of BUFFER (nalfilter.h), or
+ * NULL when none is left. Counts what is left out and logs each kind once. */
+static GstBuffer *
+allowed_units (CordonPipeline *p, GstSample *sample, GstBuffer *buffer)
+{
+  GstCaps *caps = gst_sample_get_caps (sample);
+  const GstStructure *s = caps ? gst_caps_get_structure (caps, 0) : NULL;
+  CordonNalFilterResult result = { 0 };
+  GstMapInfo map;
+
+  /* The appsink's caps pin byte-stream; anything else is a bug and goes
+   * nowhere. */
+  if (!s || g_strcmp0 (gst_structure_get_string (s, "stream-format"), "byte-stream") != 0
+      || !gst_buffer_map (buffer, &map, GST_MAP_READ)) {
+    g_mutex_lock (&p->lock);
+    gboolean first = !p->format_logged;
+    p->format_logged = TRUE;
+    p->nal_dropped++;
+    g_mutex_unlock (&p->lock);
+    if (first)
+      g_warning ("%s: encoder output is not an H.264 byte stream; nothing of it is sent", p->camera->name);
+    return NULL;
+  }
+  g_autoptr (GByteArray) out = g_byte_array_sized_new ((guint) map.size);
+  cordon_nalfilter_annexb (map.data, map.size, out, &result);
+  gst_buffer_unmap (buffer, &map);
+
+  if (result.dropped) {
+    g_mutex_lock (&p->lock);
+    guint32 fresh = result.dropped_types & ~p->nal_logged;
+    p->nal_logged |= result.dropped_types;
+    p->nal_dropped += result.dropped;
+    g_mutex_unlock (&p->lock);
+    for (guint type = 0; type < 32; type++)
+      if (fresh & (1u << type))
+        g_message ("%s: encoder output: NAL units of type %u (%s) are left out (allow-list: 1, 5, 7, 8, 9)",
+                   p->camera->name, type, nal_type_name (type));
+  }
+  if (result.kept == 0)
+    return NULL;
+  gsize len = out->len;
+  GstBuffer *clean = gst_buffer_new_wrapped (g_byte_array_free (g_steal_pointer (&out), FALSE), len);
+  if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+    GST_BUFFER_FLAG_SET (clean, GST_BUFFER_FLAG_DELTA_UNIT);
+  return clean;
+}
 
 static GstFlowReturn
 encoded_sample (GstAppSink *sink, gpointer data)
 {
   CordonPipeline *p = data;
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
-  GstBuffer *buffer = sample ? gst_sample_get_buffer (sample) : NULL;
+  GstBuffer *encoded = sample ? gst_sample_get_buffer (sample) : NULL;
+  if (!encoded)
+    return GST_FLOW_OK;
+  g_autoptr (GstBuffer) buffer = allowed_units (p, sample, encoded);
   if (!buffer)
     return GST_FLOW_OK;
 
@@ -150,6 +232,8 @@ build_encode (CordonPipeline *p, GError **error)
   g_object_set (filter, "caps", enc_caps, NULL);
   /* SPS/PPS before every IDR: a recorder can join at any keyframe. */
   g_object_set (parse, "config-interval", -1, NULL);
+  /* Annex B, one access unit per buffer: what the NAL allow-list reads. */
+  g_object_set (sink, "caps", enc_caps, NULL);
 
   if (!gst_element_link_many (src, queue, enc, filter, parse, sink, NULL)) {
     g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,

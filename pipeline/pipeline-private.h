@@ -11,7 +11,8 @@
 #pragma once
 
 #include "pipeline.h"
-#include "handover.h"
+#include "ring.h"
+#include "camera-checks.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
@@ -46,6 +47,8 @@ typedef struct {
   gboolean audio_linked;
   gboolean got_frame;
   char *refusal;            /* why no usable stream was offered, or NULL */
+  char *violation;          /* what the camera did that cordon refuses (a redirect elsewhere,
+                             * Basic auth, a stream beyond max-input-*): the attempt's reason */
   GstElement *videorate;    /* (ref) to read its drop count */
   gboolean described;       /* the camera's SDP was read */
   const char *video_label;  /* "H.264", … once the video stream is linked */
@@ -53,6 +56,7 @@ typedef struct {
   gint rtp_buffers;         /* into the depayloader */
   gint access_units;        /* out of the parser */
   gint keyframes;           /* of those, key frames: deltas before the first are dropped */
+  CordonRateMeter rate;     /* decoder's streaming thread only: pictures into the decoder */
   /* main context, then the reaper: the TCP connection to the camera, found
    * among the descriptors while connecting (cut if the teardown hangs) */
   int sock_fd;              /* -1 until found */
@@ -95,6 +99,7 @@ struct _CordonPipeline {
   GMutex lock;
 
   GstCaps *raw_caps;        /* what the encoder eats: I420 at the output size */
+  GstVideoInfo raw_info;    /* the same, as the layout of a picture */
   GstCaps *out_caps;        /* what consumers get */
   GstCaps *audio_caps;      /* NULL when audio is off */
 
@@ -132,6 +137,10 @@ struct _CordonPipeline {
   guint64 frames_out;
   guint64 dropped_closed;   /* pictures the workers of past attempts dropped */
   guint64 dropped_queue;    /* frames the encoder queue had to drop */
+  guint64 dropped_handover; /* camera/slate frames too small for the configured picture */
+  guint64 nal_dropped;      /* encoded NAL units the allow-list left out */
+  guint32 nal_logged;       /* bit N: a dropped NAL unit of type N was logged */
+  gboolean format_logged;   /* the encoder's output was not a byte stream (logged) */
   guint64 bytes_out;
   gint64 last_frame;        /* monotonic, 0 if none yet */
   gint64 handover_ns;       /* moving average: worker sent → daemon copied out */

@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "cordon-pipeline"
 
 #include "pipeline-private.h"
+#include "handover.h"
 
 #include <string.h>
 
@@ -231,8 +232,9 @@ watchdog (gpointer data)
 void
 cordon_pipeline_push_unstamped (GstAppSrc *src, GstBuffer *buffer)
 {
-  /* A shallow copy (memory shared) without our time stamps: the receiving
-   * appsrc stamps it on arrival in its own pipeline's clock. */
+  /* A shallow copy (memory shared) without time stamps: the receiving appsrc
+   * stamps it on arrival in its own pipeline's clock. BUFFER is one cordon
+   * made itself (handover.c, the NAL filter), so it holds no meta to copy. */
   GstBuffer *copy = gst_buffer_copy (buffer);
   GST_BUFFER_PTS (copy) = GST_CLOCK_TIME_NONE;
   GST_BUFFER_DTS (copy) = GST_CLOCK_TIME_NONE;
@@ -266,15 +268,33 @@ cordon_pipeline_feed (CordonPipeline *p, Feeder from, Attempt *in, GstBuffer *bu
   } else {
     push = p->feeder == FEED_SLATE;
   }
-  if (push)
-    gst_buffer_replace (&p->last_raw, buffer);
   g_mutex_unlock (&p->lock);
   if (!push)
     return;
 
-  /* Shares the pixels; the encoder's appsrc stamps it on arrival, so camera
-   * and slate frames form one monotonic timeline. */
-  cordon_pipeline_push_unstamped (GST_APP_SRC (p->encode_src), buffer);
+  /* Pixels only: whatever the decoder or a filter attached to the picture
+   * (caption, AFD, time code metas, flags, time stamps) stays behind, for
+   * the encoder and the snapshots alike. The encoder's appsrc stamps the
+   * picture on arrival, so camera and slate frames form one monotonic
+   * timeline. */
+  /* A camera picture is already a fresh buffer the supervisor filled from
+   * the worker's slot (supervisor.c): pixels by construction. */
+  g_autoptr (GstBuffer) pixels = from == FEED_CAMERA ? gst_buffer_ref (buffer)
+                                                     : cordon_handover_pixels (&p->raw_info, buffer);
+  if (!pixels) {
+    g_mutex_lock (&p->lock);
+    gboolean first = p->dropped_handover++ == 0;
+    g_mutex_unlock (&p->lock);
+    if (first)
+      g_warning ("%s: a %s picture of %" G_GSIZE_FORMAT " bytes is no %ux%u I420 picture; dropped (counted in frames_dropped)",
+                 p->camera->name, from == FEED_CAMERA ? "camera" : "slate", gst_buffer_get_size (buffer),
+                 p->camera->width, p->camera->height);
+    return;
+  }
+  g_mutex_lock (&p->lock);
+  gst_buffer_replace (&p->last_raw, pixels);
+  g_mutex_unlock (&p->lock);
+  cordon_pipeline_push_unstamped (GST_APP_SRC (p->encode_src), pixels);
 }
 
 void
@@ -287,9 +307,13 @@ cordon_pipeline_push_audio (CordonPipeline *p, Attempt *in, GstBuffer *buffer)
     for (guint i = 0; i < p->audio_consumers->len; i++)
       g_ptr_array_add (targets, gst_object_ref (p->audio_consumers->pdata[i]));
   g_mutex_unlock (&p->lock);
+  if (targets->len == 0)
+    return;
 
-  for (guint i = 0; i < targets->len; i++)
-    cordon_pipeline_push_unstamped (targets->pdata[i], buffer);
+  /* Sample bytes only, as for the pictures. */
+  g_autoptr (GstBuffer) samples = cordon_handover_samples (buffer);
+  for (guint i = 0; samples && i < targets->len; i++)
+    cordon_pipeline_push_unstamped (targets->pdata[i], samples);
 }
 
 /* ---- public API ---- */
@@ -317,6 +341,11 @@ cordon_pipeline_new (CordonCamera *camera, GError **error)
                                      "height", G_TYPE_INT, (int) camera->height,
                                      "framerate", GST_TYPE_FRACTION, (int) camera->framerate, 1,
                                      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  if (!gst_video_info_from_caps (&p->raw_info, p->raw_caps)) {
+    g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,
+                 "%s: cannot describe a %ux%u picture", camera->name, camera->width, camera->height);
+    return NULL;
+  }
   p->out_caps = gst_caps_new_simple ("video/x-h264",
                                      "stream-format", G_TYPE_STRING, "byte-stream",
                                      "alignment", G_TYPE_STRING, "au",
@@ -512,7 +541,8 @@ cordon_pipeline_get_stats (CordonPipeline *p, CordonPipelineStats *stats)
   stats->input_height = p->input_height;
   stats->frames_in = p->frames_in;
   stats->frames_out = p->frames_out;
-  stats->frames_dropped = p->dropped_closed + p->dropped_queue;
+  stats->frames_dropped = p->dropped_closed + p->dropped_queue + p->dropped_handover;
+  stats->nal_units_dropped = p->nal_dropped;
   stats->bytes_out = p->bytes_out;
   stats->last_frame_age_ms = p->last_frame ? (g_get_monotonic_time () - p->last_frame) / 1000 : -1;
   stats->last_error = g_strdup (p->last_error);

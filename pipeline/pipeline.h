@@ -4,9 +4,11 @@
  * (cordon-worker, confined: jail.h) that pulls the camera's RTSP stream over
  * TCP, decodes it with an explicit (never autoplugged) depayloader/parser/
  * decoder for the camera's codec and normalises it to the configured size
- * and rate; only those pictures cross to the daemon (handover.h), which
- * encodes them again to H.264. Recorders never see a byte the camera produced: only what our
- * encoder made from decoded pixels. When the camera is lost the output
+ * and rate; only those pictures cross to the daemon (ring.h), which encodes
+ * them again to H.264. Recorders never see a byte the camera produced: only
+ * what our encoder made from decoded pixels (no GstMeta, flag or time stamp
+ * of the camera's reaches the encoder), through an allow-list of NAL unit
+ * types. When the camera is lost the output
  * switches to a slate and the ingest reconnects with capped backoff; the
  * output caps never change.
  *
@@ -49,6 +51,7 @@ typedef struct {
   guint64 frames_out;      /* encoded frames (camera or slate) */
   guint64 frames_dropped;  /* frames the normaliser dropped or the encoder lost */
   guint64 bytes_out;       /* encoded bytes */
+  guint64 nal_units_dropped; /* encoded NAL units outside the allow-list (nalfilter.h), left out */
   gint64 last_frame_age_ms; /* since the last camera frame; -1 if none yet */
   guint encoders;          /* live encoder instances for this camera */
   char *last_error;        /* why the camera last failed, or NULL (owned) */

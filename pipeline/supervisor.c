@@ -66,6 +66,10 @@ params_for (CordonPipeline *p, gsize slot_size)
   g_key_file_set_integer (kf, g, "height", (int) cam->height);
   g_key_file_set_integer (kf, g, "framerate", (int) cam->framerate);
   g_key_file_set_boolean (kf, g, "audio", cam->audio);
+  g_key_file_set_boolean (kf, g, "allow-basic", cam->allow_basic);
+  g_key_file_set_integer (kf, g, "max-input-width", (int) cam->max_input_width);
+  g_key_file_set_integer (kf, g, "max-input-height", (int) cam->max_input_height);
+  g_key_file_set_integer (kf, g, "max-input-framerate", (int) cam->max_input_framerate);
   g_key_file_set_integer (kf, g, "slots", CORDON_HANDOVER_SLOTS);
   g_key_file_set_uint64 (kf, g, "slot-size", slot_size);
   g_key_file_set_integer (kf, g, "daemon-pid", getpid ());

@@ -10,9 +10,10 @@
 #define _GNU_SOURCE
 #define G_LOG_DOMAIN "cordon-worker"
 
-#include "handover.h"
+#include "ring.h"
 #include "jail.h"
 #include "pipeline-private.h"
+#include "rtsp-guard.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -94,8 +95,6 @@ cordon_worker_picture (Ingest *in, GstBuffer *buffer)
   CordonPipeline *p = in->p;
   int slot = -1;
 
-  if (gst_buffer_get_size (buffer) != w.slot_size)
-    return;
   g_mutex_lock (&p->lock);
   in->got_frame = TRUE;
   p->frames_in++;
@@ -110,7 +109,25 @@ cordon_worker_picture (Ingest *in, GstBuffer *buffer)
    * sees the gap in the sequence). */
   if (slot < 0)
     return;
-  gst_buffer_extract (buffer, 0, w.ring + (gsize) slot * w.slot_size, w.slot_size);
+  /* Planes into the slot in the standard I420 layout, whatever strides the
+   * scaler chose: the daemon reads the slot as exactly that. */
+  g_autoptr (GstBuffer) dst = gst_buffer_new_wrapped_full (0, w.ring + (gsize) slot * w.slot_size, w.slot_size, 0,
+                                                           w.slot_size, NULL, NULL);
+  GstVideoFrame from, to;
+  gboolean copied = FALSE;
+  if (gst_video_frame_map (&from, &p->raw_info, buffer, GST_MAP_READ)) {
+    if (gst_video_frame_map (&to, &p->raw_info, dst, GST_MAP_WRITE)) {
+      copied = gst_video_frame_copy (&to, &from);
+      gst_video_frame_unmap (&to);
+    }
+    gst_video_frame_unmap (&from);
+  }
+  if (!copied) {
+    g_mutex_lock (&p->lock);
+    w.busy[slot] = FALSE;
+    g_mutex_unlock (&p->lock);
+    return;
+  }
   send_msg (CORDON_MSG_PICTURE, (guint) slot, seq, CORDON_WORKER_OK, NULL);
 }
 
@@ -208,11 +225,16 @@ read_params (GKeyFile *kf, guint *slots, gsize *slot_size, int *daemon_pid, GErr
   cam->height = (guint) g_key_file_get_integer (kf, g, "height", NULL);
   cam->framerate = (guint) g_key_file_get_integer (kf, g, "framerate", NULL);
   cam->audio = g_key_file_get_boolean (kf, g, "audio", NULL);
+  cam->allow_basic = g_key_file_get_boolean (kf, g, "allow-basic", NULL);
+  cam->max_input_width = (guint) g_key_file_get_integer (kf, g, "max-input-width", NULL);
+  cam->max_input_height = (guint) g_key_file_get_integer (kf, g, "max-input-height", NULL);
+  cam->max_input_framerate = (guint) g_key_file_get_integer (kf, g, "max-input-framerate", NULL);
+  cam->address = cam->host ? g_inet_address_new_from_string (cam->host) : NULL;
   *slots = (guint) g_key_file_get_integer (kf, g, "slots", NULL);
   *slot_size = (gsize) g_key_file_get_uint64 (kf, g, "slot-size", NULL);
   *daemon_pid = g_key_file_get_integer (kf, g, "daemon-pid", NULL);
   g_key_file_remove_key (kf, g, "password", NULL);
-  if (!cam->name || !cam->url || !cam->host || !cam->width || !cam->height || !cam->framerate || *slots == 0
+  if (!cam->name || !cam->url || !cam->address || !cam->width || !cam->height || !cam->framerate || *slots == 0
       || *slots > CORDON_HANDOVER_SLOTS
       || *slot_size != cordon_handover_picture_size (cam->width, cam->height)) {
     g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED, "incomplete worker parameters");
@@ -251,6 +273,7 @@ pipeline_for (CordonCamera *cam)
                                      "height", G_TYPE_INT, (int) cam->height,
                                      "framerate", GST_TYPE_FRACTION, (int) cam->framerate, 1,
                                      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  gst_video_info_from_caps (&p->raw_info, p->raw_caps);
   return p;
 }
 
@@ -280,10 +303,14 @@ main (int argc, char **argv)
   close (CORDON_WORKER_FD_RING);
 
   gst_init (NULL, NULL);
+  /* Before the rtsp plugin loads: it collects its extensions then. */
+  if (!cordon_rtsp_guard_register ())
+    fail_and_exit (CORDON_WORKER_INTERNAL, "cannot register the RTSP guard");
   load_plugins (NULL);
-  /* Loaded now, while files can still be read: GIO's defaults. */
-  g_object_unref (g_resolver_get_default ());
-  (void) g_proxy_resolver_get_default ();
+  /* GIO's resolver and proxy defaults, now, while files can still be read:
+   * direct connections and no name lookups (rtsp-guard.c). */
+  if (!cordon_rtsp_guard_direct_only ())
+    fail_and_exit (CORDON_WORKER_INTERNAL, "GIO would not connect directly");
 
   CordonJailSpec spec = { .camera_port = cam->port, .report_fd = w.control,
                           .limit_tasks = g_key_file_get_boolean (kf, CORDON_WORKER_GROUP, "own-uid", NULL) };

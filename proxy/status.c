@@ -157,10 +157,11 @@ cordon_status_json (CordonDaemon *d)
                             r->cam->width, r->cam->height, r->cam->framerate);
     g_string_append_printf (o, ",\"reconnects\":%u,\"frames_in\":%" G_GUINT64_FORMAT
                                ",\"frames_out\":%" G_GUINT64_FORMAT ",\"frames_dropped\":%" G_GUINT64_FORMAT
-                               ",\"bytes_out\":%" G_GUINT64_FORMAT ",\"output_kbps\":%.1f"
+                               ",\"bytes_out\":%" G_GUINT64_FORMAT ",\"nal_units_dropped\":%" G_GUINT64_FORMAT
+                               ",\"output_kbps\":%.1f"
                                ",\"last_frame_age_ms\":%" G_GINT64_FORMAT ",\"encoders\":%u,\"media\":%u",
                             r->stats.reconnects, r->stats.frames_in, r->stats.frames_out, r->stats.frames_dropped,
-                            r->stats.bytes_out, r->kbps, r->stats.last_frame_age_ms, r->stats.encoders, r->media);
+                            r->stats.bytes_out, r->stats.nal_units_dropped, r->kbps, r->stats.last_frame_age_ms, r->stats.encoders, r->media);
     /* worker → daemon picture hand-over, moving average */
     g_string_append_printf (o, ",\"handover_us\":%" G_GINT64_FORMAT, r->stats.handover_us);
     if (r->blocked >= 0)
@@ -267,6 +268,9 @@ cordon_status_metrics (CordonDaemon *d)
               "%" G_GUINT64_FORMAT, r->stats.frames_out)
   PER_CAMERA ("cordon_camera_frames_dropped_total", "counter", "Frames dropped by normalisation or encoding.",
               "%" G_GUINT64_FORMAT, r->stats.frames_dropped)
+  PER_CAMERA ("cordon_camera_nal_units_dropped_total", "counter",
+              "Encoded NAL units outside the allow-list (slice, IDR, SPS, PPS, AUD), not sent.",
+              "%" G_GUINT64_FORMAT, r->stats.nal_units_dropped)
   PER_CAMERA ("cordon_camera_output_bytes_total", "counter", "Encoded bytes produced.", "%" G_GUINT64_FORMAT,
               r->stats.bytes_out)
   PER_CAMERA ("cordon_camera_output_bitrate_kbps", "gauge", "Encoded bitrate over the last interval.", "%.1f",

@@ -18,7 +18,9 @@ export LSAN_OPTIONS="suppressions=$SRC/tests/fuzz/lsan.supp:print_suppressions=0
 export ASAN_OPTIONS="fast_unwind_on_malloc=0"
 status=0
 for spec in "tests/fuzz/fuzz-config:tests/fuzz/corpus-config" "tests/fuzz/fuzz-rtsp:tests/fuzz/corpus-rtsp" \
-    "tests/firewall/fuzz-nflog:tests/firewall/corpus" "tests/fuzz/fuzz-handover:tests/fuzz/corpus-handover"; do
+    "tests/fuzz/fuzz-camera-checks:tests/fuzz/corpus-camera-checks" \
+    "tests/fuzz/fuzz-nalfilter:tests/fuzz/corpus-nalfilter" \
+    "tests/firewall/fuzz-nflog:tests/firewall/corpus" "tests/fuzz/fuzz-ring:tests/fuzz/corpus-ring"; do
   target=${spec%%:*} corpus=${spec#*:}
   [ -d "$SRC/$corpus" ] || continue
   ninja -C "$OUT" "$target" >/dev/null || { echo "FAIL: cannot build $target"; status=1; continue; }

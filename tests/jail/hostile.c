@@ -24,7 +24,7 @@
  * daemon logs (sanitised), so the test can read the outcome in the log.
  */
 #define _GNU_SOURCE
-#include "handover.h"
+#include "ring.h"
 #include "worker.h"
 
 #include <arpa/inet.h>

@@ -3,7 +3,10 @@
 # gateway namespace, ffmpeg/ffprobe recorders on the core side.
 #   - recorders see exactly one H.264 stream at the configured size (H.264 and
 #     H.265 cameras), and a 10 s recording decodes to >= 90% of its frames;
-#   - SEI and private-NAL markers reach a direct recording, never cordon's;
+#   - SEI and private-NAL markers, and every kind of camera metadata that
+#     GStreamer turns into a meta or caps (A/53 captions, AFD, bar data, time
+#     code, user data, HDR), reach a direct recording and never cordon's;
+#   - cordon's recordings hold only slice, IDR, SPS, PPS and AUD NAL units;
 #   - still pattern through cordon vs straight from the camera: SSIM >= 0.90;
 #   - two recorders on one camera cost one encoder and one media;
 #   - a corrupting camera beside healthy ones: their recordings are complete
@@ -15,13 +18,15 @@ media_topology
 FPS=15
 SEI=CORDON-SEI-MARKER-7f3a
 NAL=CORDON-PRIVATE-NAL-MARKER-91c2
+META=CORDON-CC-MARKER-4be0
 secret "$WORK/cam.secret" camsecret
 write_recorder_secret
 
 start_testcam clean $CAM_IP --codec h264 --size 640x360 --fps $FPS --bitrate 1500 --pattern still --audio \
-  --username admin --password-file "$WORK/cam.secret" --inject-sei $SEI --inject-private-nal $NAL
+  --username admin --password-file "$WORK/cam.secret" --inject-sei $SEI --inject-private-nal $NAL \
+  --inject-metadata $META
 start_testcam hevc 198.18.1.11 --codec h265 --size 1280x720 --fps $FPS --bitrate 1500 \
-  --inject-sei $SEI --inject-private-nal $NAL
+  --inject-sei $SEI --inject-private-nal $NAL --inject-metadata $META
 start_testcam broken 198.18.1.12 --codec h264 --size 640x360 --fps $FPS --corrupt-every 3
 
 cat >"$WORK/cordon.conf" <<CONF
@@ -120,6 +125,42 @@ for m in $SEI $NAL; do
     has "$WORK/$f.h264" $m && fail "marker $m leaked through cordon into $f" || pass "marker $m absent from $f"
   done
 done
+
+# Camera metadata: the test camera logs, per kind, bytes only it writes.
+nalscan() { "$PY" "$SRC/tests/media/nalscan.py" "$@"; }
+for cam in clean:direct-clean.h264:via-clean-a,via-clean-b hevc:direct-hevc.h265:via-hevc; do
+  label=${cam%%:*} rest=${cam#*:}; direct=${rest%%:*} vias=${rest#*:}
+  kinds=$(sed -n 's/.*metadata \([a-z0-9-]*\) \([0-9a-f]*\)$/\1:\2/p' "$WORK/testcam-$label.log")
+  [ -n "$kinds" ] || fail "$label: the test camera logged no metadata it injects"
+  for k in $kinds; do
+    kind=${k%%:*} hex=${k#*:}
+    nalscan find "$hex" "$WORK/$direct" && pass "$label: $kind present straight from the camera" \
+      || fail "$label: $kind missing from the direct recording: the test camera did not inject it"
+    for f in ${vias//,/ }; do
+      nalscan find "$hex" "$WORK/$f.h264" && fail "$label: camera $kind leaked through cordon into $f" \
+        || pass "$label: camera $kind absent from $f"
+    done
+  done
+done
+# Only the NAL unit types cordon's encoder is meant to emit reach a recorder.
+for f in via-clean-a via-clean-b via-hevc; do
+  types=$(nalscan types "$WORK/$f.h264")
+  other=$(tr ' ' '\n' <<<"$types" | grep -Ev '^(1|5|7|8|9):' | tr '\n' ' ')
+  [ -n "$types" ] && [ -z "$other" ] && pass "$f: only allowed NAL types ($types)" \
+    || fail "$f: NAL types outside slice/IDR/SPS/PPS/AUD reached the recorder: ${other:-no NAL units at all} (all: $types)"
+done
+
+# The allow-list is the second layer: with captions kept out of the encoder
+# (pixels only), it has only x264's own version SEI to drop, not one caption
+# SEI per picture.
+for c in clean hevc; do
+  dropped=$(statusq camera $c nal_units_dropped); out=$(statusq camera $c frames_out)
+  [ "${dropped:-x}" -le 2 ] 2>/dev/null && [ "$out" -ge 150 ] \
+    && pass "$c: the NAL allow-list dropped $dropped of the encoder's units in $out frames (x264's version SEI)" \
+    || fail "$c: the NAL allow-list dropped '${dropped}' units in $out frames: camera metadata reached the encoder"
+done
+grep -q "type 6 (SEI) are left out" "$WORK/cordon.log" && pass "the dropped SEI is logged" \
+  || fail "no log line for the SEI the allow-list dropped: $(grep 'left out' "$WORK/cordon.log")"
 
 # 3. Quality: the still pattern straight from the camera vs through cordon.
 ffmpeg -nostdin -v error -i "$WORK/direct-clean.h264" -vf "select=gte(n\,30)" -frames:v 1 -y "$WORK/direct.png"

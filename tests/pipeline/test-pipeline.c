@@ -152,6 +152,9 @@ config_for (Camera *c, const char *user, const char *password, gboolean audio)
   cam->profile = g_strdup ("main");
   cam->preset = g_strdup ("ultrafast");
   cam->audio = audio;
+  cam->max_input_width = 4096;
+  cam->max_input_height = 2160;
+  cam->max_input_framerate = 60;
   /* The worker's own uid when the test runs as root. */
   cam->worker_uid = 61000 + (c->port % 1000);
   return cam;

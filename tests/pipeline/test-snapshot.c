@@ -103,6 +103,9 @@ camera_at (guint port)
   cam->keyframe_interval = 1;
   cam->profile = g_strdup ("main");
   cam->preset = g_strdup ("ultrafast");
+  cam->max_input_width = 4096;
+  cam->max_input_height = 2160;
+  cam->max_input_framerate = 60;
   cam->worker_uid = 61000; /* the worker's own uid when the test runs as root */
   return cam;
 }

@@ -17,7 +17,8 @@
 
 const char *const testcam_hostile_modes[] = {
   "garbage", "huge-headers", "stall", "lying-sdp-codec", "lying-sdp-size",
-  "h265-as-h264", "no-keyframe", "resolution-switch", NULL,
+  "h265-as-h264", "no-keyframe", "resolution-switch", "redirect", "redirect-name", "basic-auth",
+  "oversized-sdp", "over-rate", "flood", "control-elsewhere", NULL,
 };
 
 #define HUGE_HEADER_LIMIT ((guint64) 1 << 30)  /* then the blank line */
@@ -26,6 +27,11 @@ const char *const testcam_hostile_modes[] = {
 #define LIE_WIDTH 3840                         /* lying-sdp-size: the SDP's SPS */
 #define LIE_HEIGHT 2160
 #define SWITCH_EVERY_S 3                       /* resolution-switch period */
+#define REDIRECT_NAME "cordon-exfil.example.net" /* redirect-name: a name only DNS knows */
+#define OVERSIZED_WIDTH 7680                   /* oversized-sdp: what the SDP claims */
+#define OVERSIZED_HEIGHT 4320
+#define OVER_RATE_FPS 120                      /* over-rate: what the stream's VUI claims;
+                                                * flood: how fast it really sends */
 
 static const TestcamHostile *settings;
 static char *lie_sprop;                        /* lying-sdp-size */
@@ -53,6 +59,7 @@ typedef struct {
   char *method;
   char *url;
   char *transport;
+  char *authorization;
   int cseq;
 } Request;
 
@@ -62,6 +69,7 @@ request_clear (Request *r)
   g_clear_pointer (&r->method, g_free);
   g_clear_pointer (&r->url, g_free);
   g_clear_pointer (&r->transport, g_free);
+  g_clear_pointer (&r->authorization, g_free);
   r->cseq = 0;
 }
 
@@ -166,6 +174,7 @@ read_request (Client *c, GByteArray *buf, Request *req)
         const char *cseq = header_value (lines, "CSeq");
         const char *length = header_value (lines, "Content-Length");
         const char *transport = header_value (lines, "Transport");
+        const char *authorization = header_value (lines, "Authorization");
         guint64 body = length ? g_ascii_strtoull (length, NULL, 10) : 0;
 
         if (body > 65536 || g_strv_length (words) < 2)
@@ -180,6 +189,7 @@ read_request (Client *c, GByteArray *buf, Request *req)
         req->method = g_strdup (words[0]);
         req->url = g_strdup (words[1]);
         req->transport = g_strdup (transport);
+        req->authorization = g_strdup (authorization);
         req->cseq = cseq ? atoi (cseq) : 0;
         return TRUE;
       }
@@ -390,6 +400,26 @@ stream_launch (void)
                             " appsrc name=relabel is-live=true format=time"
                             " caps=video/x-h264,stream-format=byte-stream,alignment=au ! %s",
                             source, s->fps * 2, s->bitrate, pay);
+  if (mode_is ("flood")) {
+    /* OVER_RATE_FPS pictures a second, stamped as --fps: the SPS's timing
+     * says --fps, only counting on arrival shows the rate. */
+    g_autofree char *fast = g_strdup_printf ("videotestsrc is-live=true pattern=smpte horizontal-speed=4"
+                                             " ! capsfilter caps=video/x-raw,format=I420,width=%d,height=%d,"
+                                             "framerate=%d/1 ! capssetter caps=video/x-raw,framerate=%d/1",
+                                             s->width, s->height, OVER_RATE_FPS, s->fps);
+    return g_strdup_printf ("%s ! x264enc tune=zerolatency speed-preset=superfast key-int-max=%d bitrate=%d"
+                            " threads=1 sliced-threads=false ! video/x-h264,profile=main ! h264parse"
+                            " ! video/x-h264,stream-format=byte-stream,alignment=au ! %s",
+                            fast, s->fps * 2, s->bitrate, pay);
+  }
+  if (mode_is ("over-rate"))
+    /* Pictures at --fps, stamped as OVER_RATE_FPS: x264enc writes that rate
+     * into the SPS's timing info, which h264parse puts in its caps. */
+    return g_strdup_printf ("%s ! capssetter caps=video/x-raw,framerate=%d/1"
+                            " ! x264enc tune=zerolatency speed-preset=superfast key-int-max=%d bitrate=%d"
+                            " threads=1 sliced-threads=false ! video/x-h264,profile=main ! h264parse"
+                            " ! video/x-h264,stream-format=byte-stream,alignment=au ! %s",
+                            source, OVER_RATE_FPS, s->fps * 2, s->bitrate, pay);
   return g_strdup_printf ("%s ! x264enc tune=zerolatency speed-preset=superfast key-int-max=%d bitrate=%d"
                           " threads=1 sliced-threads=false ! video/x-h264,profile=main ! h264parse"
                           " ! video/x-h264,stream-format=byte-stream,alignment=au ! identity name=au ! %s",
@@ -447,11 +477,18 @@ sdp (const Client *c)
                              "a=fmtp:96 packetization-mode=1;profile-level-id=%s;sprop-parameter-sets=%s\r\n"
                              "a=x-dimensions:%d,%d\r\na=framesize:96 %d-%d\r\n",
                              lie_profile, lie_sprop, LIE_WIDTH, LIE_HEIGHT, LIE_WIDTH, LIE_HEIGHT);
+  else if (mode_is ("oversized-sdp"))
+    media = g_strdup_printf ("a=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1;profile-level-id=4d401f\r\n"
+                             "a=x-dimensions:%d,%d\r\na=framesize:96 %d-%d\r\n",
+                             OVERSIZED_WIDTH, OVERSIZED_HEIGHT, OVERSIZED_WIDTH, OVERSIZED_HEIGHT);
   else
     media = g_strdup ("a=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1;profile-level-id=4d401f\r\n");
+  /* control-elsewhere: the stream's control URL is absolute, on --location's host. */
+  g_autofree char *control = mode_is ("control-elsewhere") ? g_strdup_printf ("%s/trackID=1", settings->location)
+                                                           : g_strdup ("trackID=1");
   return g_strdup_printf ("v=0\r\no=- 1 1 IN IP4 %s\r\ns=cordon-testcam hostile %s\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
-                          "a=control:*\r\na=range:npt=0-\r\nm=video 0 RTP/AVP 96\r\n%sa=control:trackID=1\r\n",
-                          ip, settings->mode, media);
+                          "a=control:*\r\na=range:npt=0-\r\nm=video 0 RTP/AVP 96\r\n%sa=control:%s\r\n",
+                          ip, settings->mode, media, control);
 }
 
 /* ---- one connection ---- */
@@ -479,6 +516,22 @@ serve (Client *c, guint session)
       drain (c);
       break;
     }
+    if (mode_is ("basic-auth") && !g_str_equal (m, "OPTIONS")
+        && !(req.authorization && g_ascii_strncasecmp (req.authorization, "Basic ", 6) == 0)) {
+      g_message ("%s: %s: demanding Basic authentication", c->peer, m);
+      respond (c, req.cseq, "401 Unauthorized", "WWW-Authenticate: Basic realm=\"cordon-testcam\"\r\n", NULL);
+      continue;
+    }
+    if (mode_is ("basic-auth") && req.authorization && !c->pipeline)
+      g_message ("%s: %s: got Basic credentials", c->peer, m);
+    if (g_str_equal (m, "DESCRIBE") && (mode_is ("redirect") || mode_is ("redirect-name"))) {
+      g_autofree char *to = mode_is ("redirect") ? g_strdup (settings->location)
+                                                 : g_strdup_printf ("rtsp://%s/stolen", REDIRECT_NAME);
+      g_autofree char *h = g_strdup_printf ("Location: %s\r\n", to);
+      g_message ("%s: DESCRIBE: redirecting to %s", c->peer, to);
+      respond (c, req.cseq, "302 Moved Temporarily", h, NULL);
+      continue;
+    }
     if (g_str_equal (m, "OPTIONS")) {
       respond (c, req.cseq, "200 OK", "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER\r\n", NULL);
     } else if (g_str_equal (m, "DESCRIBE") && mode_is ("stall")) {
@@ -490,6 +543,9 @@ serve (Client *c, guint session)
       g_autofree char *body = sdp (c);
       g_autofree char *base = g_strdup_printf ("Content-Type: application/sdp\r\nContent-Base: %s/\r\n", req.url);
       respond (c, req.cseq, "200 OK", base, body);
+    } else if (g_str_equal (m, "SETUP") && mode_is ("control-elsewhere")) {
+      g_message ("%s: SETUP %s", c->peer, req.url);
+      respond (c, req.cseq, "454 Session Not Found", NULL, NULL);
     } else if (g_str_equal (m, "SETUP")) {
       if (req.transport && strstr (req.transport, "RTP/AVP/TCP")) {
         g_autofree char *h = g_strdup_printf ("%sTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n", session_hdr);
@@ -602,6 +658,11 @@ testcam_hostile_start (const TestcamHostile *s, GError **error)
   }
   if (!address) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s is not an IP address", s->host);
+    return FALSE;
+  }
+  if ((mode_is ("redirect") || mode_is ("control-elsewhere"))
+      && (!s->location || !g_str_has_prefix (s->location, "rtsp://"))) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "--hostile %s needs --location rtsp://...", s->mode);
     return FALSE;
   }
   if (mode_is ("lying-sdp-size") && !make_lie (error))

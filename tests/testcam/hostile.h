@@ -11,6 +11,7 @@ typedef struct {
   const char *host;      /* IP literal to bind */
   guint16 port;
   int width, height, fps, bitrate;
+  const char *location;  /* redirect: the Location it answers DESCRIBE with */
 } TestcamHostile;
 
 /* The modes, NULL-terminated, for --help and the error message. */

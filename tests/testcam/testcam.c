@@ -5,6 +5,7 @@
 #include "barcode.h"
 #include "config.h"
 #include "hostile.h"
+#include "metadata.h"
 #include "still.h"
 
 #include <gio/gio.h>
@@ -38,13 +39,16 @@ typedef struct {
   gboolean audio;
   char *inject_sei;
   char *inject_private_nal;
+  char *inject_metadata;
   int corrupt_every;
   gboolean timestamp_overlay;
   char *hostile;
+  char *location;
 
   gboolean h265;
   int width, height;
   GBytes *injected;      /* NALs with start codes, put before every IDR */
+  GBytes *metadata;      /* SEI NALs with start codes, put in every access unit */
   guint8 *still;         /* --pattern still: the I420 picture, packed */
 } Testcam;
 
@@ -70,10 +74,14 @@ static GOptionEntry entries[] = {
   { "audio", 0, 0, G_OPTION_ARG_NONE, &cam.audio, "Add a PCMA 8 kHz mono track", NULL },
   { "inject-sei", 0, 0, G_OPTION_ARG_STRING, &cam.inject_sei, "Put a user-data SEI with MARKER before every IDR", "MARKER" },
   { "inject-private-nal", 0, 0, G_OPTION_ARG_STRING, &cam.inject_private_nal, "Put an unspecified-type NAL with MARKER before every IDR", "MARKER" },
+  { "inject-metadata", 0, 0, G_OPTION_ARG_STRING, &cam.inject_metadata, "Put captions, AFD, bar data, time code, "
+    "user data (and HDR on H.265) SEI in every access unit; MARKER in the captions and user data", "MARKER" },
   { "corrupt-every", 0, 0, G_OPTION_ARG_INT, &cam.corrupt_every, "Corrupt the slice data of every Nth frame", "N" },
   { "timestamp-overlay", 0, 0, G_OPTION_ARG_NONE, &cam.timestamp_overlay, "Draw the capture time as a bar code", NULL },
   { "hostile", 0, 0, G_OPTION_ARG_STRING, &cam.hostile, "Misbehave: garbage, huge-headers, stall, lying-sdp-codec, "
-    "lying-sdp-size, h265-as-h264, no-keyframe or resolution-switch (README.md)", "MODE" },
+    "lying-sdp-size, h265-as-h264, no-keyframe, resolution-switch, redirect, redirect-name, basic-auth, "
+    "oversized-sdp, over-rate, flood or control-elsewhere (README.md)", "MODE" },
+  { "location", 0, 0, G_OPTION_ARG_STRING, &cam.location, "--hostile redirect: answer DESCRIBE with 302 to URL; control-elsewhere: the SDP's control URL", "URL" },
   { NULL }
 };
 
@@ -133,6 +141,20 @@ append_sei (GByteArray *out, const char *marker)
   byte = 0x80;  /* rbsp_trailing_bits */
   g_byte_array_append (rbsp, &byte, 1);
 
+  append_start_code (out);
+  append_nal_header (out, cam.h265 ? 39 : 6);
+  append_escaped (out, rbsp->data, rbsp->len);
+}
+
+/* One SEI NAL holding MESSAGE (sei_message() RBSP bytes). */
+static void
+append_sei_message (GByteArray *out, const GByteArray *message)
+{
+  g_autoptr (GByteArray) rbsp = g_byte_array_new ();
+  guint8 byte = 0x80;  /* rbsp_trailing_bits */
+
+  g_byte_array_append (rbsp, message->data, message->len);
+  g_byte_array_append (rbsp, &byte, 1);
   append_start_code (out);
   append_nal_header (out, cam.h265 ? 39 : 6);
   append_escaped (out, rbsp->data, rbsp->len);
@@ -213,6 +235,14 @@ is_keyframe (int type)
   return cam.h265 ? (type >= 16 && type <= 21) : type == 5;
 }
 
+/* x264's own pic_timing SEI (written because --inject-metadata turns on
+ * pic-struct): ours, with a clock timestamp, replaces it. */
+static gboolean
+is_x264_pic_timing (const guint8 *nal, gsize size)
+{
+  return !cam.h265 && size >= 2 && (nal[0] & 0x1f) == 6 && nal[1] == 1;
+}
+
 static GstPadProbeReturn
 on_access_unit (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
@@ -221,7 +251,7 @@ on_access_unit (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   g_autoptr (GByteArray) out = NULL;
   g_autoptr (GArray) nals = NULL;
   GstMapInfo map;
-  gboolean keyframe = FALSE, corrupt, injected = FALSE;
+  gboolean keyframe = FALSE, corrupt, injected = FALSE, tagged = FALSE;
 
   state->frames++;
   corrupt = cam.corrupt_every > 0 && state->frames % (guint64) cam.corrupt_every == 0;
@@ -233,7 +263,7 @@ on_access_unit (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     if (nal->size > 0 && is_keyframe (nal_type (map.data + nal->offset)))
       keyframe = TRUE;
   }
-  if (!(keyframe && cam.injected) && !corrupt) {
+  if (!(keyframe && cam.injected) && !corrupt && !cam.metadata) {
     gst_buffer_unmap (in, &map);
     return GST_PAD_PROBE_OK;
   }
@@ -243,7 +273,7 @@ on_access_unit (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     const Nal *nal = &g_array_index (nals, Nal, n);
     const guint8 *p = map.data + nal->offset;
     int type;
-    if (nal->size == 0)
+    if (nal->size == 0 || (cam.metadata && is_x264_pic_timing (p, nal->size)))
       continue;
     type = nal_type (p);
     /* After the parameter sets, before the first slice: where an SEI
@@ -253,6 +283,12 @@ on_access_unit (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
       const guint8 *bytes = g_bytes_get_data (cam.injected, &len);
       g_byte_array_append (out, bytes, (guint) len);
       injected = TRUE;
+    }
+    if (cam.metadata && !tagged && is_vcl (type)) {
+      gsize len;
+      const guint8 *bytes = g_bytes_get_data (cam.metadata, &len);
+      g_byte_array_append (out, bytes, (guint) len);
+      tagged = TRUE;
     }
     append_start_code (out);
     g_byte_array_append (out, p, (guint) nal->size);
@@ -371,7 +407,7 @@ on_media_configure (GstRTSPMediaFactory *factory, GstRTSPMedia *media, gpointer 
   g_autoptr (GstElement) bin = gst_rtsp_media_get_element (media);
 
   g_signal_connect (media, "prepared", G_CALLBACK (on_media_prepared), NULL);
-  if (cam.injected || cam.corrupt_every > 0)
+  if (cam.injected || cam.metadata || cam.corrupt_every > 0)
     add_probe (bin, "au", "src", on_access_unit, g_new0 (MediaState, 1), g_free);
   if (cam.still || cam.timestamp_overlay) {
     GstVideoInfo *vinfo = gst_video_info_new ();
@@ -459,10 +495,13 @@ launch_line (void)
                        " ! identity name=au ! rtph265pay name=pay0 pt=96 config-interval=-1",
                        cam.fps * 2, cam.bitrate)
     : g_strdup_printf ("x264enc name=enc tune=zerolatency speed-preset=superfast key-int-max=%d bitrate=%d"
-                       " threads=1 sliced-threads=false ! video/x-h264,profile=main"
+                       " threads=1 sliced-threads=false%s ! video/x-h264,profile=main"
                        " ! h264parse ! video/x-h264,stream-format=byte-stream,alignment=au"
                        " ! identity name=au ! rtph264pay name=pay0 pt=96 config-interval=-1",
-                       cam.fps * 2, cam.bitrate);
+                       cam.fps * 2, cam.bitrate,
+                       /* pic_struct_present_flag in the VUI: a pic_timing
+                        * clock timestamp is read only then. */
+                       cam.inject_metadata ? " option-string=pic-struct=1" : "");
   const char *audio = cam.audio
     ? " audiotestsrc is-live=true wave=sine ! audio/x-raw,rate=8000,channels=1"
       " ! alawenc ! rtppcmapay name=pay1 pt=8"
@@ -526,9 +565,9 @@ check_options (GError **error)
     return FALSE;
   }
   if (cam.hostile && (cam.h265 || cam.username || cam.audio || cam.inject_sei || cam.inject_private_nal
-                      || cam.corrupt_every || cam.timestamp_overlay || !g_str_equal (cam.pattern, "moving"))) {
+                      || cam.inject_metadata || cam.corrupt_every || cam.timestamp_overlay || !g_str_equal (cam.pattern, "moving"))) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "--hostile takes only --listen, --size, --fps and --bitrate");
+                 "--hostile takes only --listen, --size, --fps, --bitrate and --location");
     return FALSE;
   }
   if (cam.hostile && !testcam_hostile_mode_valid (cam.hostile)) {
@@ -557,6 +596,20 @@ check_options (GError **error)
     if (cam.inject_private_nal)
       append_private_nal (nals, cam.inject_private_nal);
     cam.injected = g_byte_array_free_to_bytes (g_steal_pointer (&nals));
+  }
+  if (cam.inject_metadata) {
+    g_autoptr (GByteArray) nals = g_byte_array_new ();
+    g_autoptr (GPtrArray) all = testcam_metadata_build (cam.h265, cam.inject_metadata);
+    for (guint i = 0; i < all->len; i++) {
+      const TestcamMetadata *m = all->pdata[i];
+      g_autofree char *hex = g_malloc0 (m->signature->len * 2 + 1);
+      for (guint j = 0; j < m->signature->len; j++)
+        g_snprintf (hex + 2 * j, 3, "%02x", m->signature->data[j]);
+      append_sei_message (nals, m->message);
+      /* tests/media/media.sh reads these lines: what to look for in a recording. */
+      g_message ("metadata %s %s", m->kind, hex);
+    }
+    cam.metadata = g_byte_array_free_to_bytes (g_steal_pointer (&nals));
   }
   return TRUE;
 }
@@ -602,7 +655,7 @@ main (int argc, char **argv)
   }
 
   if (cam.hostile) {
-    TestcamHostile hostile = { cam.hostile, host, port, cam.width, cam.height, cam.fps, cam.bitrate };
+    TestcamHostile hostile = { cam.hostile, host, port, cam.width, cam.height, cam.fps, cam.bitrate, cam.location };
     if (!testcam_hostile_start (&hostile, &error)) {
       g_printerr ("cordon-testcam: cannot serve on %s: %s\n", cam.listen, error->message);
       return 1;
@@ -678,6 +731,7 @@ main (int argc, char **argv)
   g_main_loop_run (loop);
   g_source_destroy (source);
   g_clear_pointer (&cam.injected, g_bytes_unref);
+  g_clear_pointer (&cam.metadata, g_bytes_unref);
   g_clear_pointer (&cam.still, g_free);
   return 0;
 }

@@ -104,6 +104,10 @@ test_good_minimal (void)
   g_assert_cmpstr (cam->profile, ==, "main");
   g_assert_cmpstr (cam->preset, ==, "veryfast");
   g_assert_false (cam->audio);
+  g_assert_false (cam->allow_basic);
+  g_assert_cmpuint (cam->max_input_width, ==, 4096);
+  g_assert_cmpuint (cam->max_input_height, ==, 2160);
+  g_assert_cmpuint (cam->max_input_framerate, ==, 60);
 }
 
 static void
@@ -136,6 +140,10 @@ test_good_full (void)
   g_assert_cmpstr (lobby->profile, ==, "high");
   g_assert_cmpstr (lobby->preset, ==, "ultrafast");
   g_assert_true (lobby->audio);
+  g_assert_true (lobby->allow_basic);
+  g_assert_cmpuint (lobby->max_input_width, ==, 1920);
+  g_assert_cmpuint (lobby->max_input_height, ==, 1080);
+  g_assert_cmpuint (lobby->max_input_framerate, ==, 30);
 
   const CordonCamera *yard = cordon_config_find_camera (c, "yard");
   g_assert_cmpstr (yard->host, ==, "fd00:cafe::20");

@@ -1,12 +1,12 @@
 /* libFuzzer target: the daemon's check of ingest-worker messages
- * (pipeline/handover.c). The input is a stream of messages: two length bytes
+ * (pipeline/ring.c). The input is a stream of messages: two length bytes
  * then the message, so one run walks the state (held slots, sequence, time)
  * through many messages; every accepted picture's slot is released half the
  * time, as the daemon does after its copy. */
 #include <stdint.h>
 #include <string.h>
 
-#include "handover.h"
+#include "ring.h"
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)

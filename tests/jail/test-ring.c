@@ -1,9 +1,9 @@
-/* The daemon's check of what an ingest worker sends (pipeline/handover.c):
+/* The daemon's check of what an ingest worker sends (pipeline/ring.c):
  * every field a hostile worker controls. */
 #include <gst/video/video.h>
 #include <string.h>
 
-#include "handover.h"
+#include "ring.h"
 
 #define NOW (G_GINT64_CONSTANT (1000) * 1000000000)
 #define SIZE (640 * 360 * 3 / 2)
@@ -181,13 +181,13 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/handover/valid-pictures-are-accepted-and-slots-held", test_valid_pictures_are_accepted_and_slots_held);
-  g_test_add_func ("/handover/out-of-range-slot-is-refused", test_out_of_range_slot_is_refused);
-  g_test_add_func ("/handover/sequence-must-increase", test_sequence_must_increase);
-  g_test_add_func ("/handover/time-stamps-are-monotonic-and-capped", test_time_stamps_are_monotonic_and_capped);
-  g_test_add_func ("/handover/garbage-and-wrong-sizes-are-refused", test_garbage_and_wrong_sizes_are_refused);
-  g_test_add_func ("/handover/status-text-is-bounded-and-sanitised", test_status_text_is_bounded_and_sanitised);
-  g_test_add_func ("/handover/audio-length-is-checked", test_audio_length_is_checked);
-  g_test_add_func ("/handover/picture-size-matches-gstreamer", test_picture_size_matches_gstreamer);
+  g_test_add_func ("/ring/valid-pictures-are-accepted-and-slots-held", test_valid_pictures_are_accepted_and_slots_held);
+  g_test_add_func ("/ring/out-of-range-slot-is-refused", test_out_of_range_slot_is_refused);
+  g_test_add_func ("/ring/sequence-must-increase", test_sequence_must_increase);
+  g_test_add_func ("/ring/time-stamps-are-monotonic-and-capped", test_time_stamps_are_monotonic_and_capped);
+  g_test_add_func ("/ring/garbage-and-wrong-sizes-are-refused", test_garbage_and_wrong_sizes_are_refused);
+  g_test_add_func ("/ring/status-text-is-bounded-and-sanitised", test_status_text_is_bounded_and_sanitised);
+  g_test_add_func ("/ring/audio-length-is-checked", test_audio_length_is_checked);
+  g_test_add_func ("/ring/picture-size-matches-gstreamer", test_picture_size_matches_gstreamer);
   return g_test_run ();
 }
