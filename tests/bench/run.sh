@@ -55,6 +55,8 @@ if [ ! -x "$PROBE" ]; then
     $(pkg-config --cflags --libs gstreamer-1.0 gstreamer-app-1.0 gstreamer-video-1.0) || exit 1
 fi
 
+# The ingest worker cordon starts for each camera (not installed here).
+export CORDON_WORKER=${CORDON_WORKER:-$CORDON_BUILD_DIR/pipeline/cordon-worker}
 source "$CORDON_SOURCE_DIR/tests/media/lib.sh"
 media_topology
 write_recorder_secret
