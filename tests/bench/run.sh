@@ -411,8 +411,9 @@ phase_jail() {
   report ""
   report "| variant | processes | CPU-s per second | PSS MiB | hand-over latency |"
   report "| --- | --- | --- | --- | --- |"
-  local other=${BENCH_INPROCESS:-}
-  for variant in jail ${other:+inprocess} ${other:-plain}; do
+  local other=${BENCH_INPROCESS:-} variants="jail plain"
+  [ -n "$other" ] && variants="jail inprocess"
+  for variant in $variants; do
     local pid=""
     case $variant in
       jail) cordon_up "$conf" 1 || { cordon_down; continue; }; pid=$CORDON_PID ;;
