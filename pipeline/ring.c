@@ -103,7 +103,7 @@ cordon_handover_check (CordonHandover *h, const void *data, gsize len, gint64 no
     return refuse (why, "reserved field set");
   if (m.codec > CORDON_CODEC_JPEG)
     return refuse (why, "unknown codec");
-  if (m.code > CORDON_WORKER_INTERNAL)
+  if (m.code > CORDON_WORKER_REFUSED)
     return refuse (why, "unknown status code");
   /* Camera sizes beyond 8K are not pictures we could have decoded. */
   if (m.input_width > 16384 || m.input_height > 16384)

@@ -17,7 +17,7 @@ G_BEGIN_DECLS
 
 #define CORDON_HANDOVER_MAGIC 0x63647731u /* "cdw1" */
 #define CORDON_HANDOVER_SLOTS 4
-#define CORDON_HANDOVER_TEXT 96           /* bytes of status text, NUL padded */
+#define CORDON_HANDOVER_TEXT 256          /* bytes of status text, NUL padded */
 #define CORDON_HANDOVER_AUDIO_MAX 1024    /* A-law bytes in one audio message */
 /* A picture stamped further from the daemon's clock than this is refused. */
 #define CORDON_HANDOVER_MAX_AGE_NS (2 * G_GINT64_CONSTANT (1000000000))
@@ -42,6 +42,7 @@ typedef enum {
   CORDON_WORKER_CAMERA = 1,   /* the camera failed; text is the reason */
   CORDON_WORKER_SECCOMP = 2,  /* a system call outside the allow-list; detail = its number */
   CORDON_WORKER_INTERNAL = 3, /* the worker could not set itself up */
+  CORDON_WORKER_REFUSED = 4,  /* a check refused what the camera did (redirect, Basic, bounds); text says what */
 } CordonWorkerCode;
 
 /* Worker → daemon: every message type but audio. */

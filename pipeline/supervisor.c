@@ -136,7 +136,7 @@ status (Attempt *a, const CordonHandoverEvent *ev)
 }
 
 static char *
-failure_reason (const CordonHandoverEvent *ev)
+failure_reason (Attempt *a, const CordonHandoverEvent *ev)
 {
   switch (ev->code) {
   case CORDON_WORKER_SECCOMP: {
@@ -146,6 +146,10 @@ failure_reason (const CordonHandoverEvent *ev)
   }
   case CORDON_WORKER_INTERNAL:
     return g_strdup_printf ("the worker could not start: %s", ev->text);
+  case CORDON_WORKER_REFUSED:
+    /* The worker's own log goes nowhere: the refusal is logged here. */
+    g_message ("%s: refusing the camera: %s", a->p->camera->name, ev->text);
+    return g_strdup (ev->text);
   default:
     return g_strdup (ev->text[0] ? ev->text : "the camera failed");
   }
@@ -193,7 +197,7 @@ handle (Attempt *a, const void *data, gsize len)
     break;
   }
   case CORDON_MSG_FAILED: {
-    g_autofree char *reason = failure_reason (&ev);
+    g_autofree char *reason = failure_reason (a, &ev);
     a->failed = TRUE;
     cordon_launcher_kill (a->pid);
     cordon_pipeline_attempt_failed (a->p, a, reason);

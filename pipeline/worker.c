@@ -185,7 +185,10 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer data)
   switch (GST_MESSAGE_TYPE (msg)) {
   case GST_MESSAGE_ERROR: {
     g_autofree char *reason = cordon_ingest_describe_error (w.in, msg);
-    fail_and_exit (CORDON_WORKER_CAMERA, reason);
+    g_mutex_lock (&w.p->lock);
+    gboolean refused = w.in->violation != NULL;
+    g_mutex_unlock (&w.p->lock);
+    fail_and_exit (refused ? CORDON_WORKER_REFUSED : CORDON_WORKER_CAMERA, reason);
   }
   case GST_MESSAGE_EOS:
     fail_and_exit (CORDON_WORKER_CAMERA, "the camera ended the stream");
