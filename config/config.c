@@ -346,7 +346,7 @@ load_proxy (Loader *l, CordonConfig *c)
   get_uint (l, g, "max-clients-per-address", 1, 1024, 16, &c->max_clients_per_address);
   /* Each camera's worker runs as base + its position in the file: a uid no
    * one else has, for its firewall rule and so it can touch nothing of ours. */
-  get_uint (l, g, "worker-uid-base", 1000, 4000000000u, DEFAULT_WORKER_UID_BASE, &c->worker_uid_base);
+  get_uint (l, g, "worker-uid-base", CORDON_WORKER_UID_MIN, 4000000000u, DEFAULT_WORKER_UID_BASE, &c->worker_uid_base);
 
   g_autofree char *cert = get_string (l, g, "tls-certificate");
   g_autofree char *key = get_string (l, g, "tls-key");

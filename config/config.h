@@ -30,6 +30,9 @@ typedef enum {
   CORDON_POLICY_REQUIRED,
 } CordonPolicy;
 
+/* No ingest worker ever runs below this uid (system accounts, root). */
+#define CORDON_WORKER_UID_MIN 1000
+
 /* One camera, from a [camera:NAME] group. Reference counted so that a running
  * pipeline can keep its camera when a reload replaces the configuration. */
 typedef struct {
@@ -84,7 +87,7 @@ typedef struct {
   char *status_host;     /* NULL when status = off */
   guint16 status_port;   /* default 127.0.0.1:9554 */
   guint max_clients_per_address; /* default 16 */
-  guint worker_uid_base; /* first ingest worker uid, default 61000 */
+  guint worker_uid_base; /* first ingest worker uid, default 61000, at least CORDON_WORKER_UID_MIN */
 
   /* [firewall] */
   CordonFirewallMode mode;   /* default gateway */

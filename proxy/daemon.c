@@ -235,7 +235,7 @@ cordon_daemon_run (const char *config_path, gboolean verbose)
   /* The launcher of the camera workers: forked now, while root, because it
    * gives each worker a uid of its own. */
   const char *worker = g_getenv ("CORDON_WORKER");
-  if (!cordon_pipeline_launcher_start (worker && *worker ? worker : CORDON_WORKER_PATH, d->config->worker_uid_base,
+  if (!cordon_pipeline_launcher_start (worker && *worker ? worker : CORDON_WORKER_PATH, CORDON_WORKER_UID_MIN,
                                        verbose, &error)) {
     g_critical ("%s; not starting", error->message);
     return 1;
