@@ -29,6 +29,7 @@ static const char *const proxy_keys[] = {
 static const char *const firewall_keys[] = {
   "mode", "camera-interface", "core-interface", "nflog-group", "serve-ntp", "serve-dhcp", NULL
 };
+static const char *const onvif_keys[] = { "listen", "discovery", "serial", NULL };
 static const char *const camera_keys[] = {
   "url", "username", "password-file", "mac", "size", "framerate", "bitrate",
   "keyframe-interval", "profile", "preset", "audio", "auth", "max-input-size", "max-input-framerate", NULL
@@ -48,6 +49,7 @@ typedef struct {
   char *dir;
   GKeyFile *kf;
   GPtrArray *problems;
+  CordonConfigLoadFlags flags;
 } Loader;
 
 G_GNUC_PRINTF (4, 5)
@@ -222,6 +224,8 @@ read_secret (Loader *l, const char *group, const char *key, const char *file)
   g_autofree char *contents = NULL;
   struct stat st;
 
+  if (l->flags & CORDON_CONFIG_LOAD_NO_SECRETS)
+    return NULL;
   if (stat (path, &st) < 0) {
     problem (l, group, key, "cannot use \"%s\": %s", path, g_strerror (errno));
     return NULL;
@@ -397,6 +401,31 @@ load_firewall (Loader *l, CordonConfig *c)
   get_uint (l, g, "nflog-group", 0, 65535, DEFAULT_NFLOG_GROUP, &c->nflog_group);
   get_bool (l, g, "serve-ntp", FALSE, &c->serve_ntp);
   get_bool (l, g, "serve-dhcp", FALSE, &c->serve_dhcp);
+}
+
+static void
+load_onvif (Loader *l, CordonConfig *c)
+{
+  const char *g = "onvif";
+  g_autofree char *listen = get_string (l, g, "listen");
+
+  if (listen && g_ascii_strcasecmp (listen, "off") != 0)
+    get_hostport (l, g, "listen", NULL, &c->onvif_host, &c->onvif_port);
+  get_bool (l, g, "discovery", FALSE, &c->onvif_discovery);
+  if (c->onvif_discovery && !c->onvif_host)
+    problem (l, g, "discovery", "WS-Discovery needs the ONVIF service: set listen in [onvif]");
+  if (c->onvif_discovery && !c->core_interface)
+    problem (l, g, "discovery", "WS-Discovery answers only on the core network: set core-interface in [firewall]");
+  c->onvif_serial = get_string (l, g, "serial");
+  if (c->onvif_serial) {
+    gboolean ok = *c->onvif_serial && strlen (c->onvif_serial) <= 64;
+    for (const char *p = c->onvif_serial; ok && *p; p++)
+      ok = g_ascii_isalnum (*p) || *p == '-' || *p == '_' || *p == '.';
+    if (!ok)
+      problem (l, g, "serial", "\"%s\" is not a serial number (up to 64 of A-Z a-z 0-9 . _ -)", c->onvif_serial);
+  }
+  if (c->onvif_host && c->onvif_port == c->listen_port && g_strcmp0 (c->onvif_host, c->listen_host) == 0)
+    problem (l, g, "listen", "ONVIF needs a port of its own ([proxy] listen uses %u too)", c->listen_port);
 }
 
 static gboolean
@@ -657,13 +686,19 @@ load_recorder (Loader *l, CordonConfig *c, const char *g)
 CordonConfig *
 cordon_config_load (const char *path, GError **error)
 {
+  return cordon_config_load_flags (path, CORDON_CONFIG_LOAD_DEFAULT, error);
+}
+
+CordonConfig *
+cordon_config_load_flags (const char *path, CordonConfigLoadFlags flags, GError **error)
+{
   g_autoptr (CordonConfig) c = g_new0 (CordonConfig, 1);
   g_autoptr (GError) err = NULL;
   g_autofree char *text = NULL, *clean = NULL;
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *dir = g_path_get_dirname (path);
-  Loader l = { path, dir, kf, problems };
+  Loader l = { path, dir, kf, problems, flags };
 
   g_key_file_set_list_separator (kf, ',');
   g_auto (GStrv) groups = NULL;
@@ -691,6 +726,8 @@ cordon_config_load (const char *path, GError **error)
   load_firewall (&l, c);
   check_unknown_keys (&l, "proxy", proxy_keys);
   check_unknown_keys (&l, "firewall", firewall_keys);
+  load_onvif (&l, c);
+  check_unknown_keys (&l, "onvif", onvif_keys);
 
   groups = g_key_file_get_groups (kf, NULL);
   for (guint i = 0; groups[i]; i++) {
@@ -701,8 +738,8 @@ cordon_config_load (const char *path, GError **error)
     } else if (g_str_has_prefix (g, "recorder:")) {
       load_recorder (&l, c, g);
       check_unknown_keys (&l, g, recorder_keys);
-    } else if (strcmp (g, "proxy") != 0 && strcmp (g, "firewall") != 0) {
-      problem (&l, g, NULL, "unknown group (expected proxy, firewall, camera:NAME or recorder:NAME)");
+    } else if (strcmp (g, "proxy") != 0 && strcmp (g, "firewall") != 0 && strcmp (g, "onvif") != 0) {
+      problem (&l, g, NULL, "unknown group (expected proxy, firewall, onvif, camera:NAME or recorder:NAME)");
     }
   }
   if (c->cameras->len == 0)
@@ -739,6 +776,8 @@ cordon_config_free (CordonConfig *c)
   g_free (c->status_host);
   g_free (c->camera_interface);
   g_free (c->core_interface);
+  g_free (c->onvif_host);
+  g_free (c->onvif_serial);
   g_clear_pointer (&c->cameras, g_ptr_array_unref);
   g_clear_pointer (&c->recorders, g_ptr_array_unref);
   g_free (c);
@@ -873,4 +912,33 @@ cordon_config_peek_status (const char *path, char **host, guint16 *port, GError 
     return FALSE;
   }
   return cordon_config_parse_hostport (value ? value : DEFAULT_STATUS, host, port, error);
+}
+
+gboolean
+cordon_config_peek_firewall (const char *path, gboolean *off, char **camera_interface, guint *nflog_group,
+                             GError **error)
+{
+  g_autofree char *text = NULL, *clean = NULL, *mode = NULL, *iface = NULL, *group = NULL;
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  Loader l = { path, NULL, kf, problems };
+  guint64 n;
+
+  *off = FALSE;
+  *camera_interface = NULL;
+  *nflog_group = DEFAULT_NFLOG_GROUP;
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return FALSE;
+  clean = normalise_text (&l, text);
+  if (!g_key_file_load_from_data (kf, clean, -1, G_KEY_FILE_NONE, error))
+    return FALSE;
+  mode = g_key_file_get_value (kf, "firewall", "mode", NULL);
+  *off = mode && strcmp (g_strstrip (mode), "off") == 0;
+  iface = g_key_file_get_value (kf, "firewall", "camera-interface", NULL);
+  if (iface && valid_interface (g_strstrip (iface)))
+    *camera_interface = g_steal_pointer (&iface);
+  group = g_key_file_get_value (kf, "firewall", "nflog-group", NULL);
+  if (group && g_ascii_string_to_unsigned (g_strstrip (group), 10, 0, 65535, &n, NULL))
+    *nflog_group = (guint) n;
+  return TRUE;
 }

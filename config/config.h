@@ -97,6 +97,12 @@ typedef struct {
   gboolean serve_ntp;        /* let cameras reach this host's NTP (udp 123) */
   gboolean serve_dhcp;       /* let cameras reach this host's DHCP (udp 67) */
 
+  /* [onvif] */
+  char *onvif_host;          /* ONVIF device/media service; NULL when off (the default) */
+  guint16 onvif_port;
+  gboolean onvif_discovery;  /* WS-Discovery on core-interface; default FALSE */
+  char *onvif_serial;        /* serial number to report; NULL: derived from the machine id */
+
   GPtrArray *cameras;    /* CordonCamera*, in file order */
   GPtrArray *recorders;  /* CordonRecorder*, in file order */
 } CordonConfig;
@@ -105,6 +111,17 @@ typedef struct {
  * CORDON_CONFIG_ERROR_INVALID the message holds every problem found, one per
  * line, each starting "FILE: [group] key: ". */
 CordonConfig *cordon_config_load (const char *path, GError **error);
+
+typedef enum {
+  CORDON_CONFIG_LOAD_DEFAULT = 0,
+  /* Do not open secret files (password-file, tls-key): passwords stay NULL.
+   * For the firewall, which needs none, so that a bad secret cannot stop the
+   * cameras being contained. */
+  CORDON_CONFIG_LOAD_NO_SECRETS = 1 << 0,
+} CordonConfigLoadFlags;
+
+/* cordon_config_load() with FLAGS. */
+CordonConfig *cordon_config_load_flags (const char *path, CordonConfigLoadFlags flags, GError **error);
 void cordon_config_free (CordonConfig *config);
 
 /* The camera called NAME, or NULL. */
@@ -128,6 +145,14 @@ gboolean cordon_config_parse_hostport (const char *text, char **host, guint16 *p
 
 /* Reads only [proxy] status from PATH (no secrets, so no root needed). */
 gboolean cordon_config_peek_status (const char *path, char **host, guint16 *port, GError **error);
+
+/* What the firewall's lock-down can still use from a file that does not load:
+ * [firewall] mode (FALSE in *off unless it says off), camera-interface (NULL
+ * when missing or not a plain interface name) and nflog-group (default when
+ * unreadable). Reads no secret. FALSE only when the file cannot be read or
+ * parsed as INI at all. */
+gboolean cordon_config_peek_firewall (const char *path, gboolean *off, char **camera_interface, guint *nflog_group,
+                                      GError **error);
 
 const char *cordon_firewall_mode_to_string (CordonFirewallMode mode);
 const char *cordon_policy_to_string (CordonPolicy policy);

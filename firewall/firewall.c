@@ -3,6 +3,9 @@
 
 #include "firewall-private.h"
 
+#include <net/if.h>
+#include <string.h>
+
 char *
 cordon_firewall_plan (const CordonConfig *config, GError **error)
 {
@@ -23,13 +26,97 @@ cordon_firewall_apply (const CordonConfig *config, GError **error)
   if (!fw_netlink_apply (rs, error))
     return FALSE;
   g_message ("applied table inet %s: %s", CORDON_FIREWALL_TABLE, rs->summary);
+  /* The table holds without the neighbour entries; a failure here is loud
+   * but does not undo it. */
+  g_autoptr (GError) neigh_error = NULL;
+  guint pinned = 0;
+  if (!fw_neigh_pin (config, &pinned, &neigh_error))
+    g_warning ("%s", neigh_error->message);
+  else if (pinned)
+    g_message ("MAC pinning: %u permanent neighbour entr%s on %s", pinned, pinned == 1 ? "y" : "ies",
+               config->camera_interface);
+  g_auto (GStrv) warnings = cordon_firewall_host_warnings (config);
+  for (guint i = 0; warnings[i]; i++)
+    g_warning ("%s", warnings[i]);
+  return TRUE;
+}
+
+gboolean
+cordon_firewall_apply_lockdown (const char *camera_interface, guint nflog_group, GError **error)
+{
+  g_autoptr (FwRuleset) rs = fw_ruleset_new_lockdown (camera_interface, nflog_group, error);
+  if (!rs || !fw_netlink_apply (rs, error))
+    return FALSE;
+  g_warning ("applied table inet %s: %s", CORDON_FIREWALL_TABLE, rs->summary);
   return TRUE;
 }
 
 gboolean
 cordon_firewall_remove (GError **error)
 {
-  return fw_netlink_remove (error);
+  if (!fw_netlink_remove (error))
+    return FALSE;
+  /* Pinned neighbours go with the isolation they belong to. */
+  g_autoptr (GError) local = NULL;
+  if (!fw_neigh_unpin_all (&local))
+    g_warning ("%s", local->message);
+  return TRUE;
+}
+
+gboolean
+cordon_firewall_camera_interface_present (const CordonConfig *config)
+{
+  if (config->mode == CORDON_FIREWALL_MODE_OFF || !config->camera_interface)
+    return TRUE;
+  return if_nametoindex (config->camera_interface) != 0;
+}
+
+static gboolean
+sysctl_on (const char *path)
+{
+  g_autofree char *text = NULL;
+  return g_file_get_contents (path, &text, NULL, NULL) && g_ascii_strtoll (text, NULL, 10) != 0;
+}
+
+static void
+take (GStrvBuilder *builder, char *text)
+{
+  g_strv_builder_add (builder, text);
+  g_free (text);
+}
+
+GStrv
+cordon_firewall_host_warnings (const CordonConfig *config)
+{
+  g_autoptr (GStrvBuilder) out = g_strv_builder_new ();
+  if (config->mode == CORDON_FIREWALL_MODE_OFF)
+    return g_strv_builder_end (out);
+
+  if (!cordon_firewall_camera_interface_present (config))
+    take (out, g_strdup_printf ("[firewall] camera-interface \"%s\" is not present on this host: "
+                                               "cameras are contained by their addresses only; unknown devices "
+                                               "on a renamed camera link are not (rename it back or fix the "
+                                               "configuration)", config->camera_interface));
+  if (config->mode == CORDON_FIREWALL_MODE_HOST) {
+    gboolean v4 = sysctl_on ("/proc/sys/net/ipv4/ip_forward");
+    gboolean v6 = sysctl_on ("/proc/sys/net/ipv6/conf/all/forwarding");
+    if (v4 || v6)
+      take (out, g_strdup_printf ("mode = host but IP forwarding is on (%s%s%s): cordon refuses "
+                                                 "forwarding from and to the cameras, but this host routes other "
+                                                 "traffic; use mode = gateway if it is the cameras' router",
+                                                 v4 ? "IPv4" : "", v4 && v6 ? ", " : "", v6 ? "IPv6" : ""));
+  }
+  g_autoptr (GPtrArray) notes = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) egress = fw_egress_for_config (config, notes);
+  for (guint i = 0; i < notes->len; i++)
+    g_strv_builder_add (out, g_ptr_array_index (notes, i));
+  return g_strv_builder_end (out);
+}
+
+gboolean
+cordon_firewall_table_present (GError **error)
+{
+  return fw_netlink_table_present (error);
 }
 
 GHashTable *
@@ -49,5 +136,19 @@ cordon_firewall_read_counters (const CordonConfig *config, GError **error)
   guint64 *unknown = g_hash_table_lookup (raw, FW_UNKNOWN_COUNTER);
   if (unknown)
     g_hash_table_insert (out, g_strdup (CORDON_FIREWALL_UNKNOWN_SOURCE), g_memdup2 (unknown, sizeof *unknown));
+
+  GHashTableIter it;
+  gpointer key, value;
+  guint64 egress = 0;
+  gboolean any = FALSE;
+  g_hash_table_iter_init (&it, raw);
+  while (g_hash_table_iter_next (&it, &key, &value)) {
+    if (g_str_has_prefix (key, FW_EGRESS_PREFIX)) {
+      egress += *(guint64 *) value;
+      any = TRUE;
+    }
+  }
+  if (any)
+    g_hash_table_insert (out, g_strdup (CORDON_FIREWALL_EGRESS), g_memdup2 (&egress, sizeof egress));
   return out;
 }

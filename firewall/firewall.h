@@ -31,6 +31,24 @@ char *cordon_firewall_plan (const CordonConfig *config, GError **error);
  * the previous table is untouched. mode = off removes the table. */
 gboolean cordon_firewall_apply (const CordonConfig *config, GError **error);
 
+/* The lock-down table for a configuration that cannot be loaded: everything
+ * arriving on CAMERA_INTERFACE is refused and logged (nflog NFLOG_GROUP),
+ * nothing is routed from or to it, nothing is sent to it. With
+ * CAMERA_INTERFACE NULL (not even that could be read) nothing is routed at
+ * all and the host's own traffic is left alone. */
+gboolean cordon_firewall_apply_lockdown (const char *camera_interface, guint nflog_group, GError **error);
+
+/* What about this host weakens CONFIG's containment, one sentence each
+ * (transfer full, NULL-terminated; empty when nothing): the camera interface
+ * is missing, forwarding is on in host mode, [proxy] user is unknown. */
+GStrv cordon_firewall_host_warnings (const CordonConfig *config);
+
+/* TRUE when CONFIG's camera interface exists (always TRUE for mode = off). */
+gboolean cordon_firewall_camera_interface_present (const CordonConfig *config);
+
+/* TRUE when table inet cordon is in the kernel. Needs CAP_NET_ADMIN. */
+gboolean cordon_firewall_table_present (GError **error);
+
 /* Deletes table inet cordon; TRUE also when it was not there. */
 gboolean cordon_firewall_remove (GError **error);
 
@@ -38,9 +56,13 @@ gboolean cordon_firewall_remove (GError **error);
  * configured camera (spoofed or unknown sources, MAC pinning violations).
  * Camera names cannot contain parentheses, so it never collides. */
 #define CORDON_FIREWALL_UNKNOWN_SOURCE "(unknown)"
+/* Key of read_counters() for connections cordon's own processes tried to
+ * open and the table refused (all egress entries together). */
+#define CORDON_FIREWALL_EGRESS "(egress)"
 
 /* Reads the per-camera drop counters of the applied table: camera name →
- * guint64* packets (transfer full), plus CORDON_FIREWALL_UNKNOWN_SOURCE.
+ * guint64* packets (transfer full), plus CORDON_FIREWALL_UNKNOWN_SOURCE and
+ * CORDON_FIREWALL_EGRESS.
  * Needs CAP_NET_ADMIN. */
 GHashTable *cordon_firewall_read_counters (const CordonConfig *config, GError **error);
 
@@ -70,6 +92,29 @@ GPtrArray *cordon_phonehome_list (CordonPhoneHome *report);
 void cordon_phonehome_free (CordonPhoneHome *report);
 
 void cordon_blocked_attempt_free (CordonBlockedAttempt *attempt);
+
+/* Watching for someone else removing the table: nftables change events
+ * (NFNLGRP_NFTABLES). Open it while root (joining the group needs
+ * CAP_NET_ADMIN; the socket keeps working after privileges are dropped); it
+ * reports from the thread-default main context. */
+typedef struct _CordonFirewallWatch CordonFirewallWatch;
+
+typedef enum {
+  CORDON_FIREWALL_CHANGE_DELETED,  /* table inet cordon was deleted */
+  CORDON_FIREWALL_CHANGE_DAMAGED,  /* rules, chains, sets or counters taken out of it */
+  CORDON_FIREWALL_CHANGE_UNKNOWN,  /* events were lost (socket overrun): it may be gone */
+} CordonFirewallChange;
+
+/* Called once per batch that removed (part of) the table: PID and PROCESS
+ * (sanitised; NULL when unknown) are the batch's author, so the caller can
+ * ignore its own changes. */
+typedef void (*CordonFirewallWatchFunc) (CordonFirewallChange change, int pid, const char *process,
+                                         gpointer user_data);
+
+CordonFirewallWatch *cordon_firewall_watch_new (CordonFirewallWatchFunc func, gpointer user_data, GError **error);
+void cordon_firewall_watch_free (CordonFirewallWatch *watch);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CordonFirewallWatch, cordon_firewall_watch_free)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CordonPhoneHome, cordon_phonehome_free)
 

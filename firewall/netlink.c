@@ -18,6 +18,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -339,6 +340,17 @@ e_verdict (struct nftnl_rule *r, int verdict, const char *chain)
   add_expr (r, e);
 }
 
+/* A key of the connection's original direction (who opened it, to where). */
+static void
+e_ct_original (struct nftnl_rule *r, guint32 key)
+{
+  struct nftnl_expr *e = nftnl_expr_alloc ("ct");
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_CT_KEY, key);
+  nftnl_expr_set_u8 (e, NFTNL_EXPR_CT_DIR, IP_CT_DIR_ORIGINAL);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+  add_expr (r, e);
+}
+
 typedef struct {
   int nfproto;    /* dependency already in the rule: 0, NFPROTO_IPV4/IPV6 */
   int l4proto;    /* -1 when not yet matched */
@@ -399,11 +411,12 @@ build_item (struct nftnl_rule *r, Deps *deps, const FwRuleset *rs, const FwItem 
     e_cmp (r, it->negate, it->addr, it->family == 4 ? 4 : 16);
     break;
   case FW_SADDR_SET:
+  case FW_DADDR_SET:
     need_nfproto (r, deps, it->family);
     if (it->family == 4)
-      e_payload (r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
+      e_payload (r, NFT_PAYLOAD_NETWORK_HEADER, it->kind == FW_SADDR_SET ? 12 : 16, 4);
     else
-      e_payload (r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16);
+      e_payload (r, NFT_PAYLOAD_NETWORK_HEADER, it->kind == FW_SADDR_SET ? 8 : 24, 16);
     e = nftnl_expr_alloc ("lookup");
     nftnl_expr_set_u32 (e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
     nftnl_expr_set_str (e, NFTNL_EXPR_LOOKUP_SET, it->text);
@@ -412,6 +425,29 @@ build_item (struct nftnl_rule *r, Deps *deps, const FwRuleset *rs, const FwItem 
       nftnl_expr_set_u32 (e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
     add_expr (r, e);
     break;
+  case FW_SKUID: {
+    guint32 uid = it->value;
+    e_meta (r, NFT_META_SKUID);
+    e_cmp (r, FALSE, &uid, 4);
+    break;
+  }
+  case FW_CT_ORIG_DADDR:
+    need_nfproto (r, deps, it->family);
+    e_ct_original (r, it->family == 4 ? NFT_CT_DST_IP : NFT_CT_DST_IP6);
+    e_cmp (r, FALSE, it->addr, it->family == 4 ? 4 : 16);
+    break;
+  case FW_CT_ORIG_PROTO: {
+    guint8 proto = (guint8) it->value;
+    e_ct_original (r, NFT_CT_PROTOCOL);
+    e_cmp (r, FALSE, &proto, 1);
+    break;
+  }
+  case FW_CT_ORIG_DPORT: {
+    guint16 port = htons ((guint16) it->value);
+    e_ct_original (r, NFT_CT_PROTO_DST);
+    e_cmp (r, FALSE, &port, 2);
+    break;
+  }
   case FW_L4PROTO:
     need_l4proto (r, deps, (guint8) it->value);
     break;
@@ -421,18 +457,23 @@ build_item (struct nftnl_rule *r, Deps *deps, const FwRuleset *rs, const FwItem 
     e_cmp (r, it->negate, &type, 1);
     break;
   }
-  case FW_SKUID: {
-    guint32 uid = it->value;
-    e_meta (r, NFT_META_SKUID);
-    e_cmp (r, FALSE, &uid, 4);
-    break;
-  }
   case FW_SPORT:
   case FW_DPORT: {
     guint16 port = htons ((guint16) it->value);
     need_l4proto (r, deps, it->proto);
     e_payload (r, NFT_PAYLOAD_TRANSPORT_HEADER, it->kind == FW_SPORT ? 0 : 2, 2);
     e_cmp (r, FALSE, &port, 2);
+    break;
+  }
+  case FW_DPORT_MIN: {
+    guint16 port = htons ((guint16) it->value);
+    need_l4proto (r, deps, it->proto);
+    e_payload (r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+    e = nftnl_expr_alloc ("cmp");
+    nftnl_expr_set_u32 (e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+    nftnl_expr_set_u32 (e, NFTNL_EXPR_CMP_OP, NFT_CMP_GTE);
+    nftnl_expr_set (e, NFTNL_EXPR_CMP_DATA, &port, 2);
+    add_expr (r, e);
     break;
   }
   case FW_ICMPV6_TYPE: {
@@ -816,4 +857,38 @@ fw_netlink_read_counters (GError **error)
     g_hash_table_insert (out, g_strdup (nftnl_obj_get_str (o, NFTNL_OBJ_NAME)), packets);
   }
   return out;
+}
+
+gboolean
+fw_netlink_table_present (GError **error)
+{
+  g_autoptr (FwMnlSocket) nl = open_socket ("cannot look for table inet cordon", error);
+  if (!nl)
+    return FALSE;
+  g_autofree char *buf = g_malloc (MNL_SOCKET_BUFFER_SIZE);
+  guint32 seq = (guint32) g_get_monotonic_time ();
+  struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr (buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, seq);
+  g_autoptr (FwNftTable) t = nftnl_table_alloc ();
+  nftnl_table_set_str (t, NFTNL_TABLE_NAME, CORDON_FIREWALL_TABLE);
+  nftnl_table_nlmsg_build_payload (nlh, t);
+  if (mnl_socket_sendto (nl, nlh, nlh->nlmsg_len) < 0) {
+    int e = errno;
+    g_set_error (error, CORDON_FIREWALL_ERROR, CORDON_FIREWALL_ERROR_KERNEL, "looking for table inet cordon: %s",
+                 g_strerror (e));
+    return FALSE;
+  }
+  int ret;
+  while ((ret = mnl_socket_recvfrom (nl, buf, MNL_SOCKET_BUFFER_SIZE)) > 0) {
+    ret = mnl_cb_run (buf, ret, seq, mnl_socket_get_portid (nl), NULL, NULL);
+    if (ret <= MNL_CB_STOP)
+      break;
+  }
+  if (ret < 0) {
+    int e = errno;
+    if (e != ENOENT)
+      g_set_error (error, CORDON_FIREWALL_ERROR, CORDON_FIREWALL_ERROR_KERNEL, "looking for table inet cordon: %s",
+                   g_strerror (e));
+    return FALSE;
+  }
+  return TRUE;
 }

@@ -17,7 +17,10 @@
 #include <glib-unix.h>
 #include <libmnl/libmnl.h>
 
-#define MAX_ENTRIES 4096
+/* Distinct attempts kept per source (each camera, and unknown sources
+ * together): a camera that tries thousands of destinations fills only its own
+ * share, never another camera's. */
+#define MAX_ENTRIES_PER_SOURCE 512
 #define COPY_RANGE 512
 #define RECV_SIZE (256 * 1024)
 #define MAX_EXT_HEADERS 8
@@ -223,8 +226,9 @@ struct _CordonPhoneHome {
   GSource *source;
   GHashTable *cameras;   /* address text → camera name */
   GHashTable *entries;   /* key → CordonBlockedAttempt* */
+  GHashTable *per_source; /* camera name, "" for unknown → distinct entries kept */
+  GHashTable *warned_full; /* sources already told their share is full */
   guint64 not_kept;
-  gboolean warned_full;
   gboolean warned_overrun;
   guint8 *buf;
 };
@@ -249,8 +253,8 @@ address_text (int family, const guint8 *addr)
   return g_strdup (text);
 }
 
-static void
-record_packet (const FwPacketInfo *info, gpointer user_data)
+void
+fw_phonehome_record (const FwPacketInfo *info, gpointer user_data)
 {
   CordonPhoneHome *report = user_data;
   g_autofree char *src = address_text (info->family, info->src);
@@ -269,15 +273,22 @@ record_packet (const FwPacketInfo *info, gpointer user_data)
     a->last_seen = now;
     return;
   }
-  if (g_hash_table_size (report->entries) >= MAX_ENTRIES) {
+  const char *source = camera ? camera : "";
+  guint kept = GPOINTER_TO_UINT (g_hash_table_lookup (report->per_source, source));
+  if (kept >= MAX_ENTRIES_PER_SOURCE) {
     report->not_kept++;
-    if (!report->warned_full) {
-      g_warning ("phone-home report full (%u distinct attempts); further new destinations are counted only",
-                 MAX_ENTRIES);
-      report->warned_full = TRUE;
+    if (!g_hash_table_contains (report->warned_full, source)) {
+      if (camera)
+        g_warning ("%s: phone-home report full for this camera (%u distinct attempts); its further new "
+                   "destinations are counted only", camera, MAX_ENTRIES_PER_SOURCE);
+      else
+        g_warning ("phone-home report full for unknown sources (%u distinct attempts); further new "
+                   "destinations are counted only", MAX_ENTRIES_PER_SOURCE);
+      g_hash_table_add (report->warned_full, g_strdup (source));
     }
     return;
   }
+  g_hash_table_insert (report->per_source, g_strdup (source), GUINT_TO_POINTER (kept + 1));
   a = g_new0 (CordonBlockedAttempt, 1);
   a->camera = g_strdup (camera);
   a->protocol = g_steal_pointer (&proto);
@@ -323,7 +334,7 @@ readable_cb (int fd, GIOCondition condition, gpointer user_data)
     }
     if (got == 0)
       break;
-    fw_parse_nflog_messages (report->buf, (gsize) got, record_packet, report);
+    fw_parse_nflog_messages (report->buf, (gsize) got, fw_phonehome_record, report);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -371,17 +382,25 @@ cordon_phonehome_set_config (CordonPhoneHome *report, const CordonConfig *config
 }
 
 CordonPhoneHome *
-cordon_phonehome_new (const CordonConfig *config, GError **error)
+fw_phonehome_new_detached (const CordonConfig *config)
 {
-  g_autoptr (CordonPhoneHome) report = g_new0 (CordonPhoneHome, 1);
-  guint16 group = (guint16) config->nflog_group;
-  g_autofree char *doing = g_strdup_printf ("cannot listen to nflog group %u", group);
-
+  CordonPhoneHome *report = g_new0 (CordonPhoneHome, 1);
   report->cameras = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   report->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify) cordon_blocked_attempt_free);
+  report->per_source = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  report->warned_full = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   report->buf = g_malloc (RECV_SIZE);
   cordon_phonehome_set_config (report, config);
+  return report;
+}
+
+CordonPhoneHome *
+cordon_phonehome_new (const CordonConfig *config, GError **error)
+{
+  g_autoptr (CordonPhoneHome) report = fw_phonehome_new_detached (config);
+  guint16 group = (guint16) config->nflog_group;
+  g_autofree char *doing = g_strdup_printf ("cannot listen to nflog group %u", group);
 
   report->nl = mnl_socket_open (NETLINK_NETFILTER);
   if (!report->nl || mnl_socket_bind (report->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -456,6 +475,8 @@ cordon_phonehome_free (CordonPhoneHome *report)
     mnl_socket_close (report->nl);
   g_clear_pointer (&report->cameras, g_hash_table_unref);
   g_clear_pointer (&report->entries, g_hash_table_unref);
+  g_clear_pointer (&report->per_source, g_hash_table_unref);
+  g_clear_pointer (&report->warned_full, g_hash_table_unref);
   g_free (report->buf);
   g_free (report);
 }

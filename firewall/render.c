@@ -63,7 +63,21 @@ append_item (GString *out, const FwItem *it)
     append_addr (out, it->family, it->addr);
     break;
   case FW_SADDR_SET:
-    g_string_append_printf (out, "%s saddr %s@%s", ip, ne, it->text);
+  case FW_DADDR_SET:
+    g_string_append_printf (out, "%s %s %s@%s", ip, it->kind == FW_SADDR_SET ? "saddr" : "daddr", ne, it->text);
+    break;
+  case FW_SKUID:
+    g_string_append_printf (out, "meta skuid %u", it->value);
+    break;
+  case FW_CT_ORIG_DADDR:
+    g_string_append_printf (out, "ct original %s daddr ", ip);
+    append_addr (out, it->family, it->addr);
+    break;
+  case FW_CT_ORIG_PROTO:
+    g_string_append_printf (out, "ct original protocol %s", fw_proto_name (it->value));
+    break;
+  case FW_CT_ORIG_DPORT:
+    g_string_append_printf (out, "ct original proto-dst %u", it->value);
     break;
   case FW_L4PROTO:
     g_string_append_printf (out, "meta l4proto %s",
@@ -73,6 +87,9 @@ append_item (GString *out, const FwItem *it)
   case FW_DPORT:
     g_string_append_printf (out, "%s %s %u", fw_proto_name (it->proto),
                             it->kind == FW_SPORT ? "sport" : "dport", it->value);
+    break;
+  case FW_DPORT_MIN:
+    g_string_append_printf (out, "%s dport >= %u", fw_proto_name (it->proto), it->value);
     break;
   case FW_ICMPV6_TYPE:
     g_string_append_printf (out, "icmpv6 type %s",
@@ -85,9 +102,6 @@ append_item (GString *out, const FwItem *it)
   case FW_PKTTYPE:
     g_string_append_printf (out, "meta pkttype %s%s", ne,
                             it->value == 0 ? "host" : it->value == 1 ? "broadcast" : it->value == 2 ? "multicast" : "other");
-    break;
-  case FW_SKUID:
-    g_string_append_printf (out, "meta skuid %u", it->value);
     break;
   case FW_CT_STATE:
     g_string_append (out, "ct state ");
@@ -144,6 +158,8 @@ fw_render (const FwRuleset *rs)
   g_autoptr (GString) out = g_string_new (NULL);
 
   g_string_append_printf (out, "# cordon firewall plan: %s\n", rs->summary);
+  for (guint i = 0; rs->notes && i < rs->notes->len; i++)
+    g_string_append_printf (out, "# note: %s\n", (const char *) g_ptr_array_index (rs->notes, i));
   if (rs->mode == CORDON_FIREWALL_MODE_OFF)
     return g_string_free (g_steal_pointer (&out), FALSE);
   g_string_append (out, "# cordon applies this as one atomic netlink batch; named counters survive re-apply.\n");

@@ -4,28 +4,16 @@
 #define G_LOG_DOMAIN "cordon-proxy"
 
 #include "proxy/auth.h"
+#include "proxy/brake.h"
 
 #include <string.h>
-
-#define FAIL_WINDOW_US (60 * G_USEC_PER_SEC)
-#define FAIL_LIMIT 10        /* failed logins per address and window */
-#define BLOCK_US (60 * G_USEC_PER_SEC)
-#define LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
-
-typedef struct {
-  guint failures;
-  gint64 window_start;
-  gint64 blocked_until;
-  gint64 last_log;
-  guint suppressed;
-} Offender;
 
 struct _CordonAuth {
   GstRTSPAuth parent;
   gboolean tls;
   GMutex lock;
   GPtrArray *recorders;   /* CordonRecorderInfo*, a private copy of what we need */
-  GHashTable *offenders;  /* ip → Offender* */
+  CordonBrake *brake;     /* failed logins per address (under lock) */
   GHashTable *failures;   /* recorder name → guint64* */
   GHashTable *connections; /* ip → open connection count (GUINT_TO_POINTER) */
   guint max_per_address;
@@ -87,21 +75,6 @@ context_ip (GstRTSPContext *ctx)
   return conn ? gst_rtsp_connection_get_ip (conn) : NULL;
 }
 
-/* Called with the lock held. */
-static Offender *
-offender (CordonAuth *self, const char *ip)
-{
-  Offender *o = g_hash_table_lookup (self->offenders, ip);
-  if (!o) {
-    /* Bounded: a flood of addresses cannot grow this without limit. */
-    if (g_hash_table_size (self->offenders) > 4096)
-      g_hash_table_remove_all (self->offenders);
-    o = g_new0 (Offender, 1);
-    g_hash_table_insert (self->offenders, g_strdup (ip), o);
-  }
-  return o;
-}
-
 static void
 note_failure (CordonAuth *self, const char *ip, const char *username)
 {
@@ -121,30 +94,19 @@ note_failure (CordonAuth *self, const char *ip, const char *username)
   }
   (*count)++;
 
-  Offender *o = offender (self, ip);
-  if (now - o->window_start > FAIL_WINDOW_US) {
-    o->window_start = now;
-    o->failures = 0;
-  }
-  o->failures++;
-  gboolean block = o->failures >= FAIL_LIMIT && o->blocked_until < now;
-  if (block)
-    o->blocked_until = now + BLOCK_US;
   /* One log line per address every 10 s at most: a guessing run must not
    * flood the journal. The password is never logged; the user name is. */
-  if (now - o->last_log >= LOG_INTERVAL_US || block) {
+  guint suppressed = 0;
+  gboolean block = FALSE;
+  if (cordon_brake_note_failure (self->brake, ip, now, &suppressed, &block)) {
     if (*recorder)
       g_message ("%s: failed login from %s (user \"%s\")%s", recorder, ip, username,
                  block ? "; address blocked for 60 s" : "");
     else
       g_message ("failed login from %s (unknown user%s%s%s)%s", ip, username ? " \"" : "",
                  username ? username : "", username ? "\"" : "", block ? "; address blocked for 60 s" : "");
-    if (o->suppressed)
-      g_message ("%s: %u more failed logins not logged", ip, o->suppressed);
-    o->last_log = now;
-    o->suppressed = 0;
-  } else {
-    o->suppressed++;
+    if (suppressed)
+      g_message ("%s: %u more failed logins not logged", ip, suppressed);
   }
   g_mutex_unlock (&self->lock);
 }
@@ -179,8 +141,7 @@ check_connect (CordonAuth *self, GstRTSPContext *ctx)
   if (!ip)
     return FALSE;
   g_mutex_lock (&self->lock);
-  Offender *o = g_hash_table_lookup (self->offenders, ip);
-  if (o && o->blocked_until > now) {
+  if (cordon_brake_is_blocked (self->brake, ip, now)) {
     self->refused_connections++;
     g_mutex_unlock (&self->lock);
     return FALSE;
@@ -200,11 +161,8 @@ check_connect (CordonAuth *self, GstRTSPContext *ctx)
     g_hash_table_insert (self->connections, g_strdup (ip), GUINT_TO_POINTER (open + 1));
   } else {
     self->refused_connections++;
-    Offender *log = offender (self, ip);
-    if (now - log->last_log >= LOG_INTERVAL_US) {
+    if (cordon_brake_may_log (self->brake, ip, now))
       g_message ("refused connection from %s: %s", ip, why);
-      log->last_log = now;
-    }
   }
   g_mutex_unlock (&self->lock);
   return ok;
@@ -271,7 +229,7 @@ cordon_auth_finalize (GObject *object)
 {
   CordonAuth *self = CORDON_AUTH (object);
   g_ptr_array_unref (self->recorders);
-  g_hash_table_unref (self->offenders);
+  cordon_brake_free (self->brake);
   g_hash_table_unref (self->failures);
   g_hash_table_unref (self->connections);
   g_mutex_clear (&self->lock);
@@ -290,7 +248,7 @@ cordon_auth_init (CordonAuth *self)
 {
   g_mutex_init (&self->lock);
   self->recorders = g_ptr_array_new_with_free_func ((GDestroyNotify) recorder_info_free);
-  self->offenders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->brake = cordon_brake_new ();
   self->failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->connections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->max_per_address = 16;

@@ -63,6 +63,10 @@ cordon_daemon_reload (CordonDaemon *d)
       || g_strcmp0 (next->status_host, d->config->status_host) != 0 || next->status_port != d->config->status_port
       || g_strcmp0 (next->user, d->config->user) != 0)
     g_warning ("reload: changes to listen, tls-*, status and user in [proxy] take effect only on restart");
+  if (g_strcmp0 (next->onvif_host, d->config->onvif_host) != 0 || next->onvif_port != d->config->onvif_port
+      || next->onvif_discovery != d->config->onvif_discovery
+      || g_strcmp0 (next->onvif_serial, d->config->onvif_serial) != 0)
+    g_warning ("reload: changes to [onvif] take effect only on restart");
 
   /* The firewall first: if the new rules cannot be applied the old ones stay
    * and so does the old configuration, so rules and streams never disagree. */
@@ -74,6 +78,7 @@ cordon_daemon_reload (CordonDaemon *d)
       return FALSE;
     }
     d->firewall_applied = next->mode != CORDON_FIREWALL_MODE_OFF;
+    d->firewall_table_present = d->firewall_applied;
   }
 
   guint added = 0, removed = 0, changed = 0, kept = 0;
@@ -109,6 +114,8 @@ cordon_daemon_reload (CordonDaemon *d)
     }
   }
   cordon_server_set_config (d->server, d->config);
+  if (d->onvif)
+    cordon_onvif_set_config (d->onvif, d->config);
   if (d->phonehome)
     cordon_phonehome_set_config (d->phonehome, d->config);
   cordon_config_free (prev);
@@ -116,6 +123,36 @@ cordon_daemon_reload (CordonDaemon *d)
   g_message ("reloaded %s: %u added, %u removed, %u restarted, %u unchanged", d->config_path, added, removed,
              changed, kept);
   return TRUE;
+}
+
+/* Someone else's flush ruleset, nft -f or firewalld reload took table inet
+ * cordon away: put it back at once, through the helper when there is one. */
+static void
+on_firewall_change (CordonFirewallChange change, int pid, const char *process, gpointer user_data)
+{
+  CordonDaemon *d = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!d->firewall_applied)
+    return;
+  if (pid != 0 && (pid == getpid () || (d->fwhelper && pid == cordon_fw_helper_get_pid (d->fwhelper))))
+    return;  /* our own apply or reload */
+  const char *what = change == CORDON_FIREWALL_CHANGE_DELETED ? "deleted"
+                   : change == CORDON_FIREWALL_CHANGE_DAMAGED ? "partly removed" : "possibly removed (events lost)";
+  if (change != CORDON_FIREWALL_CHANGE_UNKNOWN)
+    d->firewall_table_present = FALSE;
+  gboolean ok = d->fwhelper ? cordon_fw_helper_reapply (d->fwhelper, &error)
+                            : cordon_firewall_apply (d->config, &error);
+  if (!ok) {
+    g_critical ("firewall: table inet %s %s by %s (pid %d) and NOT re-applied: %s", CORDON_FIREWALL_TABLE, what,
+                process ? process : "?", pid, error->message);
+    return;
+  }
+  d->firewall_table_present = TRUE;
+  d->firewall_reapplied++;
+  d->firewall_reapplied_last = g_get_real_time ();
+  g_warning ("firewall: table inet %s %s by %s (pid %d); re-applied (%u time(s) so far)", CORDON_FIREWALL_TABLE,
+             what, process ? process : "?", pid, d->firewall_reapplied);
 }
 
 static gboolean
@@ -160,11 +197,13 @@ daemon_free (CordonDaemon *d)
     for (guint i = 0; i < names->len; i++)
       stop_camera (d, names->pdata[i]);
   }
+  g_clear_pointer (&d->onvif, cordon_onvif_free);
   g_clear_pointer (&d->server, cordon_server_free);
   g_clear_pointer (&d->pipelines, g_hash_table_unref);
   g_clear_pointer (&d->rates, g_hash_table_unref);
   g_clear_object (&d->status);
   g_clear_pointer (&d->phonehome, cordon_phonehome_free);
+  g_clear_pointer (&d->fwwatch, cordon_firewall_watch_free);
   g_clear_pointer (&d->fwhelper, cordon_fw_helper_free);
   g_clear_pointer (&d->config, cordon_config_free);
   g_clear_pointer (&d->loop, g_main_loop_unref);
@@ -211,12 +250,33 @@ cordon_daemon_run (const char *config_path, gboolean verbose)
       g_warning ("firewall: phone-home report unavailable: %s", error->message);
       g_clear_error (&error);
     }
+    d->firewall_table_present = TRUE;
   } else {
     g_warning ("firewall: mode = off; cameras are NOT isolated by cordon");
+  }
+  /* Watched also with mode = off when root: a reload may turn it on, and
+   * joining the event group needs the privileges we are about to drop. */
+  if (d->config->mode != CORDON_FIREWALL_MODE_OFF || geteuid () == 0) {
+    d->fwwatch = cordon_firewall_watch_new (on_firewall_change, d, &error);
+    if (!d->fwwatch && d->config->mode != CORDON_FIREWALL_MODE_OFF) {
+      g_critical ("firewall: %s; not starting (a foreign flush would go unnoticed)", error->message);
+      return 1;
+    }
+    if (!d->fwwatch) {
+      g_warning ("firewall: %s; a reload that turns the firewall on will not notice foreign flushes",
+                 error->message);
+      g_clear_error (&error);
+    }
   }
 
   d->server = cordon_server_new (d->config, &error);
   if (!d->server) {
+    g_critical ("%s", error->message);
+    return 1;
+  }
+
+  d->onvif = cordon_onvif_new (d->config, &error);
+  if (error) {
     g_critical ("%s", error->message);
     return 1;
   }
@@ -266,6 +326,10 @@ cordon_daemon_run (const char *config_path, gboolean verbose)
   }
   if (d->config->status_host && !cordon_status_start (d, &error)) {
     g_critical ("status: %s", error->message);
+    return 1;
+  }
+  if (d->onvif && !cordon_onvif_start (d->onvif, d->pipelines, &error)) {
+    g_critical ("%s", error->message);
     return 1;
   }
   g_message ("serving %u camera(s) on rtsp://%s:%u/", d->config->cameras->len, d->config->listen_host,

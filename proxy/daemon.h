@@ -7,6 +7,7 @@
 #include "firewall/firewall.h"
 #include "pipeline/pipeline.h"
 #include "proxy/fwhelper.h"
+#include "proxy/onvif.h"
 #include "proxy/privileges.h"
 #include "proxy/server.h"
 
@@ -28,10 +29,15 @@ typedef struct _CordonDaemon {
   CordonPhoneHome *phonehome;
   CordonFwHelper *fwhelper;  /* CAP_NET_ADMIN-only helper for reloads; NULL when not root */
   SoupServer *status;
+  CordonOnvif *onvif;        /* NULL when [onvif] listen is off */
   gint64 started;            /* g_get_real_time () */
   guint reloads;
   guint reload_failures;
   gboolean firewall_applied;
+  CordonFirewallWatch *fwwatch;    /* nftables events; NULL when the firewall is off */
+  gboolean firewall_table_present; /* FALSE from a foreign removal until it is back */
+  guint firewall_reapplied;        /* times the table was put back after a foreign removal */
+  gint64 firewall_reapplied_last;  /* g_get_real_time () of the last one, 0: never */
   int exit_code;
 } CordonDaemon;
 

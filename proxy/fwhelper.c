@@ -26,7 +26,8 @@
 G_DEFINE_QUARK (cordon-fw-helper-error-quark, cordon_fw_helper_error)
 
 /* The protocol: one SOCK_SEQPACKET message per command and per reply.
- * Commands are "apply" and "counters"; replies start "ok" or "error: ".
+ * Commands are "apply", "reapply" and "counters"; replies start "ok" or
+ * "error: ".
  * The helper announces itself with "ready" (or "error: ...") once set up. */
 #define MAX_COMMAND 64
 #define MAX_REPLY (64 * 1024)
@@ -152,7 +153,9 @@ helper_main (int fd, const char *config_path, pid_t parent)
   if (getppid () != parent)
     _exit (1);
 
-  g_autoptr (CordonConfig) config = cordon_config_load (config_path, &error);
+  /* The firewall needs no secret, so the helper reads none: a password file
+   * broken later cannot stop a re-apply. */
+  g_autoptr (CordonConfig) config = cordon_config_load_flags (config_path, CORDON_CONFIG_LOAD_NO_SECRETS, &error);
   if (!config) {
     g_autofree char *msg = g_strdup_printf ("cannot load %s: %s", config_path, error->message);
     helper_exit (fd, 1, msg);
@@ -186,7 +189,7 @@ helper_main (int fd, const char *config_path, pid_t parent)
       /* Never rules from the socket: only what the file on disk says, after
        * the same validation as at start-up. */
       g_clear_error (&error);
-      g_autoptr (CordonConfig) next = cordon_config_load (config_path, &error);
+      g_autoptr (CordonConfig) next = cordon_config_load_flags (config_path, CORDON_CONFIG_LOAD_NO_SECRETS, &error);
       if (!next) {
         helper_send_error (fd, error->message);
         continue;
@@ -200,6 +203,16 @@ helper_main (int fd, const char *config_path, pid_t parent)
                  cordon_firewall_mode_to_string (next->mode));
       g_clear_pointer (&config, cordon_config_free);
       config = g_steal_pointer (&next);
+      helper_send (fd, "ok");
+    } else if (strcmp (buf, "reapply") == 0) {
+      /* After someone else removed the table: put back what was applied
+       * last, not whatever the file on disk says by now. */
+      g_clear_error (&error);
+      if (!cordon_firewall_apply (config, &error)) {
+        g_warning ("firewall helper: re-apply: %s", error->message);
+        helper_send_error (fd, error->message);
+        continue;
+      }
       helper_send (fd, "ok");
     } else if (strcmp (buf, "counters") == 0) {
       g_clear_error (&error);
@@ -413,6 +426,13 @@ gboolean
 cordon_fw_helper_apply (CordonFwHelper *h, GError **error)
 {
   g_autofree char *reply = cordon_fw_helper_call (h, "apply", error);
+  return reply && check_reply (reply, NULL, error);
+}
+
+gboolean
+cordon_fw_helper_reapply (CordonFwHelper *h, GError **error)
+{
+  g_autofree char *reply = cordon_fw_helper_call (h, "reapply", error);
   return reply && check_reply (reply, NULL, error);
 }
 

@@ -1,8 +1,8 @@
 /* cordon — the firewall helper: the one process that keeps CAP_NET_ADMIN.
  *
  * Forked while the daemon is still root and single-threaded, before the media
- * process drops its privileges. The helper stays uid 0 (it must re-read
- * root-owned secrets with the configuration) but holds CAP_NET_ADMIN only,
+ * process drops its privileges. The helper stays uid 0 (it must re-read the
+ * root-owned configuration; it reads no secret file) but holds CAP_NET_ADMIN only,
  * no_new_privs, and dies with its parent. It takes two commands over a
  * SOCK_SEQPACKET pair and never rule data: asked to apply, it re-reads and
  * validates the configuration file itself and applies that, so a compromised
@@ -42,6 +42,10 @@ CordonFwHelper *cordon_fw_helper_spawn (const char *config_path, GError **error)
 /* Asks the helper to re-read the configuration file, validate it and apply
  * its ruleset (cordon_firewall_apply()). TRUE when it did. */
 gboolean cordon_fw_helper_apply (CordonFwHelper *helper, GError **error);
+
+/* Asks the helper to apply again the configuration it applied last (after
+ * someone else removed table inet cordon). TRUE when it did. */
+gboolean cordon_fw_helper_reapply (CordonFwHelper *helper, GError **error);
 
 /* The per-camera drop counters of the configuration the helper last loaded,
  * as cordon_firewall_read_counters(): camera name → guint64* (transfer full). */

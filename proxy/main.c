@@ -76,7 +76,41 @@ cmd_check (void)
     return 1;
   printf ("%s: OK (%u camera(s), %u recorder(s), firewall %s)\n", opt_config, config->cameras->len,
           config->recorders->len, cordon_firewall_mode_to_string (config->mode));
+  g_auto (GStrv) warnings = cordon_firewall_host_warnings (config);
+  for (guint i = 0; warnings[i]; i++)
+    g_printerr ("%s: warning: %s\n", opt_config, warnings[i]);
   return 0;
+}
+
+/* `firewall apply` with a configuration that does not load (at boot, before
+ * the network): lock the camera interface down rather than leave it open,
+ * and still fail with every error listed. */
+static int
+firewall_lockdown (GError *load_error)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *iface = NULL;
+  gboolean off = FALSE;
+  guint group = 0;
+
+  g_printerr ("%s\n", load_error->message);
+  if (!cordon_config_peek_firewall (opt_config, &off, &iface, &group, &error))
+    g_printerr ("cordon firewall apply: %s\n", error->message);
+  g_clear_error (&error);
+  if (off) {
+    g_printerr ("cordon firewall apply: the configuration is invalid and says mode = off: no lock-down\n");
+    return 1;
+  }
+  if (!cordon_firewall_apply_lockdown (iface, group, &error)) {
+    g_printerr ("cordon firewall apply: lock-down failed too: %s\n", error->message);
+    return 1;
+  }
+  if (iface)
+    g_printerr ("cordon firewall apply: configuration invalid: LOCK-DOWN applied, everything on %s refused\n", iface);
+  else
+    g_printerr ("cordon firewall apply: configuration invalid, camera interface unknown: LOCK-DOWN applied, "
+                "nothing is forwarded\n");
+  return 1;
 }
 
 static int
@@ -94,9 +128,15 @@ cmd_firewall (const char *action)
     printf ("table inet %s removed: cameras are no longer isolated by cordon\n", CORDON_FIREWALL_TABLE);
     return 0;
   }
-  g_autoptr (CordonConfig) config = load_or_report ();
-  if (!config)
+  /* The firewall needs no secret: a bad password file must not keep the
+   * cameras uncontained at boot. */
+  g_autoptr (CordonConfig) config = cordon_config_load_flags (opt_config, CORDON_CONFIG_LOAD_NO_SECRETS, &error);
+  if (!config && g_strcmp0 (action, "apply") == 0)
+    return firewall_lockdown (error);
+  if (!config) {
+    g_printerr ("%s\n", error->message);
     return 1;
+  }
   if (g_strcmp0 (action, "plan") == 0) {
     g_autofree char *text = cordon_firewall_plan (config, &error);
     if (!text) {

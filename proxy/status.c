@@ -7,6 +7,7 @@
 
 #include "cordon-build.h"
 #include "proxy/daemon.h"
+#include "proxy/ui.h"
 
 static void
 json_string (GString *out, const char *s)
@@ -192,7 +193,15 @@ cordon_status_json (CordonDaemon *d)
   g_string_append (o, ",\"firewall\":{");
   json_key (o, "mode");
   json_string (o, cordon_firewall_mode_to_string (d->config->mode));
-  g_string_append_printf (o, ",\"applied\":%s,\"attempts\":[", d->firewall_applied ? "true" : "false");
+  g_autofree char *reapplied_last = iso_time (d->firewall_reapplied_last);
+  g_string_append_printf (o, ",\"applied\":%s,\"table_present\":%s,\"camera_interface_present\":%s,"
+                             "\"reapplied\":%u,\"last_reapplied\":",
+                          d->firewall_applied ? "true" : "false",
+                          d->firewall_applied && d->firewall_table_present ? "true" : "false",
+                          cordon_firewall_camera_interface_present (d->config) ? "true" : "false",
+                          d->firewall_reapplied);
+  json_string (o, reapplied_last);
+  g_string_append (o, ",\"attempts\":[");
   if (d->phonehome) {
     g_autoptr (GPtrArray) attempts = cordon_phonehome_list (d->phonehome);
     for (guint i = 0; i < attempts->len; i++) {
@@ -294,6 +303,21 @@ cordon_status_metrics (CordonDaemon *d)
   }
   metric_header (o, "cordon_firewall_applied", "gauge", "1 when cordon's table is applied.");
   g_string_append_printf (o, "cordon_firewall_applied %d\n", d->firewall_applied);
+  metric_header (o, "cordon_firewall_table_present", "gauge",
+                 "1 while table inet cordon is in the kernel (0 from a foreign removal until it is back).");
+  g_string_append_printf (o, "cordon_firewall_table_present %d\n", d->firewall_applied && d->firewall_table_present);
+  metric_header (o, "cordon_firewall_reapplied_total", "counter",
+                 "Times the table was put back after another tool removed it.");
+  g_string_append_printf (o, "cordon_firewall_reapplied_total %u\n", d->firewall_reapplied);
+  metric_header (o, "cordon_firewall_camera_interface_present", "gauge",
+                 "1 when [firewall] camera-interface exists on this host.");
+  g_string_append_printf (o, "cordon_firewall_camera_interface_present %d\n",
+                          cordon_firewall_camera_interface_present (d->config));
+  metric_header (o, "cordon_firewall_egress_refused_total", "counter",
+                 "Connections cordon's own processes tried to open and the firewall refused.");
+  guint64 *egress = counters ? g_hash_table_lookup (counters, CORDON_FIREWALL_EGRESS) : NULL;
+  if (egress)
+    g_string_append_printf (o, "cordon_firewall_egress_refused_total %" G_GUINT64_FORMAT "\n", *egress);
   metric_header (o, "cordon_phonehome_destinations", "gauge",
                  "Distinct refused destinations per camera (see /status for the list).");
   if (d->phonehome) {
@@ -382,6 +406,7 @@ cordon_status_start (CordonDaemon *d, GError **error)
 
   d->status = soup_server_new ("server-header", "cordon", NULL);
   soup_server_add_handler (d->status, NULL, handle, d, NULL);
+  cordon_ui_register (d->status, d);
   if (!soup_server_listen (d->status, sa, 0, error)) {
     g_prefix_error (error, "cannot listen on %s port %u: ", d->config->status_host, d->config->status_port);
     return FALSE;

