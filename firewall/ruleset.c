@@ -669,7 +669,7 @@ fw_ruleset_new (const CordonConfig *c, GError **error)
   add_chain (rs, "camera_in", FW_HOOK_NONE, "from the cameras to this host");
   add_chain (rs, "camera_forward", FW_HOOK_NONE, "from the cameras, routed: never");
   add_chain (rs, "camera_out", FW_HOOK_NONE, "from this host to the cameras");
-  add_chain (rs, "recorder_port", FW_HOOK_NONE, "RTSP/RTSPS port: recorders only");
+  add_chain (rs, "recorder_port", FW_HOOK_NONE, "RTSP/RTSPS/ONVIF ports: recorders only");
 
   /* prerouting: discovery and cloud-pairing protocols (Hikvision SADP, Dahua,
    * WS-Discovery, SSDP) use broadcast and multicast, which the kernel would
@@ -687,9 +687,15 @@ fw_ruleset_new (const CordonConfig *c, GError **error)
   m_iif (r, cam_if, FALSE);
   s_text (r, FW_JUMP, "camera_in");
   jump_by_address (rs, "input", FW_SADDR_SET, "camera_in", FALSE);
-  guint16 ports[2] = { c->listen_port, c->tls_certificate ? c->tls_listen_port : 0 };
+  /* ONVIF answers a few calls without credentials (clients expect that):
+   * like RTSP, only recorder addresses reach it. */
+  guint16 ports[3] = { c->listen_port, c->tls_certificate ? c->tls_listen_port : 0,
+                       c->onvif_host ? c->onvif_port : 0 };
   for (guint i = 0; i < G_N_ELEMENTS (ports); i++) {
-    if (!ports[i] || (i == 1 && ports[1] == ports[0]))
+    gboolean seen = FALSE;
+    for (guint j = 0; j < i; j++)
+      seen |= ports[j] == ports[i];
+    if (!ports[i] || seen)
       continue;
     r = add_rule (rs, "input", NULL);
     m_iif (r, "lo", TRUE);

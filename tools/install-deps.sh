@@ -13,7 +13,11 @@ gstreamer1.0-rtsp gstreamer1.0-x fonts-dejavu-core
 libnftnl-dev libmnl-dev libcap-dev libseccomp-dev libsrtp2-dev libsoup-3.0-dev libxml2-dev libsystemd-dev
 nftables iproute2 iputils-ping socat netcat-openbsd tcpdump ffmpeg openssl
 python3 python3-prometheus-client systemd gdb chromium curl
+debhelper lintian mmdebstrap prometheus
 "
+# debhelper, lintian, mmdebstrap: the package suite (tests/package/package.sh).
+# prometheus: its promtool checks monitoring/ (unit suite). On a host that
+# starts services this also starts a Prometheus server; it is not needed.
 
 missing=""
 for p in $PACKAGES; do

@@ -44,11 +44,12 @@ statusq() { nsx gw "$PY" "$SRC/tests/lib/statusq.py" "$@"; }
 status_json() { statusq json; }
 
 # site_config MODE: [proxy], [firewall] (gateway: cam0 → core0) and the nvr1
-# recorder allowed every camera; append [camera:NAME] groups with camera_config.
+# recorder allowed every camera (from REC_IP, and REC_EXTRA_ADDRESSES when
+# set); append [camera:NAME] groups with camera_config.
 site_config() {
   printf '[proxy]\nlisten = 0.0.0.0:554\nuser = nobody\nstatus = 127.0.0.1:9554\n\n[firewall]\nmode = %s\n' "$1"
   [ "$1" = off ] || printf 'camera-interface = cam0\ncore-interface = core0\n'
-  printf '\n[recorder:nvr1]\naddress = %s\nusername = %s\npassword-file = nvr1.secret\ncameras = *\n' "$REC_IP" "$REC_USER"
+  printf '\n[recorder:nvr1]\naddress = %s\nusername = %s\npassword-file = nvr1.secret\ncameras = *\n' "$REC_IP${REC_EXTRA_ADDRESSES:+, $REC_EXTRA_ADDRESSES}" "$REC_USER"
 }
 
 # camera_config NAME URL SIZE FPS [BITRATE]

@@ -16,6 +16,9 @@ SOAP=$SRC/tests/onvif/soap.py
 media_topology
 write_recorder_secret
 start_testcam cam $CAM_IP --size 320x240 --fps 10 --bitrate 400
+# 198.18.2.30: a second address of the recorder host, for the per-address
+# connection limit (the firewall lets only recorder addresses reach ONVIF).
+REC_EXTRA_ADDRESSES=198.18.2.30
 { site_config gateway; camera_config lobby "rtsp://$CAM_IP/test" 320x240 10 400
   printf '\n[onvif]\nlisten = 0.0.0.0:8000\n'; } >"$WORK/cordon.conf"
 start_cordon "$WORK/cordon.conf"
