@@ -4,9 +4,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK (cordon-config-error-quark, cordon_config_error)
 
@@ -24,7 +27,7 @@ typedef struct {
 
 static const char *const proxy_keys[] = {
   "listen", "user", "status", "tls-listen", "tls-certificate", "tls-key",
-  "max-clients-per-address", "worker-uid-base", NULL
+  "max-clients-per-address", "udp", "tunnel", "status-username", "status-password-file", "worker-uid-base", NULL
 };
 static const char *const firewall_keys[] = {
   "mode", "camera-interface", "core-interface", "nflog-group", "serve-ntp", "serve-dhcp", NULL
@@ -35,7 +38,7 @@ static const char *const camera_keys[] = {
   "keyframe-interval", "profile", "preset", "audio", "auth", "max-input-size", "max-input-framerate", NULL
 };
 static const char *const recorder_keys[] = {
-  "address", "username", "password-file", "cameras", "tls", "srtp", NULL
+  "address", "username", "password-file", "cameras", "tls", "srtp", "client-certificate", NULL
 };
 static const char *const x264_presets[] = {
   "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", NULL
@@ -49,6 +52,8 @@ typedef struct {
   char *dir;
   GKeyFile *kf;
   GPtrArray *problems;
+  struct stat config_st;  /* the configuration file, as opened */
+  struct stat key_st;     /* the TLS key, as opened (st_nlink 0: none) */
   CordonConfigLoadFlags flags;
 } Loader;
 
@@ -214,32 +219,103 @@ resolve_path (Loader *l, const char *file)
   return g_build_filename (l->dir, file, NULL);
 }
 
+typedef enum {
+  FILE_CONFIG,   /* the configuration: nobody but root may change it */
+  FILE_PUBLIC,   /* a certificate: the same */
+  FILE_SECRET,   /* a password or key: and nobody else may read it */
+} FileKind;
+
+/* The owner a file cordon trusts must have: root, or the user running
+ * cordon when that is not root (unprivileged tests, `cordon check`). */
+static gboolean
+trusted_owner (uid_t uid)
+{
+  return uid == 0 || uid == geteuid ();
+}
+
+/* Every directory above PATH must be closed to others: whoever may write in
+ * one can swap what lies below it. A sticky directory (/tmp) lets nobody
+ * replace another user's entries, so it passes. */
+static gboolean
+check_parents (const char *path, char **why)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  while (TRUE) {
+    struct stat st;
+    if (stat (dir, &st) == 0 && (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+      *why = g_strdup_printf ("directory \"%s\" is writable by others; run chmod o-w on it", dir);
+      return FALSE;
+    }
+    char *up = g_path_get_dirname (dir);
+    gboolean top = strcmp (up, dir) == 0;
+    g_free (dir);
+    dir = up;
+    if (top)
+      return TRUE;
+  }
+}
+
+/* Opens PATH once, without following a symbolic link, checks what it is on
+ * the open descriptor and reads it from there, so that what is checked is
+ * what is read. On failure returns NULL and sets WHY (transfer full). */
+static char *
+read_checked (const char *path, FileKind kind, struct stat *st_out, char **why, gboolean *refused)
+{
+  int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (refused)
+    *refused = fd < 0 && errno == ELOOP;
+  if (fd < 0) {
+    *why = errno == ELOOP ? g_strdup_printf ("\"%s\" is a symbolic link; name the file itself", path)
+                          : g_strdup_printf ("cannot use \"%s\": %s", path, g_strerror (errno));
+    return NULL;
+  }
+  struct stat st = { 0 };
+  GString *data = NULL;
+  if (fstat (fd, &st) < 0) {
+    *why = g_strdup_printf ("cannot use \"%s\": %s", path, g_strerror (errno));
+  } else if (!S_ISREG (st.st_mode)) {
+    *why = g_strdup_printf ("\"%s\" is not a regular file", path);
+  } else if (!trusted_owner (st.st_uid)) {
+    *why = g_strdup_printf ("\"%s\" belongs to uid %u; it must belong to root", path, (guint) st.st_uid);
+  } else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    *why = g_strdup_printf ("\"%s\" is writable by group or others; run chmod go-w on it", path);
+  } else if (kind == FILE_SECRET && (st.st_mode & S_IROTH)) {
+    *why = g_strdup_printf ("\"%s\" is world-readable; run chmod o-rwx on it", path);
+  } else if (st.st_size > 1024 * 1024) {
+    *why = g_strdup_printf ("\"%s\" is larger than 1 MiB", path);
+  } else if (check_parents (path, why)) {
+    data = g_string_sized_new (st.st_size + 1);
+    char buf[4096];
+    ssize_t n;
+    while ((n = read (fd, buf, sizeof buf)) > 0 && data->len <= 1024 * 1024)
+      g_string_append_len (data, buf, n);
+    if (n < 0) {
+      *why = g_strdup_printf ("cannot read \"%s\": %s", path, g_strerror (errno));
+      g_string_free (data, TRUE);
+      data = NULL;
+    }
+  }
+  close (fd);
+  if (st_out)
+    *st_out = st;
+  if (refused && !data && !g_str_has_prefix (*why, "cannot "))
+    *refused = TRUE;
+  return data ? g_string_free (data, FALSE) : NULL;
+}
+
 /* Secrets must not be readable by every local user: a camera password opens
  * the camera, a recorder password opens every camera it may see. */
 static char *
 read_secret (Loader *l, const char *group, const char *key, const char *file)
 {
   g_autofree char *path = resolve_path (l, file);
-  g_autoptr (GError) err = NULL;
-  g_autofree char *contents = NULL;
-  struct stat st;
-
+  g_autofree char *why = NULL;
   if (l->flags & CORDON_CONFIG_LOAD_NO_SECRETS)
     return NULL;
-  if (stat (path, &st) < 0) {
-    problem (l, group, key, "cannot use \"%s\": %s", path, g_strerror (errno));
-    return NULL;
-  }
-  if (!S_ISREG (st.st_mode)) {
-    problem (l, group, key, "\"%s\" is not a regular file", path);
-    return NULL;
-  }
-  if (st.st_mode & S_IROTH) {
-    problem (l, group, key, "\"%s\" is world-readable; run chmod o-rwx on it", path);
-    return NULL;
-  }
-  if (!g_file_get_contents (path, &contents, NULL, &err)) {
-    problem (l, group, key, "cannot read \"%s\": %s", path, err->message);
+  g_autofree char *contents = read_checked (path, FILE_SECRET, NULL, &why, NULL);
+
+  if (!contents) {
+    problem (l, group, key, "%s", why);
     return NULL;
   }
   /* One line; a trailing newline from an editor is not part of the secret. */
@@ -251,6 +327,22 @@ read_secret (Loader *l, const char *group, const char *key, const char *file)
     return NULL;
   }
   return g_steal_pointer (&contents);
+}
+
+/* The firewall helper applies whatever the configuration says, and the TLS
+ * key is the listener's identity: neither may be writable by the user the
+ * media process runs as. */
+static void
+check_not_writable_by (Loader *l, const char *group, const char *key, const char *path, const struct stat *st,
+                       const char *user)
+{
+  struct passwd *pw = user ? getpwnam (user) : NULL;
+  /* user = root is refused on its own. */
+  if (!pw || pw->pw_uid == 0 || st->st_nlink == 0)
+    return;
+  if ((st->st_uid == pw->pw_uid && (st->st_mode & S_IWUSR))
+      || (st->st_gid == pw->pw_gid && (st->st_mode & S_IWGRP)))
+    problem (l, group, key, "\"%s\" is writable by the [proxy] user \"%s\"; it must belong to root", path, user);
 }
 
 gboolean
@@ -329,6 +421,30 @@ valid_interface (const char *name)
   return strcmp (name, ".") != 0 && strcmp (name, "..") != 0;
 }
 
+/* /status and /metrics tell who watches what: off loopback they are behind
+ * HTTP basic credentials. */
+static void
+load_status_credentials (Loader *l, CordonConfig *c)
+{
+  const char *g = "proxy";
+  g_autofree char *user = get_string (l, g, "status-username");
+  g_autofree char *file = get_string (l, g, "status-password-file");
+  if (!user != !file) {
+    problem (l, g, user ? "status-password-file" : "status-username",
+             "status-username and status-password-file go together");
+    return;
+  }
+  if (user) {
+    c->status_username = g_steal_pointer (&user);
+    c->status_password = read_secret (l, g, "status-password-file", file);
+    return;
+  }
+  g_autoptr (GInetAddress) addr = c->status_host ? g_inet_address_new_from_string (c->status_host) : NULL;
+  if (addr && !g_inet_address_get_is_loopback (addr))
+    problem (l, g, "status", "%s is not a loopback address: set status-username and status-password-file",
+             c->status_host);
+}
+
 static void
 load_proxy (Loader *l, CordonConfig *c)
 {
@@ -348,6 +464,9 @@ load_proxy (Loader *l, CordonConfig *c)
   else if (!*c->user || strcmp (c->user, "root") == 0 || strcmp (c->user, "0") == 0)
     problem (l, g, "user", "\"%s\" is not allowed: the media process must not run as root", c->user);
   get_uint (l, g, "max-clients-per-address", 1, 1024, 16, &c->max_clients_per_address);
+  get_bool (l, g, "udp", FALSE, &c->udp);
+  get_bool (l, g, "tunnel", FALSE, &c->tunnel);
+  load_status_credentials (l, c);
   /* Each camera's worker runs as base + its position in the file: a uid no
    * one else has, for its firewall rule and so it can touch nothing of ours. */
   get_uint (l, g, "worker-uid-base", CORDON_WORKER_UID_MIN, 4000000000u, DEFAULT_WORKER_UID_BASE, &c->worker_uid_base);
@@ -360,10 +479,20 @@ load_proxy (Loader *l, CordonConfig *c)
   } else if (cert) {
     c->tls_certificate = resolve_path (l, cert);
     c->tls_key = resolve_path (l, key);
-    if (!g_file_test (c->tls_certificate, G_FILE_TEST_IS_REGULAR))
-      problem (l, g, "tls-certificate", "\"%s\" does not exist", c->tls_certificate);
-    g_autofree char *secret = read_secret (l, g, "tls-key", c->tls_key);
-    (void) secret; /* only checked here; the TLS code reads the file itself */
+    g_autofree char *why = NULL, *why_key = NULL;
+    g_autofree char *chain = read_checked (c->tls_certificate, FILE_PUBLIC, NULL, &why, NULL);
+    if (!chain)
+      problem (l, g, "tls-certificate", "%s", why);
+    /* Read once, here: the listener builds its certificate from this text
+     * and never opens the key file again. */
+    g_autofree char *pem_key = NULL;
+    if (!(l->flags & CORDON_CONFIG_LOAD_NO_SECRETS)
+        && !(pem_key = read_checked (c->tls_key, FILE_SECRET, &l->key_st, &why_key, NULL)))
+      problem (l, g, "tls-key", "%s", why_key);
+    if (chain && pem_key)
+      c->tls_pem = g_strconcat (chain, "\n", pem_key, NULL);
+    if (pem_key)
+      memset (pem_key, 0, strlen (pem_key));
     const char *lh = c->listen_host ? c->listen_host : "0.0.0.0";
     g_autofree char *def = strchr (lh, ':') ? g_strdup_printf ("[%s]:%u", lh, DEFAULT_TLS_LISTEN_PORT)
                                             : g_strdup_printf ("%s:%u", lh, DEFAULT_TLS_LISTEN_PORT);
@@ -589,6 +718,7 @@ recorder_free (CordonRecorder *r)
   if (r->password)
     memset (r->password, 0, strlen (r->password));
   g_free (r->password);
+  g_free (r->client_certificate);
   g_ptr_array_unref (r->addresses);
   g_strfreev (r->cameras);
   g_free (r);
@@ -674,6 +804,22 @@ load_recorder (Loader *l, CordonConfig *c, const char *g)
     problem (l, g, "tls", "must be required when srtp = required (SRTP keys travel only inside TLS)");
   if (r->tls == CORDON_POLICY_REQUIRED && !c->tls_certificate)
     problem (l, g, "tls", "tls = required needs tls-certificate and tls-key in [proxy]");
+  g_autofree char *client_cert = get_string (l, g, "client-certificate");
+  if (client_cert) {
+    g_autofree char *path = resolve_path (l, client_cert);
+    g_autofree char *why = NULL;
+    g_autoptr (GError) err = NULL;
+    r->client_certificate = read_checked (path, FILE_PUBLIC, NULL, &why, NULL);
+    if (!r->client_certificate) {
+      problem (l, g, "client-certificate", "%s", why);
+    } else {
+      g_autoptr (GTlsCertificate) cert = g_tls_certificate_new_from_pem (r->client_certificate, -1, &err);
+      if (!cert)
+        problem (l, g, "client-certificate", "\"%s\" holds no PEM certificate: %s", path, err->message);
+    }
+    if (r->tls != CORDON_POLICY_REQUIRED)
+      problem (l, g, "client-certificate", "a client certificate is checked only over RTSPS: set tls = required");
+  }
 
   for (guint i = 0; i < c->recorders->len; i++) {
     CordonRecorder *other = c->recorders->pdata[i];
@@ -698,7 +844,7 @@ cordon_config_load_flags (const char *path, CordonConfigLoadFlags flags, GError 
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *dir = g_path_get_dirname (path);
-  Loader l = { path, dir, kf, problems, flags };
+  Loader l = { .path = path, .dir = dir, .kf = kf, .problems = problems, .flags = flags };
 
   g_key_file_set_list_separator (kf, ',');
   g_auto (GStrv) groups = NULL;
@@ -707,8 +853,12 @@ cordon_config_load_flags (const char *path, CordonConfigLoadFlags flags, GError 
   c->cameras = g_ptr_array_new_with_free_func ((GDestroyNotify) cordon_camera_unref);
   c->recorders = g_ptr_array_new_with_free_func ((GDestroyNotify) recorder_free);
 
-  if (!g_file_get_contents (path, &text, NULL, &err)) {
-    g_set_error (error, CORDON_CONFIG_ERROR, CORDON_CONFIG_ERROR_IO, "%s", err->message);
+  g_autofree char *why = NULL;
+  gboolean refused = FALSE;
+  if (!(text = read_checked (path, FILE_CONFIG, &l.config_st, &why, &refused))) {
+    /* A file that is there but may not be trusted is the admin's to fix,
+     * like any other problem in it. */
+    g_set_error (error, CORDON_CONFIG_ERROR, refused ? CORDON_CONFIG_ERROR_INVALID : CORDON_CONFIG_ERROR_IO, "%s", why);
     return NULL;
   }
   if (!g_utf8_validate (text, -1, NULL)) {
@@ -723,6 +873,9 @@ cordon_config_load_flags (const char *path, CordonConfigLoadFlags flags, GError 
 
   /* [proxy] before recorders: SRTP and TLS checks need to know about RTSPS. */
   load_proxy (&l, c);
+  check_not_writable_by (&l, "proxy", "user", path, &l.config_st, c->user);
+  if (c->tls_key)
+    check_not_writable_by (&l, "proxy", "tls-key", c->tls_key, &l.key_st, c->user);
   load_firewall (&l, c);
   check_unknown_keys (&l, "proxy", proxy_keys);
   check_unknown_keys (&l, "firewall", firewall_keys);
@@ -772,8 +925,15 @@ cordon_config_free (CordonConfig *c)
   g_free (c->tls_listen_host);
   g_free (c->tls_certificate);
   g_free (c->tls_key);
+  if (c->tls_pem)
+    memset (c->tls_pem, 0, strlen (c->tls_pem));
+  g_free (c->tls_pem);
   g_free (c->user);
   g_free (c->status_host);
+  g_free (c->status_username);
+  if (c->status_password)
+    memset (c->status_password, 0, strlen (c->status_password));
+  g_free (c->status_password);
   g_free (c->camera_interface);
   g_free (c->core_interface);
   g_free (c->onvif_host);
@@ -869,6 +1029,28 @@ cordon_recorder_allows_address (const CordonRecorder *r, GInetAddress *address)
       return TRUE;
   }
   return FALSE;
+}
+
+GPtrArray *
+cordon_config_warnings (const CordonConfig *c)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < c->cameras->len; i++) {
+    const CordonCamera *cam = c->cameras->pdata[i];
+    if (!cam->mac && c->mode != CORDON_FIREWALL_MODE_OFF)
+      g_ptr_array_add (out, g_strdup_printf ("%s: [camera:%s] mac: not set: the camera's traffic is not pinned to "
+                                             "its MAC address, so a spoofed ARP/ND reply could steer it",
+                                             c->path, cam->name));
+  }
+  for (guint i = 0; i < c->recorders->len; i++) {
+    const CordonRecorder *r = c->recorders->pdata[i];
+    glong n = r->password ? g_utf8_strlen (r->password, -1) : 0;
+    if (n < CORDON_CONFIG_MIN_PASSWORD)
+      g_ptr_array_add (out, g_strdup_printf ("%s: [recorder:%s] password-file: the password has %ld characters; "
+                                             "use at least %d (digest responses can be guessed offline)",
+                                             c->path, r->name, n, CORDON_CONFIG_MIN_PASSWORD));
+  }
+  return out;
 }
 
 const char *

@@ -71,6 +71,7 @@ typedef struct {
   GStrv cameras;         /* the cameras it may see, when !all_cameras */
   CordonPolicy tls;      /* required: refused on plain RTSP; default optional */
   CordonPolicy srtp;     /* SRTP to this recorder; default off */
+  char *client_certificate; /* PEM the recorder must present over RTSPS (mutual TLS), or NULL */
 } CordonRecorder;
 
 typedef struct {
@@ -82,10 +83,15 @@ typedef struct {
   char *tls_listen_host; /* RTSPS; only with tls_certificate */
   guint16 tls_listen_port; /* default 322 */
   char *tls_certificate; /* PEM file, NULL when RTSPS is off */
-  char *tls_key;
+  char *tls_key;         /* its key's file */
+  char *tls_pem;         /* certificate chain then key, as read once at load; secret */
   char *user;            /* drop to this user after setup; default "cordon" */
   char *status_host;     /* NULL when status = off */
   guint16 status_port;   /* default 127.0.0.1:9554 */
+  char *status_username; /* HTTP basic credentials for /status and /metrics; */
+  char *status_password; /* required when status is not on loopback; secret */
+  gboolean udp;          /* offer RTP over UDP; default FALSE (interleaved only) */
+  gboolean tunnel;       /* accept RTSP over HTTP; default FALSE */
   guint max_clients_per_address; /* default 16 */
   guint worker_uid_base; /* first ingest worker uid, default 61000, at least CORDON_WORKER_UID_MIN */
 
@@ -145,6 +151,13 @@ gboolean cordon_config_parse_hostport (const char *text, char **host, guint16 *p
 
 /* Reads only [proxy] status from PATH (no secrets, so no root needed). */
 gboolean cordon_config_peek_status (const char *path, char **host, guint16 *port, GError **error);
+
+/* Recorder passwords shorter than this are warned about by `cordon check`. */
+#define CORDON_CONFIG_MIN_PASSWORD 16
+
+/* What is valid but weak in CONFIG, one line each ("FILE: [group] key: ..."),
+ * for `cordon check` (transfer full; possibly empty). */
+GPtrArray *cordon_config_warnings (const CordonConfig *config);
 
 /* What the firewall's lock-down can still use from a file that does not load:
  * [firewall] mode (FALSE in *off unless it says off), camera-interface (NULL

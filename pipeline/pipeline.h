@@ -120,6 +120,11 @@ void cordon_pipeline_stats_clear (CordonPipelineStats *stats);
 
 const char *cordon_camera_state_to_string (CordonCameraState state);
 
+/* Text from a camera or a client as one printable log line (at most 200
+ * characters; anything else becomes '?'). The one sanitiser every such log
+ * line goes through (transfer full). */
+char *cordon_sanitize (const char *text);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CordonPipeline, cordon_pipeline_free)
 
 G_END_DECLS

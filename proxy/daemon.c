@@ -71,7 +71,14 @@ cordon_daemon_reload (CordonDaemon *d)
   /* The firewall first: if the new rules cannot be applied the old ones stay
    * and so does the old configuration, so rules and streams never disagree. */
   if (next->mode != CORDON_FIREWALL_MODE_OFF || d->firewall_applied) {
-    gboolean ok = d->fwhelper ? cordon_fw_helper_apply (d->fwhelper, &error) : cordon_firewall_apply (next, &error);
+    gboolean ok;
+    if (d->fwhelper) {
+      g_mutex_lock (&d->fwhelper_lock);
+      ok = cordon_fw_helper_apply (d->fwhelper, &error);
+      g_mutex_unlock (&d->fwhelper_lock);
+    } else {
+      ok = cordon_firewall_apply (next, &error);
+    }
     if (!ok) {
       d->reload_failures++;
       g_warning ("reload refused: firewall: %s; still running the previous configuration", error->message);
@@ -141,8 +148,15 @@ on_firewall_change (CordonFirewallChange change, int pid, const char *process, g
                    : change == CORDON_FIREWALL_CHANGE_DAMAGED ? "partly removed" : "possibly removed (events lost)";
   if (change != CORDON_FIREWALL_CHANGE_UNKNOWN)
     d->firewall_table_present = FALSE;
-  gboolean ok = d->fwhelper ? cordon_fw_helper_reapply (d->fwhelper, &error)
-                            : cordon_firewall_apply (d->config, &error);
+  gboolean ok;
+  if (d->fwhelper) {
+    /* One helper call at a time: the status counter thread uses it too. */
+    g_mutex_lock (&d->fwhelper_lock);
+    ok = cordon_fw_helper_reapply (d->fwhelper, &error);
+    g_mutex_unlock (&d->fwhelper_lock);
+  } else {
+    ok = cordon_firewall_apply (d->config, &error);
+  }
   if (!ok) {
     g_critical ("firewall: table inet %s %s by %s (pid %d) and NOT re-applied: %s", CORDON_FIREWALL_TABLE, what,
                 process ? process : "?", pid, error->message);
@@ -198,6 +212,7 @@ daemon_free (CordonDaemon *d)
       stop_camera (d, names->pdata[i]);
   }
   g_clear_pointer (&d->onvif, cordon_onvif_free);
+  cordon_status_stop (d);
   g_clear_pointer (&d->server, cordon_server_free);
   g_clear_pointer (&d->pipelines, g_hash_table_unref);
   g_clear_pointer (&d->rates, g_hash_table_unref);
@@ -205,6 +220,7 @@ daemon_free (CordonDaemon *d)
   g_clear_pointer (&d->phonehome, cordon_phonehome_free);
   g_clear_pointer (&d->fwwatch, cordon_firewall_watch_free);
   g_clear_pointer (&d->fwhelper, cordon_fw_helper_free);
+  g_mutex_clear (&d->fwhelper_lock);
   g_clear_pointer (&d->config, cordon_config_free);
   g_clear_pointer (&d->loop, g_main_loop_unref);
   g_free (d->config_path);
@@ -224,7 +240,11 @@ cordon_daemon_run (const char *config_path, gboolean verbose)
    * backend would try to write under $HOME after the drop). */
   g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  /* RTSPS at TLS 1.2 or later, whatever the system default allows. Read by
+   * glib-networking once, at its first TLS connection. */
+  g_setenv ("G_TLS_GNUTLS_PRIORITY", "NORMAL:%COMPAT:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", TRUE);
 
+  g_mutex_init (&d->fwhelper_lock);
   d->config_path = g_strdup (config_path);
   d->started = g_get_real_time ();
   d->config = cordon_config_load (config_path, &error);

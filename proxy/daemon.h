@@ -19,6 +19,8 @@ typedef struct {
   double kbps;
 } RateSample;
 
+typedef struct _CordonCounterCache CordonCounterCache;
+
 typedef struct _CordonDaemon {
   char *config_path;
   CordonConfig *config;
@@ -28,6 +30,8 @@ typedef struct _CordonDaemon {
   GHashTable *rates;         /* camera name → RateSample* */
   CordonPhoneHome *phonehome;
   CordonFwHelper *fwhelper;  /* CAP_NET_ADMIN-only helper for reloads; NULL when not root */
+  GMutex fwhelper_lock;      /* one call to the helper at a time (main loop, counter thread) */
+  CordonCounterCache *counter_cache; /* the helper's last drop counters (status.c) */
   SoupServer *status;
   CordonOnvif *onvif;        /* NULL when [onvif] listen is off */
   gint64 started;            /* g_get_real_time () */
@@ -50,6 +54,8 @@ gboolean cordon_daemon_reload (CordonDaemon *daemon);
 
 /* status.c */
 gboolean cordon_status_start (CordonDaemon *daemon, GError **error);
+/* Stops what cordon_status_start started besides the HTTP server. */
+void cordon_status_stop (CordonDaemon *daemon);
 char *cordon_status_json (CordonDaemon *daemon);
 char *cordon_status_metrics (CordonDaemon *daemon);
 char *cordon_status_table (CordonDaemon *daemon);

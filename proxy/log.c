@@ -60,9 +60,12 @@ writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer 
   }
   if (domain)
     g_string_append_printf (line, "%s: ", domain);
-  /* Keep one event on one line. */
-  for (const char *p = message; *p; p++)
-    g_string_append_c (line, *p == '\n' ? ' ' : *p);
+  /* Keep one event on one line, and no terminal control sequence in it: a
+   * last net under cordon_sanitize(), which every line carrying a camera's
+   * or client's text uses, for text from libraries that cordon does not
+   * see (GLib, GStreamer). */
+  for (const guchar *p = (const guchar *) message; *p; p++)
+    g_string_append_c (line, *p == '\n' || *p == '\t' ? ' ' : *p < 0x20 || *p == 0x7f ? '?' : (char) *p);
   g_string_append_c (line, '\n');
   /* A full disk or a reader that went away loses this line, never the
    * daemon: the error is dropped so the next line is tried afresh. */

@@ -74,6 +74,9 @@ cmd_check (void)
   g_autoptr (CordonConfig) config = load_or_report ();
   if (!config)
     return 1;
+  g_autoptr (GPtrArray) weak = cordon_config_warnings (config);
+  for (guint i = 0; i < weak->len; i++)
+    g_printerr ("warning: %s\n", (char *) weak->pdata[i]);
   printf ("%s: OK (%u camera(s), %u recorder(s), firewall %s)\n", opt_config, config->cameras->len,
           config->recorders->len, cordon_firewall_mode_to_string (config->mode));
   g_auto (GStrv) warnings = cordon_firewall_host_warnings (config);

@@ -5,6 +5,9 @@
 
 #include "proxy/media-factory.h"
 
+#include "proxy/auth.h"
+#include "proxy/random.h"
+
 struct _CordonMediaFactory {
   GstRTSPMediaFactory parent;
   GMutex lock;
@@ -125,25 +128,46 @@ cordon_media_factory_create_element (GstRTSPMediaFactory *factory, const GstRTSP
   return bin;
 }
 
+/* What cordon knows about a media it made: one typed record per media. The
+ * sources are not refs (the factory's lists hold those). */
+typedef struct {
+  char *camera;
+  GstAppSrc *src;
+  GstAppSrc *asrc;
+} MediaLink;
+
+static void
+media_link_free (MediaLink *link)
+{
+  g_free (link->camera);
+  g_free (link);
+}
+
+static GQuark
+media_link_quark (void)
+{
+  return g_quark_from_static_string ("cordon-media-link");
+}
+
+static MediaLink *
+media_link (GstRTSPMedia *media)
+{
+  return g_object_get_qdata (G_OBJECT (media), media_link_quark ());
+}
+
 static void
 media_unprepared (GstRTSPMedia *media, CordonMediaFactory *self)
 {
-  GstAppSrc *asrc = g_object_get_data (G_OBJECT (media), "cordon-asrc");
-  if (asrc) {
-    g_mutex_lock (&self->lock);
-    if (g_ptr_array_remove (self->audio_sources, asrc) && self->pipeline)
-      cordon_pipeline_detach_audio (self->pipeline, asrc);
-    g_mutex_unlock (&self->lock);
-    g_object_set_data (G_OBJECT (media), "cordon-asrc", NULL);
-  }
-  GstAppSrc *src = g_object_get_data (G_OBJECT (media), "cordon-src");
-  if (!src)
+  MediaLink *link = media_link (media);
+  if (!link)
     return;
   g_mutex_lock (&self->lock);
-  if (g_ptr_array_remove (self->sources, src) && self->pipeline)
-    cordon_pipeline_detach (self->pipeline, src);
+  if (link->asrc && g_ptr_array_remove (self->audio_sources, link->asrc) && self->pipeline)
+    cordon_pipeline_detach_audio (self->pipeline, link->asrc);
+  if (link->src && g_ptr_array_remove (self->sources, link->src) && self->pipeline)
+    cordon_pipeline_detach (self->pipeline, link->src);
   g_mutex_unlock (&self->lock);
-  g_object_set_data (G_OBJECT (media), "cordon-src", NULL);
+  link->src = link->asrc = NULL;
 }
 
 static void
@@ -163,9 +187,31 @@ keep_unsynced (GstBaseSink *sink, GParamSpec *pspec, gpointer data)
     gst_base_sink_set_sync (sink, FALSE);
 }
 
+/* gst-rtsp-server asks srtpenc for a random master key, which srtpenc draws
+ * from GLib's Mersenne Twister. The key is replaced here, as the encoder
+ * joins the media's rtpbin and before it is started or its key is sent to a
+ * recorder (MIKEY, at SETUP), with one from getrandom(). 30 bytes for the
+ * AES-128 ciphers (key and salt), 46 for AES-256. */
 static void
-unsync_sink (GstBin *bin, GstBin *sub_bin, GstElement *element, gpointer data)
+rekey_srtp (GstElement *element)
 {
+  gint cipher = 1;
+  g_object_get (element, "rtp-cipher", &cipher, NULL);
+  gsize len = cipher == 2 || cipher == 4 ? 46 : 30;
+  guint8 *key = g_malloc (len);
+  cordon_random_bytes (key, len);
+  g_autoptr (GstBuffer) buf = gst_buffer_new_wrapped (key, len);
+  g_object_set (element, "random-key", FALSE, "key", buf, NULL);
+}
+
+static void
+on_element_added (GstBin *bin, GstBin *sub_bin, GstElement *element, gpointer data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+  if (factory && g_strcmp0 (gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (factory)), "srtpenc") == 0) {
+    rekey_srtp (element);
+    return;
+  }
   if (!GST_IS_BASE_SINK (element))
     return;
   gst_base_sink_set_sync (GST_BASE_SINK (element), FALSE);
@@ -187,25 +233,27 @@ cordon_media_factory_configure (GstRTSPMediaFactory *factory, GstRTSPMedia *medi
   gst_rtsp_media_set_rate_control (media, FALSE);
   g_autoptr (GstObject) top = gst_object_get_parent (GST_OBJECT (element));
   if (GST_IS_BIN (top))
-    g_signal_connect (top, "deep-element-added", G_CALLBACK (unsync_sink), NULL);
+    g_signal_connect (top, "deep-element-added", G_CALLBACK (on_element_added), NULL);
   else
     g_warning ("%s: the media has no pipeline yet; its sinks will sync on time stamps", self->name);
 
   g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (element), "src");
   g_autoptr (GstElement) asrc = gst_bin_get_by_name (GST_BIN (element), "asrc");
-  g_object_set_data_full (G_OBJECT (media), "cordon-camera", g_strdup (self->name), g_free);
+  MediaLink *link = g_new0 (MediaLink, 1);
+  link->camera = g_strdup (self->name);
+  g_object_set_qdata_full (G_OBJECT (media), media_link_quark (), link, (GDestroyNotify) media_link_free);
   g_object_weak_ref (G_OBJECT (media), media_gone, g_object_ref (self));
   g_signal_connect_object (media, "unprepared", G_CALLBACK (media_unprepared), self, 0);
 
   g_mutex_lock (&self->lock);
   self->media_count++;
   if (src && self->pipeline) {
-    g_object_set_data (G_OBJECT (media), "cordon-src", src);
+    link->src = GST_APP_SRC (src);
     g_ptr_array_add (self->sources, gst_object_ref (src));
     cordon_pipeline_attach (self->pipeline, GST_APP_SRC (src));
   }
   if (asrc && self->pipeline) {
-    g_object_set_data (G_OBJECT (media), "cordon-asrc", asrc);
+    link->asrc = GST_APP_SRC (asrc);
     g_ptr_array_add (self->audio_sources, gst_object_ref (asrc));
     cordon_pipeline_attach_audio (self->pipeline, GST_APP_SRC (asrc));
   }
@@ -265,13 +313,7 @@ cordon_media_factory_init (CordonMediaFactory *self)
 void
 cordon_media_factory_set_permissions (CordonMediaFactory *f, const CordonConfig *config)
 {
-  g_autoptr (GstRTSPPermissions) perms = gst_rtsp_permissions_new ();
-  for (guint i = 0; i < config->recorders->len; i++) {
-    const CordonRecorder *r = config->recorders->pdata[i];
-    if (cordon_recorder_allows_camera (r, f->name))
-      gst_rtsp_permissions_add_role (perms, r->name, GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
-                                     GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, NULL);
-  }
+  g_autoptr (GstRTSPPermissions) perms = cordon_auth_permissions (config, f->name);
   gst_rtsp_media_factory_set_permissions (GST_RTSP_MEDIA_FACTORY (f), perms);
 }
 
@@ -348,5 +390,6 @@ cordon_media_factory_request_keyframe (CordonMediaFactory *f)
 const char *
 cordon_media_factory_media_camera (GstRTSPMedia *media)
 {
-  return g_object_get_data (G_OBJECT (media), "cordon-camera");
+  MediaLink *link = media_link (media);
+  return link ? link->camera : NULL;
 }

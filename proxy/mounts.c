@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "proxy/auth.h"
+#include "proxy/path.h"
 
 /* On the RTSPS listener each camera has two factories: /NAME (RTP inside the
  * TLS connection only) and /NAME~srtp (SAVP only: SRTP, keys by MIKEY inside
@@ -17,6 +18,7 @@
  * name. A recorder with srtp set can therefore never get a plain RTP media. */
 struct _CordonMounts {
   GstRTSPMountPoints parent;
+  gboolean srtp;
   GMutex lock;
   GHashTable *srtp_users;   /* user names of recorders with srtp != off */
 };
@@ -37,9 +39,11 @@ static char *
 cordon_mounts_make_path (GstRTSPMountPoints *mounts, const GstRTSPUrl *url)
 {
   CordonMounts *self = CORDON_MOUNTS (mounts);
-  char *path = GST_RTSP_MOUNT_POINTS_CLASS (cordon_mounts_parent_class)->make_path (mounts, url);
+  g_autofree char *raw = GST_RTSP_MOUNT_POINTS_CLASS (cordon_mounts_parent_class)->make_path (mounts, url);
+  /* NULL answers 404: a path that is not one camera's reaches none. */
+  char *path = raw ? cordon_path_normalise (raw) : NULL;
   GstRTSPContext *ctx = gst_rtsp_context_get_current ();
-  if (!path || !ctx || !ctx->request)
+  if (!path || !self->srtp || !ctx || !ctx->request)
     return path;
   g_autofree char *user = cordon_auth_request_username (ctx->request);
   g_mutex_lock (&self->lock);
@@ -89,7 +93,9 @@ cordon_mounts_set_config (CordonMounts *self, const CordonConfig *config)
 }
 
 CordonMounts *
-cordon_mounts_new (void)
+cordon_mounts_new (gboolean srtp)
 {
-  return g_object_new (CORDON_TYPE_MOUNTS, NULL);
+  CordonMounts *self = g_object_new (CORDON_TYPE_MOUNTS, NULL);
+  self->srtp = srtp;
+  return self;
 }

@@ -16,7 +16,10 @@ G_BEGIN_DECLS
 #define CORDON_TYPE_MOUNTS (cordon_mounts_get_type ())
 G_DECLARE_FINAL_TYPE (CordonMounts, cordon_mounts, CORDON, MOUNTS, GstRTSPMountPoints)
 
-CordonMounts *cordon_mounts_new (void);
+/* Mount points whose request paths are made canonical first
+ * (cordon_path_normalise: a path that is not refused reaches one camera
+ * only). SRTP routes SRTP recorders to the ~srtp mounts (RTSPS only). */
+CordonMounts *cordon_mounts_new (gboolean srtp);
 
 /* Which recorders use SRTP (after a reload too). */
 void cordon_mounts_set_config (CordonMounts *mounts, const CordonConfig *config);

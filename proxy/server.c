@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "proxy/auth.h"
+#include "proxy/client.h"
 #include "proxy/guard.h"
+#include "proxy/listener.h"
 #include "proxy/media-factory.h"
 #include "proxy/mounts.h"
 
@@ -27,33 +29,6 @@ struct _CordonServer {
   GMutex sent_lock;
   GHashTable *sent;       /* recorder name → guint64* bytes of closed connections */
 };
-
-/* What one client watches: bytes it was sent are the camera's encoded bytes
- * since its PLAY (the media is shared, so every viewer gets the same). */
-typedef struct {
-  CordonMediaFactory *factory;
-  guint64 start;
-} Watch;
-
-static void
-watch_free (Watch *w)
-{
-  g_object_unref (w->factory);
-  g_free (w);
-}
-
-static guint64
-client_bytes_sent (GstRTSPClient *client)
-{
-  GPtrArray *watches = g_object_get_data (G_OBJECT (client), "cordon-watches");
-  guint64 sum = 0;
-  for (guint i = 0; watches && i < watches->len; i++) {
-    Watch *w = watches->pdata[i];
-    guint64 now = cordon_media_factory_bytes (w->factory);
-    sum += now > w->start ? now - w->start : 0;
-  }
-  return sum;
-}
 
 static GSocket *
 bind_socket (const char *host, guint16 port, GError **error)
@@ -119,18 +94,8 @@ on_play_request (GstRTSPClient *client, GstRTSPContext *ctx, CordonServer *serve
   CordonMediaFactory *f = list->pdata[0];
   cordon_media_factory_request_keyframe (f);
 
-  GPtrArray *watches = g_object_get_data (G_OBJECT (client), "cordon-watches");
-  if (!watches) {
-    watches = g_ptr_array_new_with_free_func ((GDestroyNotify) watch_free);
-    g_object_set_data_full (G_OBJECT (client), "cordon-watches", watches, (GDestroyNotify) g_ptr_array_unref);
-  }
-  for (guint i = 0; i < watches->len; i++)
-    if (((Watch *) watches->pdata[i])->factory == f)
-      return;
-  Watch *w = g_new0 (Watch, 1);
-  w->factory = g_object_ref (f);
-  w->start = cordon_media_factory_bytes (f);
-  g_ptr_array_add (watches, w);
+  if (CORDON_IS_CLIENT (client))
+    cordon_client_watch (CORDON_CLIENT (client), G_OBJECT (f), cordon_media_factory_bytes (f));
 }
 
 static void
@@ -139,7 +104,7 @@ on_client_closed_count (GstRTSPClient *client, CordonServer *server)
   const char *who = cordon_auth_client_recorder (client);
   if (!who)
     return;
-  guint64 bytes = client_bytes_sent (client);
+  guint64 bytes = cordon_client_bytes_sent (CORDON_CLIENT (client));
   g_mutex_lock (&server->sent_lock);
   guint64 *total = g_hash_table_lookup (server->sent, who);
   if (!total) {
@@ -152,30 +117,11 @@ on_client_closed_count (GstRTSPClient *client, CordonServer *server)
 
 #define IDLE_LIMIT_US (20 * G_USEC_PER_SEC)
 
-static GstRTSPFilterResult
-count_session (GstRTSPClient *client, GstRTSPSession *session, gpointer data)
-{
-  (*(guint *) data)++;
-  return GST_RTSP_FILTER_KEEP;
-}
-
 static void
 note_activity (GstRTSPClient *client, GstRTSPContext *ctx, CordonServer *server)
 {
-  gint64 *last = g_object_get_data (G_OBJECT (client), "cordon-last-request");
-  guint sessions = 0;
-  if (last)
-    *last = g_get_monotonic_time ();
-  gst_rtsp_client_session_filter (client, count_session, &sessions);
-  cordon_guard_note (server->guard, client, TRUE, sessions);
-}
-
-static void
-on_client_closed (GstRTSPClient *client, CordonAuth *auth)
-{
-  const char *ip = g_object_get_data (G_OBJECT (client), "cordon-ip");
-  if (ip)
-    cordon_auth_connection_closed (auth, ip);
+  cordon_client_note_request (CORDON_CLIENT (client));
+  cordon_guard_note (server->guard, client, TRUE, cordon_client_session_count (CORDON_CLIENT (client)));
 }
 
 static void
@@ -188,17 +134,10 @@ static void
 on_client_connected (GstRTSPServer *rtsp, GstRTSPClient *client, CordonServer *server)
 {
   GstRTSPConnection *conn = gst_rtsp_client_get_connection (client);
-  CordonAuth *auth = CORDON_AUTH (gst_rtsp_server_get_auth (rtsp));
-  gint64 *last = g_new (gint64, 1);
 
-  *last = g_get_monotonic_time ();
-  g_object_set_data_full (G_OBJECT (client), "cordon-last-request", last, g_free);
-  g_object_set_data_full (G_OBJECT (client), "cordon-ip", g_strdup (conn ? gst_rtsp_connection_get_ip (conn) : NULL),
-                          g_free);
-  /* The auth object outlives its clients (the server holds it until they are
-   * closed), so a plain pointer is safe here. */
-  g_signal_connect (client, "closed", G_CALLBACK (on_client_closed), auth);
-  g_object_unref (auth);
+  /* Fixes the peer address and, unless tunnelling is on, turns off RTSP
+   * over HTTP on the connection (see cordon_client_new). */
+  cordon_client_get_ip (CORDON_CLIENT (client));
   g_signal_connect (client, "play-request", G_CALLBACK (on_play_request), server);
   g_signal_connect (client, "closed", G_CALLBACK (on_client_closed_count), server);
   g_signal_connect (client, "closed", G_CALLBACK (on_client_closed_guard), server);
@@ -217,12 +156,11 @@ on_client_connected (GstRTSPServer *rtsp, GstRTSPClient *client, CordonServer *s
 static GstRTSPFilterResult
 close_idle (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer data)
 {
-  gint64 *last = g_object_get_data (G_OBJECT (client), "cordon-last-request");
-  guint sessions = 0;
-  gst_rtsp_client_session_filter (client, count_session, &sessions);
+  CordonClient *c = CORDON_CLIENT (client);
+  guint sessions = cordon_client_session_count (c);
   cordon_guard_note (((CordonServer *) data)->guard, client, FALSE, sessions);
-  if (sessions == 0 && last && g_get_monotonic_time () - *last > IDLE_LIMIT_US) {
-    const char *ip = g_object_get_data (G_OBJECT (client), "cordon-ip");
+  if (sessions == 0 && cordon_client_idle_us (c) > IDLE_LIMIT_US) {
+    const char *ip = cordon_client_get_ip (c);
     g_message ("closing idle connection from %s", ip ? ip : "?");
     return GST_RTSP_FILTER_REMOVE;
   }
@@ -245,11 +183,13 @@ listener_init (Listener *l, CordonServer *server, const CordonConfig *config, gb
   const char *host = tls ? config->tls_listen_host : config->listen_host;
   guint16 port = tls ? config->tls_listen_port : config->listen_port;
 
-  l->rtsp = gst_rtsp_server_new ();
+  l->rtsp = GST_RTSP_SERVER (cordon_listener_new (config->tunnel));
   l->auth = cordon_auth_new (config, tls);
   if (tls) {
-    g_autoptr (GTlsCertificate) cert = g_tls_certificate_new_from_files (config->tls_certificate, config->tls_key,
-                                                                         error);
+    /* From the text the configuration read (once, checked): the key file
+     * is not opened again. */
+    g_autoptr (GTlsCertificate) cert = g_tls_certificate_new_from_pem (config->tls_pem ? config->tls_pem : "", -1,
+                                                                       error);
     if (!cert) {
       g_prefix_error (error, "[proxy] tls-certificate/tls-key: ");
       return FALSE;
@@ -258,9 +198,8 @@ listener_init (Listener *l, CordonServer *server, const CordonConfig *config, gb
   }
   gst_rtsp_server_set_auth (l->rtsp, GST_RTSP_AUTH (l->auth));
   g_signal_connect (l->rtsp, "client-connected", G_CALLBACK (on_client_connected), server);
-  l->mounts = tls ? GST_RTSP_MOUNT_POINTS (cordon_mounts_new ()) : gst_rtsp_mount_points_new ();
-  if (tls)
-    cordon_mounts_set_config (CORDON_MOUNTS (l->mounts), config);
+  l->mounts = GST_RTSP_MOUNT_POINTS (cordon_mounts_new (tls));
+  cordon_mounts_set_config (CORDON_MOUNTS (l->mounts), config);
   gst_rtsp_server_set_mount_points (l->rtsp, l->mounts);
   /* Requests are small; a huge body is an attack, not a recorder. */
   gst_rtsp_server_set_content_length_limit (l->rtsp, 16 * 1024);
@@ -325,47 +264,50 @@ cordon_server_add_camera (CordonServer *server, CordonPipeline *pipeline, const 
 {
   GPtrArray *list = g_ptr_array_new_with_free_func (g_object_unref);
 
-  add_factory (list, pipeline, config, &server->plain, "", GST_RTSP_LOWER_TRANS_TCP | GST_RTSP_LOWER_TRANS_UDP,
-               GST_RTSP_PROFILE_AVP);
+  /* RTP interleaved in the RTSP connection unless [proxy] udp = true: UDP
+   * would open a flow per recorder and port pair on the way back. */
+  GstRTSPLowerTrans udp = config->udp ? GST_RTSP_LOWER_TRANS_UDP : 0;
+  add_factory (list, pipeline, config, &server->plain, "", GST_RTSP_LOWER_TRANS_TCP | udp, GST_RTSP_PROFILE_AVP);
   if (server->tls.rtsp) {
     /* Over RTSPS, plain RTP only inside the TLS connection: UDP would leave
      * it in clear on the wire. SRTP may use UDP as well. */
     add_factory (list, pipeline, config, &server->tls, "", GST_RTSP_LOWER_TRANS_TCP, GST_RTSP_PROFILE_AVP);
     add_factory (list, pipeline, config, &server->tls, CORDON_SRTP_SUFFIX,
-                 GST_RTSP_LOWER_TRANS_TCP | GST_RTSP_LOWER_TRANS_UDP, GST_RTSP_PROFILE_SAVP);
+                 GST_RTSP_LOWER_TRANS_TCP | udp, GST_RTSP_PROFILE_SAVP);
   }
   g_hash_table_replace (server->factories, g_strdup (cordon_pipeline_get_camera (pipeline)->name), list);
 }
 
+typedef struct {
+  const char *camera;
+  gboolean hit;
+} CameraSearch;
+
 static GstRTSPFilterResult
-media_of_camera (GstRTSPSession *session, GstRTSPSessionMedia *sm, gpointer name)
+media_of_camera (GstRTSPSession *session, GstRTSPSessionMedia *sm, gpointer data)
 {
+  CameraSearch *search = data;
   GstRTSPMedia *media = gst_rtsp_session_media_get_media (sm);
-  if (g_strcmp0 (cordon_media_factory_media_camera (media), name) == 0)
-    *(gboolean *) g_object_get_data (G_OBJECT (session), "cordon-hit") = TRUE;
+  if (g_strcmp0 (cordon_media_factory_media_camera (media), search->camera) == 0)
+    search->hit = TRUE;
   return GST_RTSP_FILTER_KEEP;
 }
 
 static GstRTSPFilterResult
-session_of_camera (GstRTSPClient *client, GstRTSPSession *session, gpointer name)
+session_of_camera (GstRTSPClient *client, GstRTSPSession *session, gpointer data)
 {
-  gboolean *hit = g_object_get_data (G_OBJECT (client), "cordon-hit");
-  g_object_set_data (G_OBJECT (session), "cordon-hit", hit);
-  gst_rtsp_session_filter (session, media_of_camera, name);
-  g_object_set_data (G_OBJECT (session), "cordon-hit", NULL);
+  gst_rtsp_session_filter (session, media_of_camera, data);
   return GST_RTSP_FILTER_KEEP;
 }
 
 static GstRTSPFilterResult
 client_of_camera (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer name)
 {
-  gboolean hit = FALSE;
-  g_object_set_data (G_OBJECT (client), "cordon-hit", &hit);
-  gst_rtsp_client_session_filter (client, session_of_camera, name);
-  g_object_set_data (G_OBJECT (client), "cordon-hit", NULL);
+  CameraSearch search = { name, FALSE };
+  gst_rtsp_client_session_filter (client, session_of_camera, &search);
   /* REMOVE closes the recorder's connection: it was watching a camera that is
    * no longer served, and a reconnect now gets 404. */
-  return hit ? GST_RTSP_FILTER_REMOVE : GST_RTSP_FILTER_KEEP;
+  return search.hit ? GST_RTSP_FILTER_REMOVE : GST_RTSP_FILTER_KEEP;
 }
 
 void
@@ -391,6 +333,7 @@ cordon_server_set_config (CordonServer *server, const CordonConfig *config)
   GHashTableIter it;
   gpointer v;
   cordon_auth_set_config (server->plain.auth, config);
+  cordon_mounts_set_config (CORDON_MOUNTS (server->plain.mounts), config);
   if (server->tls.auth) {
     cordon_auth_set_config (server->tls.auth, config);
     cordon_mounts_set_config (CORDON_MOUNTS (server->tls.mounts), config);
@@ -433,7 +376,7 @@ count_client (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer data)
     b = g_new0 (guint64, 1);
     g_hash_table_insert (t->bytes, (gpointer) who, b);
   }
-  *b += client_bytes_sent (client);
+  *b += cordon_client_bytes_sent (CORDON_CLIENT (client));
   return GST_RTSP_FILTER_KEEP;
 }
 

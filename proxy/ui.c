@@ -16,7 +16,7 @@ typedef struct {
   CordonDaemon *daemon;
   CordonHistory *history;
   guint timer;
-  gboolean loopback; /* the status address is a loopback one */
+  gboolean served;   /* status on loopback, or behind [proxy] status credentials */
 } CordonUi;
 
 /* The page runs no inline script or style and loads nothing from elsewhere:
@@ -218,11 +218,11 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
     respond_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "the operator page is read-only\n");
     return;
   }
-  /* No credentials exist for the page yet, so it is only served where only
-   * this host can reach it. */
-  if (!ui->loopback) {
+  /* Off loopback the status server's credentials guard every path, the
+   * page's too; without them (never valid in a checked config) nothing. */
+  if (!ui->served) {
     respond_text (msg, SOUP_STATUS_FORBIDDEN,
-                  "the operator page is served only when [proxy] status is a loopback address\n");
+                  "the operator page needs [proxy] status on loopback or status credentials\n");
     return;
   }
   if (strcmp (path, "/ui") == 0) {
@@ -266,12 +266,12 @@ cordon_ui_register (SoupServer *server, CordonDaemon *d)
   g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (d->config->status_host);
 
   ui->daemon = d;
-  ui->loopback = addr && g_inet_address_get_is_loopback (addr);
+  ui->served = (addr && g_inet_address_get_is_loopback (addr)) || d->config->status_username;
   ui->history = cordon_history_new (HISTORY_SECONDS / CORDON_UI_SAMPLE_SECONDS);
   sample (ui);
   ui->timer = g_timeout_add_seconds (CORDON_UI_SAMPLE_SECONDS, sample, ui);
   soup_server_add_handler (server, "/ui", handle, ui, (GDestroyNotify) ui_free);
-  if (!ui->loopback)
-    g_warning ("status is on %s, not loopback: the operator page /ui/ is not served (it has no login yet)",
+  if (!ui->served)
+    g_warning ("status is on %s, not loopback, without credentials: the operator page /ui/ is not served",
                d->config->status_host);
 }

@@ -100,8 +100,10 @@ say "cordon's user: refused connections show in /metrics"
 egress0=$(metric cordon_firewall_egress_refused_total)
 nsx gw setpriv --reuid=65534 --regid=65534 --clear-groups timeout 4 socat -u TCP:198.18.4.10:80,connect-timeout=1.5 - \
   >/dev/null 2>&1 && fail "cordon's user reached the core host" || pass "cordon's user cannot reach the core host"
-egress1=$(metric cordon_firewall_egress_refused_total)
-[ -n "$egress1" ] && [ "$egress1" -gt "${egress0:-0}" ] && pass "metric: egress refused ${egress0:-?} → $egress1" \
+# The daemon reads the counters off its main loop every 2 s; wait for a read.
+egress_grew() { egress1=$(metric cordon_firewall_egress_refused_total); [ -n "$egress1" ] && [ "$egress1" -gt "${egress0:-0}" ]; }
+for _ in $(seq 1 16); do egress_grew && break; sleep 0.5; done
+egress_grew && pass "metric: egress refused ${egress0:-?} → $egress1" \
   || fail "cordon_firewall_egress_refused_total ${egress0:-?} → ${egress1:-missing}"
 
 say "an admin's cordon firewall apply is not a foreign removal"

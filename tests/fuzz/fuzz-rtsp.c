@@ -5,18 +5,20 @@
  * recorder. Every message parsed is then handed to cordon's own code: the
  * user name taken from the Authorization header (which picks the recorder's
  * SRTP routing and is logged on failures), the URL → mount routing for SRTP
- * recorders, and the sanitiser every camera- or client-supplied text passes
+ * recorders, the request path normalisation, and the sanitiser every camera- or client-supplied text passes
  * through before it reaches the log. Nothing may crash, hang or leak. */
 #include <gio/gio.h>
 #include <gst/gst.h>
 #include <gst/rtsp/rtsp.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "pipeline/pipeline-private.h"
 #include "proxy/auth.h"
 #include "proxy/mounts.h"
+#include "proxy/path.h"
 
 /* Matches gst_rtsp_server_set_content_length_limit() in proxy/server.c. */
 #define CONTENT_LIMIT (16 * 1024)
@@ -49,6 +51,12 @@ exercise (GstRTSPMessage *msg)
     if (url->abspath) {
       g_autofree char *routed = cordon_mounts_route_srtp (url->abspath);
       g_assert (routed);
+      g_autofree char *canon = cordon_path_normalise (url->abspath);
+      /* What passes is canonical: normalising it again changes nothing. */
+      if (canon) {
+        g_autofree char *again = cordon_path_normalise (canon);
+        g_assert (again && strcmp (again, canon) == 0);
+      }
     }
     gst_rtsp_url_free (url);
   }

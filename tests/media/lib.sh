@@ -32,6 +32,13 @@ REC_USER=nvr1
 REC_PASS=nvr1-secret
 write_recorder_secret() { secret "$WORK/nvr1.secret" "$REC_PASS"; }
 
+# tls_cert: a self-signed certificate and key for RTSPS in $WORK (cert.pem,
+# key.pem), the key private.
+tls_cert() {
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" -days 2 \
+    -subj /CN=cordon-test >/dev/null 2>&1 && chmod 600 "$WORK/key.pem"
+}
+
 # start_cordon CONFIG: cordon run in namespace gw; waits for the status port.
 start_cordon() {
   bg gw "$WORK/cordon.log" "$CORDON" run --config "$1"

@@ -2,7 +2,7 @@
 """monitoring/ is usable as shipped: promtool accepts the alerting rules and
 their unit tests pass (tests/package/rules.test.yml), the Grafana dashboard is
 well-formed, and every metric the rules or the dashboard name is one cordon
-exports (proxy/status.c)."""
+exports (proxy/status-render.c, the Prometheus renderer)."""
 import json
 import os
 import re
@@ -13,9 +13,9 @@ SRC = os.environ.get("CORDON_SOURCE_DIR") or os.path.join(os.path.dirname(__file
 RULES = os.path.join(SRC, "monitoring", "cordon.rules.yml")
 RULES_TEST = os.path.join(SRC, "tests", "package", "rules.test.yml")
 DASHBOARD = os.path.join(SRC, "monitoring", "cordon-dashboard.json")
-STATUS_C = os.path.join(SRC, "proxy", "status.c")
+STATUS_C = os.path.join(SRC, "proxy", "status-render.c")
 METRIC = re.compile(r"\bcordon_[a-z0-9_]+")
-# Names another branch is adding, tolerated until proxy/status.c exports them
+# Names another branch is adding, tolerated until proxy/status-render.c exports them
 # (the firewall work's three were here until they landed).
 PENDING = set()
 
@@ -74,7 +74,7 @@ with open(RULES) as f:
 
 for where, names in (("dashboard", dash_names), ("alerting rules", rule_names)):
     for n in sorted(names - known):
-        fail(f"{where} names {n}, which cordon does not export (proxy/status.c)")
+        fail(f"{where} names {n}, which cordon does not export (proxy/status-render.c)")
 for n in sorted(PENDING - exported):
     print(f"note: {n} is not exported yet")
 for n in sorted(exported - dash_names):

@@ -4,11 +4,16 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 
 static char *fixtures; /* a private copy of tests/config, secrets chmod'ed */
 
+/* Git keeps no modes or owners: fixtures get theirs from their names.
+ * Secrets are private except *public*; *group-writable* is 0620, the
+ * open-dir directory 0777, *nobody* belongs to uid 65534 (root only), and
+ * symbolic links stay links. */
 static void
 copy_tree (const char *from, const char *to)
 {
@@ -19,17 +24,24 @@ copy_tree (const char *from, const char *to)
   while ((name = g_dir_read_name (dir))) {
     g_autofree char *src = g_build_filename (from, name, NULL);
     g_autofree char *dst = g_build_filename (to, name, NULL);
+    if (g_file_test (src, G_FILE_TEST_IS_SYMLINK)) {
+      g_autofree char *target = g_file_read_link (src, NULL);
+      g_assert_nonnull (target);
+      g_assert_cmpint (symlink (target, dst), ==, 0);
+      continue;
+    }
     if (g_file_test (src, G_FILE_TEST_IS_DIR)) {
       copy_tree (src, dst);
+      g_chmod (dst, strcmp (name, "open-dir") == 0 ? 0777 : 0700);
       continue;
     }
     g_autofree char *data = NULL;
     gsize len;
     g_assert_true (g_file_get_contents (src, &data, &len, NULL));
     g_assert_true (g_file_set_contents (dst, data, len, NULL));
-    /* git does not keep modes: secrets are made private here, except the one
-     * fixture that must be world-readable. */
-    g_chmod (dst, strstr (name, "public") ? 0644 : 0600);
+    g_chmod (dst, strstr (name, "public") ? 0644 : strstr (name, "group-writable") ? 0620 : 0600);
+    if (strstr (name, "nobody") && geteuid () == 0)
+      g_assert_cmpint (chown (dst, 65534, 65534), ==, 0);
   }
 }
 
@@ -59,6 +71,10 @@ static void
 test_bad_fixture (gconstpointer data)
 {
   const char *base = data;
+  if (strstr (base, "owner") && geteuid () != 0) {
+    g_test_skip ("needs root to give a fixture to another user");
+    return;
+  }
   g_autofree char *conf = g_strdup_printf ("%s/%s.conf", fixtures, base);
   g_autofree char *errfile = g_strdup_printf ("%s/%s.err", fixtures, base);
   g_autofree char *expected = NULL;
