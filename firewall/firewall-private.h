@@ -9,6 +9,8 @@
 
 #include "firewall.h"
 
+#include <linux/netlink.h>
+
 G_BEGIN_DECLS
 
 #define FW_PRIORITY (-10)     /* before the usual filter tables (priority 0) */
@@ -186,6 +188,12 @@ gboolean fw_parse_dns_qname (const guint8 *buf, gsize len, char *name, gsize nam
  * packet to REPORT (may be NULL: parse only, for the fuzzer). */
 typedef void (*FwPacketFunc) (const FwPacketInfo *info, gpointer user_data);
 void fw_parse_nflog_messages (const guint8 *buf, gsize len, FwPacketFunc func, gpointer user_data);
+
+/* Calls FUNC for each whole netlink message in BUF (LEN bytes, from the
+ * kernel or anyone else): a message whose length runs past the buffer ends
+ * the walk. */
+typedef void (*FwNlmsgFunc) (const struct nlmsghdr *nlh, gpointer user_data);
+void fw_nlmsg_walk (const guint8 *buf, gsize len, FwNlmsgFunc func, gpointer user_data);
 
 /* The report without its socket, fed by fw_phonehome_record() (unit tests). */
 CordonPhoneHome *fw_phonehome_new_detached (const CordonConfig *config);

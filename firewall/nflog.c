@@ -189,12 +189,12 @@ attr_cb (const struct nlattr *attr, void *data)
 }
 
 void
-fw_parse_nflog_messages (const guint8 *buf, gsize len, FwPacketFunc func, gpointer user_data)
+fw_nlmsg_walk (const guint8 *buf, gsize len, FwNlmsgFunc func, gpointer user_data)
 {
   /* Walked by hand: libmnl's mnl_nlmsg_ok() casts nlmsg_len to int, so a
    * length above 2 GiB would pass its check and send the walk off the buffer. */
   gsize pos = 0;
-  while (buf && len - pos >= sizeof (struct nlmsghdr) && pos < len) {
+  while (buf && pos < len && len - pos >= sizeof (struct nlmsghdr)) {
     struct nlmsghdr hdr;
     memcpy (&hdr, buf + pos, sizeof hdr);
     if (hdr.nlmsg_len < sizeof (struct nlmsghdr) || hdr.nlmsg_len > len - pos)
@@ -202,21 +202,40 @@ fw_parse_nflog_messages (const guint8 *buf, gsize len, FwPacketFunc func, gpoint
     const struct nlmsghdr *nlh = (const struct nlmsghdr *) (buf + pos);
     gsize step = MNL_ALIGN (hdr.nlmsg_len);
     pos = step > len - pos ? len : pos + step;
-
-    if (hdr.nlmsg_type != ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET))
-      continue;
-    if (hdr.nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN (sizeof (struct nfgenmsg)))
-      continue;
-    const struct nlattr *tb[NFULA_MAX + 1] = { NULL };
-    if (mnl_attr_parse (nlh, sizeof (struct nfgenmsg), attr_cb, tb) < 0)
-      continue;
-    if (!tb[NFULA_PAYLOAD])
-      continue;
-    FwPacketInfo info;
-    if (fw_parse_packet (mnl_attr_get_payload (tb[NFULA_PAYLOAD]), mnl_attr_get_payload_len (tb[NFULA_PAYLOAD]), &info)
-        && func)
-      func (&info, user_data);
+    func (nlh, user_data);
   }
+}
+
+typedef struct {
+  FwPacketFunc func;
+  gpointer user_data;
+} NflogWalk;
+
+static void
+nflog_message (const struct nlmsghdr *nlh, gpointer data)
+{
+  NflogWalk *w = data;
+
+  if (nlh->nlmsg_type != ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET))
+    return;
+  if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN (sizeof (struct nfgenmsg)))
+    return;
+  const struct nlattr *tb[NFULA_MAX + 1] = { NULL };
+  if (mnl_attr_parse (nlh, sizeof (struct nfgenmsg), attr_cb, tb) < 0)
+    return;
+  if (!tb[NFULA_PAYLOAD])
+    return;
+  FwPacketInfo info;
+  if (fw_parse_packet (mnl_attr_get_payload (tb[NFULA_PAYLOAD]), mnl_attr_get_payload_len (tb[NFULA_PAYLOAD]), &info)
+      && w->func)
+    w->func (&info, w->user_data);
+}
+
+void
+fw_parse_nflog_messages (const guint8 *buf, gsize len, FwPacketFunc func, gpointer user_data)
+{
+  NflogWalk w = { func, user_data };
+  fw_nlmsg_walk (buf, len, nflog_message, &w);
 }
 
 /* The report. */

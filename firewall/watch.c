@@ -70,50 +70,62 @@ is_ours (const struct nlmsghdr *nlh, const Attrs *a)
          && strcmp (mnl_attr_get_str (a->table), CORDON_FIREWALL_TABLE) == 0;
 }
 
+typedef struct {
+  FwWatchState *state;
+  FwWatchReportFunc func;
+  gpointer user_data;
+} WatchWalk;
+
+static void
+watch_message (const struct nlmsghdr *nlh, gpointer data)
+{
+  WatchWalk *w = data;
+  FwWatchState *state = w->state;
+
+  if (NFNL_SUBSYS_ID (nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES
+      || nlh->nlmsg_len < mnl_nlmsg_size (sizeof (struct nfgenmsg)))
+    return;
+  Attrs a = { .msg = NFNL_MSG_TYPE (nlh->nlmsg_type) };
+  if (mnl_attr_parse (nlh, sizeof (struct nfgenmsg), attr_cb, &a) < 0)
+    return;
+
+  switch (a.msg) {
+  case NFT_MSG_DELTABLE:
+    if (is_ours (nlh, &a))
+      state->deleted = TRUE;
+    break;
+  case NFT_MSG_DELRULE:
+  case NFT_MSG_DELCHAIN:
+  case NFT_MSG_DELSET:
+  case NFT_MSG_DELSETELEM:
+  case NFT_MSG_DELOBJ:
+    if (is_ours (nlh, &a))
+      state->removed = TRUE;
+    break;
+  case NFT_MSG_NEWRULE:
+    if (is_ours (nlh, &a))
+      state->added = TRUE;
+    break;
+  case NFT_MSG_NEWGEN: {
+    /* The end of one batch: judge it as a whole. */
+    gboolean lost = state->deleted || (state->removed && !state->added);
+    if (lost && w->func) {
+      guint32 pid = a.gen_pid ? ntohl (mnl_attr_get_u32 (a.gen_pid)) : 0;
+      w->func (state->deleted, (int) pid, a.gen_name ? mnl_attr_get_str (a.gen_name) : NULL, w->user_data);
+    }
+    memset (state, 0, sizeof *state);
+    break;
+  }
+  default:
+    break;
+  }
+}
+
 void
 fw_watch_parse (const guint8 *buf, gsize len, FwWatchState *state, FwWatchReportFunc func, gpointer user_data)
 {
-  int left = (int) MIN (len, (gsize) G_MAXINT);
-  for (const struct nlmsghdr *nlh = (const struct nlmsghdr *) buf; mnl_nlmsg_ok (nlh, left);
-       nlh = mnl_nlmsg_next (nlh, &left)) {
-    if (NFNL_SUBSYS_ID (nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES
-        || nlh->nlmsg_len < mnl_nlmsg_size (sizeof (struct nfgenmsg)))
-      continue;
-    Attrs a = { .msg = NFNL_MSG_TYPE (nlh->nlmsg_type) };
-    if (mnl_attr_parse (nlh, sizeof (struct nfgenmsg), attr_cb, &a) < 0)
-      continue;
-
-    switch (a.msg) {
-    case NFT_MSG_DELTABLE:
-      if (is_ours (nlh, &a))
-        state->deleted = TRUE;
-      break;
-    case NFT_MSG_DELRULE:
-    case NFT_MSG_DELCHAIN:
-    case NFT_MSG_DELSET:
-    case NFT_MSG_DELSETELEM:
-    case NFT_MSG_DELOBJ:
-      if (is_ours (nlh, &a))
-        state->removed = TRUE;
-      break;
-    case NFT_MSG_NEWRULE:
-      if (is_ours (nlh, &a))
-        state->added = TRUE;
-      break;
-    case NFT_MSG_NEWGEN: {
-      /* The end of one batch: judge it as a whole. */
-      gboolean lost = state->deleted || (state->removed && !state->added);
-      if (lost && func) {
-        guint32 pid = a.gen_pid ? ntohl (mnl_attr_get_u32 (a.gen_pid)) : 0;
-        func (state->deleted, (int) pid, a.gen_name ? mnl_attr_get_str (a.gen_name) : NULL, user_data);
-      }
-      memset (state, 0, sizeof *state);
-      break;
-    }
-    default:
-      break;
-    }
-  }
+  WatchWalk w = { state, func, user_data };
+  fw_nlmsg_walk (buf, len, watch_message, &w);
 }
 
 static void

@@ -362,6 +362,24 @@ watch_seen (gboolean deleted, int pid, const char *process, gpointer data)
   w->process = g_strdup (process);
 }
 
+/* A message whose length field says 4 GB in a 64-byte read: libmnl's own
+ * check casts the length to int and would walk off the buffer (found by
+ * fuzz-nflog; the seed is in corpus/). */
+static void
+test_watch_length_past_buffer (void)
+{
+  g_autofree char *path = g_strdup_printf ("%s/corpus/watch-length-past-2gib", FIXTURE_DIR);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  WatchSeen seen = { 0 };
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  g_assert_cmpuint (len, >=, 16);
+  FwWatchState state = { 0 };
+  fw_watch_parse ((const guint8 *) data, len, &state, watch_seen, &seen);
+  g_assert_cmpuint (seen.calls, ==, 0);
+  g_assert_false (state.deleted || state.removed || state.added);
+}
+
 static void
 test_watch_batches (void)
 {
@@ -432,6 +450,7 @@ main (int argc, char **argv)
   g_test_add_func ("/firewall/config/load-without-secrets", test_load_without_secrets);
   g_test_add_func ("/firewall/report/cap-per-camera", test_report_cap_per_camera);
   g_test_add_func ("/firewall/watch/batches", test_watch_batches);
+  g_test_add_func ("/firewall/watch/length-past-buffer", test_watch_length_past_buffer);
   g_test_add_func ("/firewall/parse/ipv4-udp-dns-query", test_parse_ipv4_dns);
   g_test_add_func ("/firewall/parse/ipv6-tcp-syn", test_parse_ipv6_tcp_syn);
   g_test_add_func ("/firewall/parse/dns-loops-and-long-labels", test_dns_hostile);
