@@ -17,6 +17,7 @@ G_DEFINE_QUARK (cordon-config-error-quark, cordon_config_error)
 #define DEFAULT_TLS_LISTEN_PORT 322
 #define DEFAULT_STATUS "127.0.0.1:9554"
 #define DEFAULT_USER "cordon"
+#define DEFAULT_WORKER_UID_BASE 61000
 #define DEFAULT_NFLOG_GROUP 1984
 
 typedef struct {
@@ -26,7 +27,8 @@ typedef struct {
 
 static const char *const proxy_keys[] = {
   "listen", "user", "status", "tls-listen", "tls-certificate", "tls-key",
-  "max-clients-per-address", "udp", "tunnel", "status-username", "status-password-file", "encoder-threads", NULL
+  "max-clients-per-address", "udp", "tunnel", "status-username", "status-password-file", "worker-uid-base",
+  "encoder-threads", NULL
 };
 static const char *const firewall_keys[] = {
   "mode", "camera-interface", "core-interface", "nflog-group", "serve-ntp", "serve-dhcp", NULL
@@ -467,6 +469,9 @@ load_proxy (Loader *l, CordonConfig *c)
   get_bool (l, g, "udp", FALSE, &c->udp);
   get_bool (l, g, "tunnel", FALSE, &c->tunnel);
   load_status_credentials (l, c);
+  /* Each camera's worker runs as base + its position in the file: a uid no
+   * one else has, for its firewall rule and so it can touch nothing of ours. */
+  get_uint (l, g, "worker-uid-base", CORDON_WORKER_UID_MIN, 4000000000u, DEFAULT_WORKER_UID_BASE, &c->worker_uid_base);
   g_autofree char *threads = get_string (l, g, "encoder-threads");
   if (threads && g_ascii_strcasecmp (threads, "auto") != 0) {
     guint64 n = 0;
@@ -726,6 +731,7 @@ load_camera (Loader *l, CordonConfig *c, const char *g)
         && cam->port == other->port && g_strcmp0 (cam->url, other->url) == 0)
       problem (l, g, "url", "same stream as [camera:%s]", other->name);
   }
+  cam->worker_uid = c->worker_uid_base + c->cameras->len;
   g_ptr_array_add (c->cameras, g_steal_pointer (&cam));
 }
 
@@ -1019,7 +1025,7 @@ cordon_camera_equal (const CordonCamera *a, const CordonCamera *b)
       && a->keyframe_interval == b->keyframe_interval && g_strcmp0 (a->profile, b->profile) == 0
       && g_strcmp0 (a->preset, b->preset) == 0 && a->audio == b->audio && a->allow_basic == b->allow_basic
       && a->max_input_width == b->max_input_width && a->max_input_height == b->max_input_height
-      && a->max_input_framerate == b->max_input_framerate
+      && a->max_input_framerate == b->max_input_framerate && a->worker_uid == b->worker_uid
       && a->sub_width == b->sub_width && a->sub_height == b->sub_height
       && a->sub_bitrate == b->sub_bitrate && a->encoder_threads == b->encoder_threads;
 }

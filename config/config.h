@@ -30,6 +30,9 @@ typedef enum {
   CORDON_POLICY_REQUIRED,
 } CordonPolicy;
 
+/* No ingest worker ever runs below this uid (system accounts, root). */
+#define CORDON_WORKER_UID_MIN 1000
+
 /* One camera, from a [camera:NAME] group. Reference counted so that a running
  * pipeline can keep its camera when a reload replaces the configuration. */
 typedef struct {
@@ -53,6 +56,7 @@ typedef struct {
   guint max_input_width; /* max-input-size: the largest picture the camera may send, default 4096x2160 */
   guint max_input_height;
   guint max_input_framerate; /* max-input-framerate: frames per second it may announce, default 60 */
+  guint worker_uid;      /* uid (and gid) of this camera's ingest worker: [proxy] worker-uid-base + index */
   guint sub_width;       /* second output from the same decode, served at /NAME/sub; 0x0 when off */
   guint sub_height;
   guint sub_bitrate;     /* kbit/s of the sub stream, default 512 */
@@ -93,6 +97,7 @@ typedef struct {
   gboolean udp;          /* offer RTP over UDP; default FALSE (interleaved only) */
   gboolean tunnel;       /* accept RTSP over HTTP; default FALSE */
   guint max_clients_per_address; /* default 16 */
+  guint worker_uid_base; /* first ingest worker uid, default 61000, at least CORDON_WORKER_UID_MIN */
   guint encoder_threads; /* [proxy] encoder-threads as written: 0 = auto */
 
   /* [firewall] */

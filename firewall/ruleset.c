@@ -507,6 +507,15 @@ fw_egress_for_config (const CordonConfig *c, GPtrArray *notes)
   GPtrArray *list = g_ptr_array_new_with_free_func (egress_free);
   struct passwd *pw = c->user ? getpwnam (c->user) : NULL;
 
+  /* Each camera's ingest worker, its own uid: that camera's RTSP port and
+   * nothing else. */
+  for (guint i = 0; i < c->cameras->len; i++) {
+    const CordonCamera *cam = g_ptr_array_index (c->cameras, i);
+    g_autofree char *name = g_strdup_printf ("worker%u", i);
+    FwEgress *w = egress_new (name, cam->worker_uid, g_strdup_printf ("%s's ingest worker", cam->name));
+    destination_add (w, IPPROTO_TCP, cam->address, NULL, 0, cam->port, 0, g_strdup_printf ("%s: RTSP", cam->name));
+    g_ptr_array_add (list, w);
+  }
   if (!pw || pw->pw_uid == 0) {
     /* The daemon cannot drop to a user that does not exist and refuses to
      * start: there is no process to confine. */
@@ -515,15 +524,11 @@ fw_egress_for_config (const CordonConfig *c, GPtrArray *notes)
                                                c->user ? c->user : ""));
     return list;
   }
-  /* Today the daemon pulls every camera itself: its sockets may reach each
-   * camera's RTSP port, and send RTP/RTCP over UDP to recorder addresses,
+  /* The daemon connects to no camera (each camera's ingest worker does):
+   * its sockets may only send RTP/RTCP over UDP to recorder addresses,
    * never to a well-known port there (a resolver or NTP server on a recorder
    * host would be a way out). */
   FwEgress *e = egress_new ("daemon", (guint32) pw->pw_uid, g_strdup_printf ("[proxy] user %s", c->user));
-  for (guint i = 0; i < c->cameras->len; i++) {
-    const CordonCamera *cam = g_ptr_array_index (c->cameras, i);
-    destination_add (e, IPPROTO_TCP, cam->address, NULL, 0, cam->port, 0, g_strdup_printf ("%s: RTSP", cam->name));
-  }
   if (c->status_host) {
     /* `cordon status` run as the same user: cordon's own status port. */
     FwDestination d = { .proto = IPPROTO_TCP, .local = TRUE, .port = c->status_port,
@@ -736,7 +741,9 @@ fw_ruleset_new (const CordonConfig *c, GError **error)
   add_neighbour_discovery (rs, "camera_out");
   for (guint i = 0; i < c->cameras->len; i++) {
     const CordonCamera *cam = g_ptr_array_index (c->cameras, i);
-    g_autofree char *what = g_strdup_printf ("%s: cordon's RTSP connection", cam->name);
+    /* Which process may open it is the egress chains' business: only the
+     * camera's own ingest worker (fw_egress_for_config). */
+    g_autofree char *what = g_strdup_printf ("%s: its ingest worker's RTSP connection", cam->name);
     r = add_rule (rs, "camera_out", what);
     m_addr (r, FW_DADDR, cam->address, FALSE);
     m_port (r, FW_DPORT, IPPROTO_TCP, cam->port);

@@ -15,7 +15,6 @@
 
 #include <gst/rtsp/gstrtspdefs.h>
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
@@ -231,7 +230,7 @@ camera_sample (GstAppSink *sink, gpointer data)
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
   GstBuffer *buffer = sample ? gst_sample_get_buffer (sample) : NULL;
   if (buffer)
-    cordon_pipeline_feed (in->p, FEED_CAMERA, in, buffer);
+    cordon_worker_picture (in, buffer);
   return GST_FLOW_OK;
 }
 
@@ -242,7 +241,7 @@ audio_sample (GstAppSink *sink, gpointer data)
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
   GstBuffer *buffer = sample ? gst_sample_get_buffer (sample) : NULL;
   if (buffer)
-    cordon_pipeline_push_audio (in->p, in, buffer);
+    cordon_worker_audio (in, buffer);
   return GST_FLOW_OK;
 }
 
@@ -578,28 +577,26 @@ cordon_ingest_find_socket (Ingest *in)
   int found_fd = -1;
   guint64 found_ino = 0;
   guint candidates = 0;
-  DIR *dir;
+  int max_fd = (int) MIN (sysconf (_SC_OPEN_MAX), 4096);
 
-  if (in->sock_ino || !(dir = opendir ("/proc/self/fd")))
+  /* By number, not /proc/self/fd: the worker's jail has no file system. */
+  if (in->sock_ino)
     return;
   g_mutex_lock (&claims_lock);
   if (!claims)
     claims = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  for (struct dirent *d; (d = readdir (dir)) != NULL;) {
-    gint64 fd;
+  for (int fd = 0; fd < max_fd; fd++) {
     struct stat st;
     guint64 ino;
-    if (!g_ascii_string_to_signed (d->d_name, 10, 0, G_MAXINT, &fd, NULL) || fd == dirfd (dir)
-        || fstat ((int) fd, &st) < 0 || !S_ISSOCK (st.st_mode))
+    if (fstat (fd, &st) < 0 || !S_ISSOCK (st.st_mode))
       continue;
     ino = st.st_ino;
-    if (g_hash_table_contains (claims, &ino) || !peer_is ((int) fd, cam->host, cam->port))
+    if (g_hash_table_contains (claims, &ino) || !peer_is (fd, cam->host, cam->port))
       continue;
     candidates++;
-    found_fd = (int) fd;
+    found_fd = fd;
     found_ino = ino;
   }
-  closedir (dir);
   if (candidates == 1) {
     g_hash_table_add (claims, g_memdup2 (&found_ino, sizeof found_ino));
     in->sock_fd = found_fd;

@@ -1,14 +1,17 @@
 /* cordon — pipeline internals shared by pipeline.c, ingest.c and output.c.
  *
+ * Two processes use these: the ingest worker (worker.c, ingest.c: the
+ * connection to the camera) and the daemon (pipeline.c, supervisor.c,
+ * output.c: the worker's supervisor, the encoder and the slate).
+ *
  * Threads: the GMainContext captured at cordon_pipeline_new() runs the state
- * machine (bus watches, watchdog, retries, state callbacks). GStreamer
+ * machine (worker messages, watchdog, retries, state callbacks). GStreamer
  * streaming threads only push buffers and update counters under `lock`.
- * Retired ingest pipelines are set to NULL on the `reaper` thread, because an
- * rtspsrc talking to a dead camera can block on the way down.
  */
 #pragma once
 
 #include "pipeline.h"
+#include "ring.h"
 #include "camera-checks.h"
 
 #include <gst/app/gstappsink.h>
@@ -58,10 +61,33 @@ typedef struct {
   gint keyframes;           /* of those, key frames: deltas before the first are dropped */
   CordonRateMeter rate;     /* decoder's streaming thread only: pictures into the decoder */
   /* main context, then the reaper: the TCP connection to the camera, found
-   * in /proc/self/fd while connecting (cut if the teardown hangs) */
+   * among the descriptors while connecting (cut if the teardown hangs) */
   int sock_fd;              /* -1 until found */
   guint64 sock_ino;
 } Ingest;
+
+/* Daemon side: one ingest worker process, i.e. one connection attempt
+ * (supervisor.c). Everything it says passes cordon_handover_check(). */
+typedef struct {
+  CordonPipeline *p;
+  pid_t pid;
+  int control;              /* our end of the socket pair */
+  const guint8 *ring;       /* the picture slots, mapped read-only */
+  gsize ring_size;
+  CordonHandover handover;
+  GSource *watch;           /* main context */
+  gint64 started;           /* monotonic */
+  gint64 last_message;      /* monotonic */
+  gboolean hello;           /* the worker reported its jail */
+  gboolean failed;          /* it said why it stops */
+  gint64 window_start;      /* flood check: messages in the current second */
+  guint window_count;
+  guint64 gaps;             /* pictures the worker dropped (sequence gaps) */
+  char status[CORDON_HANDOVER_TEXT]; /* its last word on why no picture yet, sanitised */
+  /* under p->lock: */
+  gboolean retired;
+  gboolean got_frame;
+} Attempt;
 
 typedef struct {
   GstAppSrc *src;           /* (ref) */
@@ -107,8 +133,7 @@ struct _CordonPipeline {
   gint *encoder_count;      /* atomic-rc box shared with the x264enc instances */
   guint encoder_queue;      /* pictures the encoder's appsrc may hold (CORDON_ENCODER_QUEUE_MS) */
 
-  GThreadPool *reaper;
-  Ingest *ingest;           /* current attempt (main context), or NULL */
+  Attempt *attempt;         /* current worker (main context), or NULL */
   GSource *watchdog;
   gint64 watchdog_last;     /* monotonic: when the watchdog last ran */
   GSource *retry;
@@ -133,7 +158,7 @@ struct _CordonPipeline {
   guint input_height;
   guint64 frames_in;
   guint64 frames_out;
-  guint64 dropped_closed;   /* videorate drops of retired ingests */
+  guint64 dropped_closed;   /* pictures the workers of past attempts dropped */
   guint64 dropped_encoder;  /* pictures dropped because the encoder was behind (CORDON_ENCODER_QUEUE_MS) */
   guint64 dropped_egress;   /* encoded frames a recorder's queue could not take, and the deltas it then skipped */
   guint64 dropped_handover; /* camera/slate frames too small for the configured picture */
@@ -142,6 +167,7 @@ struct _CordonPipeline {
   gboolean format_logged;   /* the encoder's output was not a byte stream (logged) */
   guint64 bytes_out;
   gint64 last_frame;        /* monotonic, 0 if none yet */
+  gint64 handover_ns;       /* moving average: worker sent → daemon copied out */
   char *last_error;
   GstBuffer *last_raw;      /* the picture last pushed into the encoder (snapshot.c) */
   GstBuffer *slate_picture; /* the slate's current picture (pixels only), or NULL */
@@ -150,12 +176,26 @@ struct _CordonPipeline {
   CordonSubStream *sub;     /* output.c: NULL without sub-stream */
 };
 
-/* ingest.c */
+/* ingest.c (in the worker) */
 Ingest *cordon_ingest_new (CordonPipeline *p, GError **error);
 void cordon_ingest_free (Ingest *ingest);
 char *cordon_ingest_describe_error (Ingest *ingest, GstMessage *msg);
 char *cordon_ingest_describe_silence (Ingest *ingest);
 void cordon_ingest_find_socket (Ingest *ingest);
+
+/* worker.c: ingest.c's appsinks hand their buffers here */
+void cordon_worker_picture (Ingest *ingest, GstBuffer *buffer);
+void cordon_worker_audio (Ingest *ingest, GstBuffer *buffer);
+
+/* supervisor.c (in the daemon) */
+Attempt *cordon_supervisor_spawn (CordonPipeline *p, GError **error);
+void cordon_supervisor_free (Attempt *attempt);
+void cordon_pipeline_attempt_failed (CordonPipeline *p, Attempt *attempt, const char *reason);
+
+/* launcher.c */
+pid_t cordon_launcher_spawn (const char *name, guint uid, const int *fds, GError **error);
+void cordon_launcher_kill (pid_t pid);
+gboolean cordon_launcher_own_uids (void);
 
 /* output.c */
 gboolean cordon_output_build (CordonPipeline *p, GError **error);
@@ -171,9 +211,9 @@ Snapshot *cordon_snapshot_new (void);
 void cordon_snapshot_free (Snapshot *snapshot);
 
 /* pipeline.c */
-void cordon_pipeline_feed (CordonPipeline *p, Feeder from, Ingest *ingest, GstBuffer *buffer);
+void cordon_pipeline_feed (CordonPipeline *p, Feeder from, Attempt *attempt, GstBuffer *buffer);
 void cordon_pipeline_push_unstamped (GstAppSrc *src, GstBuffer *buffer);
-void cordon_pipeline_push_audio (CordonPipeline *p, Ingest *ingest, GstBuffer *buffer);
+void cordon_pipeline_push_audio (CordonPipeline *p, Attempt *attempt, GstBuffer *buffer);
 GstElement *cordon_make (const char *factory, GError **error);
 void cordon_consumer_free (Consumer *c);
 gboolean cordon_consumers_add (CordonPipeline *p, GPtrArray **consumers, GstAppSrc *src);

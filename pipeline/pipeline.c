@@ -7,30 +7,7 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK (cordon-pipeline-error-quark, cordon_pipeline_error)
-
 static void connect_camera (CordonPipeline *p);
-
-GstElement *
-cordon_make (const char *factory, GError **error)
-{
-  GstElement *element = gst_element_factory_make (factory, NULL);
-  if (!element)
-    g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,
-                 "GStreamer element %s is missing (install the plugin that provides it)", factory);
-  return element;
-}
-
-/* Text that came from the camera (or from an element describing what the
- * camera did) goes into the log as one printable line. */
-char *
-cordon_sanitize (const char *text)
-{
-  GString *out = g_string_new (NULL);
-  for (const char *c = text ? text : ""; *c && out->len < 200; c++)
-    g_string_append_c (out, g_ascii_isprint (*c) ? *c : '?');
-  return g_string_free (out, FALSE);
-}
 
 static void
 clear_source (GSource **source)
@@ -105,43 +82,21 @@ stop_slate (CordonPipeline *p)
   }
 }
 
-static guint64
-videorate_drops (GstElement *videorate)
-{
-  guint64 drop = 0, in = 0, out = 0;
-  gboolean drop_only = FALSE;
-  if (videorate)
-    g_object_get (videorate, "drop", &drop, "in", &in, "out", &out, "drop-only", &drop_only, NULL);
-  /* drop-only mode (ingest.c) does not count what it drops; it holds no
-   * picture back either, so whatever went in and did not come out. */
-  return drop_only && in > out ? in - out : drop;
-}
-
-/* Stops the current attempt from feeding anything and hands it to the
- * reaper thread for the (possibly slow) shutdown. */
+/* Stops the current worker from feeding anything and ends it. */
 static void
-retire_ingest (CordonPipeline *p)
+retire_attempt (CordonPipeline *p)
 {
-  Ingest *in = p->ingest;
-  g_autoptr (GstElement) videorate = NULL;
-  if (!in)
+  Attempt *a = p->attempt;
+  if (!a)
     return;
-  clear_source (&in->bus_watch);
-
   g_mutex_lock (&p->lock);
-  p->ingest = NULL;
-  in->retired = TRUE;
+  p->attempt = NULL;
+  a->retired = TRUE;
   if (p->feeder == FEED_CAMERA)
     p->feeder = FEED_NONE;
-  if (in->videorate)
-    videorate = gst_object_ref (in->videorate);
+  p->dropped_closed += a->gaps;
   g_mutex_unlock (&p->lock);
-
-  guint64 drops = videorate_drops (videorate);
-  g_mutex_lock (&p->lock);
-  p->dropped_closed += drops;
-  g_mutex_unlock (&p->lock);
-  g_thread_pool_push (p->reaper, in, NULL);
+  cordon_supervisor_free (a);
 }
 
 static gboolean
@@ -190,66 +145,31 @@ attempt_failed (CordonPipeline *p, const char *reason)
   }
 }
 
-static void
-ingest_failed (CordonPipeline *p, Ingest *in, const char *reason)
+void
+cordon_pipeline_attempt_failed (CordonPipeline *p, Attempt *a, const char *reason)
 {
-  if (in != p->ingest)
+  if (a != p->attempt)
     return;
-  retire_ingest (p);
+  retire_attempt (p);
   attempt_failed (p, reason);
-}
-
-static gboolean
-ingest_bus (GstBus *bus, GstMessage *msg, gpointer data)
-{
-  Ingest *in = data;
-  CordonPipeline *p = in->p;
-
-  switch (GST_MESSAGE_TYPE (msg)) {
-  case GST_MESSAGE_ERROR: {
-    g_autofree char *reason = cordon_ingest_describe_error (in, msg);
-    ingest_failed (p, in, reason);
-    return G_SOURCE_REMOVE;
-  }
-  case GST_MESSAGE_EOS:
-    ingest_failed (p, in, "the camera ended the stream");
-    return G_SOURCE_REMOVE;
-  case GST_MESSAGE_WARNING: {
-    g_autoptr (GError) err = NULL;
-    gst_message_parse_warning (msg, &err, NULL);
-    g_autofree char *text = cordon_sanitize (err->message);
-    g_debug ("%s: %s", p->camera->name, text);
-    break;
-  }
-  default:
-    break;
-  }
-  return G_SOURCE_CONTINUE;
 }
 
 static void
 connect_camera (CordonPipeline *p)
 {
   g_autoptr (GError) err = NULL;
-  Ingest *in = cordon_ingest_new (p, &err);
+  Attempt *a = cordon_supervisor_spawn (p, &err);
 
-  if (!in) {
+  if (!a) {
     /* Not the camera's fault, but handled the same way: slate, retry. */
     attempt_failed (p, err->message);
     return;
   }
-  g_autoptr (GstBus) bus = gst_element_get_bus (in->pipeline);
-  in->bus_watch = gst_bus_create_watch (bus);
-  g_source_set_callback (in->bus_watch, (GSourceFunc) (void (*) (void)) ingest_bus, in, NULL);
-  g_source_attach (in->bus_watch, p->context);
-
   g_mutex_lock (&p->lock);
-  p->ingest = in;
+  p->attempt = a;
   g_mutex_unlock (&p->lock);
-
-  g_debug ("%s: connecting to %s port %u", p->camera->name, p->camera->host, p->camera->port);
-  if (gst_element_set_state (in->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-    ingest_failed (p, in, "the RTSP client does not start");
+  g_debug ("%s: worker %d connecting to %s port %u", p->camera->name, (int) a->pid, p->camera->host,
+           p->camera->port);
 }
 
 /* Main context, after a streaming thread saw the first camera frame. */
@@ -260,7 +180,7 @@ go_live (gpointer data)
 
   g_mutex_lock (&p->lock);
   g_clear_pointer (&p->live_idle, g_source_unref);
-  gboolean camera = p->ingest && p->feeder == FEED_CAMERA && p->state != CORDON_CAMERA_LIVE;
+  gboolean camera = p->attempt && p->feeder == FEED_CAMERA && p->state != CORDON_CAMERA_LIVE;
   g_autofree char *what = g_strdup_printf ("%s %ux%u", p->input_codec ? p->input_codec : "?",
                                            p->input_width, p->input_height);
   g_mutex_unlock (&p->lock);
@@ -278,12 +198,12 @@ static gboolean
 watchdog (gpointer data)
 {
   CordonPipeline *p = data;
-  Ingest *in = p->ingest;
-  if (!in)
+  Attempt *a = p->attempt;
+  if (!a)
     return G_SOURCE_CONTINUE;
 
   g_mutex_lock (&p->lock);
-  gboolean got_frame = in->got_frame;
+  gboolean got_frame = a->got_frame;
   gint64 last = p->last_frame;
   g_mutex_unlock (&p->lock);
 
@@ -296,21 +216,22 @@ watchdog (gpointer data)
   p->watchdog_last = now;
   if (late)
     return G_SOURCE_CONTINUE;
-  if (!got_frame)
-    cordon_ingest_find_socket (in);
-  if (got_frame && now - last > CORDON_LOST_AFTER_MS * 1000)
-    ingest_failed (p, in, "no video frames for 1 s");
-  else if (!got_frame && now - in->started > CORDON_CONNECT_TIMEOUT_MS * 1000) {
-    g_autofree char *reason = cordon_ingest_describe_silence (in);
-    ingest_failed (p, in, reason);
+  /* Before its first word the worker is starting GStreamer; after it, it
+   * sends a heartbeat four times a second. */
+  gint64 quiet = a->hello ? CORDON_LOST_AFTER_MS : CORDON_CONNECT_TIMEOUT_MS;
+  if (now - a->last_message > quiet * 1000) {
+    g_autofree char *reason = g_strdup_printf ("the worker hangs: nothing from it for %" G_GINT64_FORMAT " ms",
+                                               (now - a->last_message) / 1000);
+    g_warning ("%s: worker %d: %s; killing it", p->camera->name, (int) a->pid, reason);
+    cordon_pipeline_attempt_failed (p, a, reason);
+  } else if (got_frame && now - last > CORDON_LOST_AFTER_MS * 1000) {
+    cordon_pipeline_attempt_failed (p, a, "no video frames for 1 s");
+  } else if (!got_frame && now - a->started > CORDON_CONNECT_TIMEOUT_MS * 1000) {
+    g_autofree char *reason = a->status[0] ? g_strdup (a->status)
+                                           : g_strdup_printf ("no picture within %d s", CORDON_CONNECT_TIMEOUT_MS / 1000);
+    cordon_pipeline_attempt_failed (p, a, reason);
   }
   return G_SOURCE_CONTINUE;
-}
-
-static void
-reap (gpointer data, gpointer user_data)
-{
-  cordon_ingest_free (data);
 }
 
 /* ---- feeding the encoder (streaming threads) ---- */
@@ -329,7 +250,7 @@ cordon_pipeline_push_unstamped (GstAppSrc *src, GstBuffer *buffer)
 }
 
 void
-cordon_pipeline_feed (CordonPipeline *p, Feeder from, Ingest *in, GstBuffer *buffer)
+cordon_pipeline_feed (CordonPipeline *p, Feeder from, Attempt *in, GstBuffer *buffer)
 {
   gboolean push;
 
@@ -363,7 +284,10 @@ cordon_pipeline_feed (CordonPipeline *p, Feeder from, Ingest *in, GstBuffer *buf
    * the encoder and the snapshots alike. The encoder's appsrc stamps the
    * picture on arrival, so camera and slate frames form one monotonic
    * timeline. */
-  g_autoptr (GstBuffer) pixels = cordon_handover_pixels (&p->raw_info, buffer);
+  /* A camera picture is already a fresh buffer the supervisor filled from
+   * the worker's slot (supervisor.c): pixels by construction. */
+  g_autoptr (GstBuffer) pixels = from == FEED_CAMERA ? gst_buffer_ref (buffer)
+                                                     : cordon_handover_pixels (&p->raw_info, buffer);
   if (!pixels) {
     g_mutex_lock (&p->lock);
     gboolean first = p->dropped_handover++ == 0;
@@ -381,7 +305,7 @@ cordon_pipeline_feed (CordonPipeline *p, Feeder from, Ingest *in, GstBuffer *buf
 }
 
 void
-cordon_pipeline_push_audio (CordonPipeline *p, Ingest *in, GstBuffer *buffer)
+cordon_pipeline_push_audio (CordonPipeline *p, Attempt *in, GstBuffer *buffer)
 {
   g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func (gst_object_unref);
 
@@ -440,11 +364,6 @@ cordon_pipeline_new (CordonCamera *camera, GError **error)
     p->audio_caps = gst_caps_new_simple ("audio/x-alaw", "rate", G_TYPE_INT, 8000,
                                          "channels", G_TYPE_INT, 1, NULL);
 
-  /* One reaper per camera, one thread at most: a slow teardown only ever
-   * delays this camera's own teardowns. */
-  p->reaper = g_thread_pool_new (reap, p, 1, FALSE, error);
-  if (!p->reaper)
-    return NULL;
   if (!cordon_output_build (p, error))
     return NULL;
   return g_steal_pointer (&p);
@@ -492,7 +411,7 @@ cordon_pipeline_stop (CordonPipeline *p)
   g_mutex_unlock (&p->lock);
   clear_source (&idle);
 
-  retire_ingest (p);
+  retire_attempt (p);
   stop_slate (p);
   if (p->encode)
     gst_element_set_state (p->encode, GST_STATE_NULL);
@@ -517,11 +436,7 @@ cordon_pipeline_free (CordonPipeline *p)
 {
   if (!p)
     return;
-  if (p->reaper) {
-    cordon_pipeline_stop (p);
-    /* Waits for retired ingests: their callbacks point at p. */
-    g_thread_pool_free (p->reaper, FALSE, TRUE);
-  }
+  cordon_pipeline_stop (p);
   clear_source (&p->encode_watch);
   clear_source (&p->slate_watch);
   if (p->slate)
@@ -655,8 +570,6 @@ cordon_pipeline_set_state_func (CordonPipeline *p, CordonPipelineStateFunc func,
 void
 cordon_pipeline_get_stats (CordonPipeline *p, CordonPipelineStats *stats)
 {
-  g_autoptr (GstElement) videorate = NULL;
-
   memset (stats, 0, sizeof *stats);
   g_mutex_lock (&p->lock);
   stats->state = p->state;
@@ -673,11 +586,11 @@ cordon_pipeline_get_stats (CordonPipeline *p, CordonPipelineStats *stats)
   stats->bytes_out = p->bytes_out;
   stats->last_frame_age_ms = p->last_frame ? (g_get_monotonic_time () - p->last_frame) / 1000 : -1;
   stats->last_error = g_strdup (p->last_error);
-  if (p->ingest && p->ingest->videorate)
-    videorate = gst_object_ref (p->ingest->videorate);
+  if (p->attempt)
+    stats->frames_dropped += p->attempt->gaps;
+  stats->handover_us = p->handover_ns / 1000;
   g_mutex_unlock (&p->lock);
 
-  stats->frames_dropped += videorate_drops (videorate);
   stats->encoders = g_atomic_int_get (p->encoder_count);
 }
 

@@ -1,11 +1,14 @@
 /* cordon — one camera's ingest and re-encode chain.
  *
- * A CordonPipeline pulls the camera's RTSP stream over TCP, decodes it with an
- * explicit (never autoplugged) depayloader/parser/decoder for the camera's
- * codec, normalises it to the configured size and rate, and encodes it again
- * to H.264. Recorders never see a byte the camera produced: only what our
- * encoder made from decoded pixels (no GstMeta, flag or time stamp of the
- * camera's reaches the encoder), through an allow-list of NAL unit types. When the camera is lost the output
+ * A CordonPipeline runs an ingest worker process per connection attempt
+ * (cordon-worker, confined: jail.h) that pulls the camera's RTSP stream over
+ * TCP, decodes it with an explicit (never autoplugged) depayloader/parser/
+ * decoder for the camera's codec and normalises it to the configured size
+ * and rate; only those pictures cross to the daemon (ring.h), which encodes
+ * them again to H.264. Recorders never see a byte the camera produced: only
+ * what our encoder made from decoded pixels (no GstMeta, flag or time stamp
+ * of the camera's reaches the encoder), through an allow-list of NAL unit
+ * types. When the camera is lost the output
  * switches to a slate and the ingest reconnects with capped backoff; the
  * output caps never change.
  *
@@ -52,10 +55,20 @@ typedef struct {
   gint64 last_frame_age_ms; /* since the last camera frame; -1 if none yet */
   guint encoders;          /* live encoder instances for this camera */
   char *last_error;        /* why the camera last failed, or NULL (owned) */
+  gint64 handover_us;      /* moving average: worker sent a picture → daemon copied it out */
 } CordonPipelineStats;
 
 typedef void (*CordonPipelineStateFunc) (CordonPipeline *pipeline, CordonCameraState state,
                                          const char *reason, gpointer user_data);
+
+/* Forks the worker launcher (launcher.c), which starts every camera's ingest
+ * worker, WORKER_PATH, as the camera's worker_uid (when root; otherwise as
+ * the daemon's uid) and kills and reaps them. Call it once, while the
+ * process is single-threaded and still root: before the privilege drop and
+ * gst_init(). UID_MIN is the lowest uid it will ever switch to. VERBOSE
+ * keeps the workers' standard error. */
+gboolean cordon_pipeline_launcher_start (const char *worker_path, guint uid_min, gboolean verbose, GError **error);
+pid_t cordon_pipeline_launcher_get_pid (void);
 
 /* Builds the chain for CAMERA (kept by reference). Needs gst_init(). */
 CordonPipeline *cordon_pipeline_new (CordonCamera *camera, GError **error);

@@ -129,11 +129,17 @@ register_guard (gpointer unused)
                                                 cordon_rtsp_guard_get_type ()));
 }
 
+gboolean
+cordon_rtsp_guard_register (void)
+{
+  static GOnce once = G_ONCE_INIT;
+  return GPOINTER_TO_INT (g_once (&once, register_guard, NULL));
+}
+
 GstElement *
 cordon_rtsp_guard_make_src (const CordonCamera *camera, CordonRtspGuardFunc refused, gpointer data,
                             GError **error)
 {
-  static GOnce once = G_ONCE_INIT;
   GuardSetup setup = { camera, refused, data, FALSE };
 
   if (!cordon_rtsp_guard_direct_only ()) {
@@ -142,7 +148,7 @@ cordon_rtsp_guard_make_src (const CordonCamera *camera, CordonRtspGuardFunc refu
                  " a camera connection could go through a proxy; refusing to connect");
     return NULL;
   }
-  if (!GPOINTER_TO_INT (g_once (&once, register_guard, NULL))) {
+  if (!cordon_rtsp_guard_register ()) {
     g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED, "cannot register the RTSP guard");
     return NULL;
   }

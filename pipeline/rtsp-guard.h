@@ -22,6 +22,11 @@ typedef void (*CordonRtspGuardFunc) (gpointer data, const char *reason);
 GstElement *cordon_rtsp_guard_make_src (const CordonCamera *camera, CordonRtspGuardFunc refused, gpointer data,
                                         GError **error);
 
+/* Registers the guard as an RTSP extension; idempotent. rtspsrc's plugin
+ * collects its extensions when it is loaded, so a process that loads plugins
+ * by hand (the ingest worker) calls this first. */
+gboolean cordon_rtsp_guard_register (void);
+
 /* Makes every host name lookup through GIO in this process fail, so that no
  * DNS query leaves it (camera addresses are IP literals by config, and
  * nothing else of the ingest needs a name). Idempotent. */

@@ -3,6 +3,8 @@
 
 #include "proxy/daemon.h"
 
+#include "cordon-build.h"
+
 #include <glib-unix.h>
 #include <unistd.h>
 #include <gst/gst.h>
@@ -309,6 +311,14 @@ cordon_daemon_run (const char *config_path, gboolean verbose)
       g_critical ("%s; not starting", error->message);
       return 1;
     }
+  }
+  /* The launcher of the camera workers: forked now, while root, because it
+   * gives each worker a uid of its own. */
+  const char *worker = g_getenv ("CORDON_WORKER");
+  if (!cordon_pipeline_launcher_start (worker && *worker ? worker : CORDON_WORKER_PATH, CORDON_WORKER_UID_MIN,
+                                       verbose, &error)) {
+    g_critical ("%s; not starting", error->message);
+    return 1;
   }
   if (!cordon_privileges_drop (d->config->user, &error)) {
     g_critical ("%s; not starting", error->message);

@@ -90,6 +90,8 @@ cordon_status_render_json (const CordonStatusSnapshot *s)
                             r->stats.reconnects, r->stats.frames_in, r->stats.frames_out, r->stats.frames_dropped,
                             r->stats.bytes_out, r->stats.nal_units_dropped, r->kbps, r->stats.last_frame_age_ms,
                             r->stats.encoders, r->media);
+    /* worker → daemon picture hand-over, moving average */
+    g_string_append_printf (o, ",\"handover_us\":%" G_GINT64_FORMAT, r->stats.handover_us);
     if (r->blocked >= 0)
       g_string_append_printf (o, ",\"blocked_packets\":%" G_GINT64_FORMAT, r->blocked);
     g_string_append_c (o, ',');

@@ -10,7 +10,7 @@ libgstreamer-plugins-bad1.0-dev libgstrtspserver-1.0-dev
 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 gstreamer1.0-rtsp gstreamer1.0-x fonts-dejavu-core
-libnftnl-dev libmnl-dev libcap-dev libsrtp2-dev libsoup-3.0-dev libxml2-dev libsystemd-dev
+libnftnl-dev libmnl-dev libcap-dev libseccomp-dev libsrtp2-dev libsoup-3.0-dev libxml2-dev libsystemd-dev
 nftables iproute2 iputils-ping socat netcat-openbsd tcpdump ffmpeg openssl
 python3 python3-prometheus-client python3-gi gir1.2-gst-rtsp-server-1.0 systemd gdb chromium curl
 debhelper lintian mmdebstrap prometheus

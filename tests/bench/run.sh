@@ -16,6 +16,9 @@
 # replays pre-encoded clips (noisy moving test pattern, made once with ffmpeg
 # and cached in results/cache/) without re-encoding, at ~0.01 CPU, so the
 # figures measure the contenders, not the test camera.
+#   6. jail: one 720p camera, the ingest-worker layout vs an in-process cordon
+#      (BENCH_INPROCESS=path to a cordon binary without workers) or, without
+#      one, vs plain gst-launch: CPU, PSS of every process, hand-over latency.
 # It reports figures; it never fails on speed. Raw data: tests/bench/results/.
 #
 #   sudo tests/bench/run.sh                 # full run (about 14 min on 2 cores)
@@ -31,7 +34,7 @@ export CORDON_SOURCE_DIR=${CORDON_SOURCE_DIR:-$SRC_DIR}
 export CORDON_BUILD_DIR=${CORDON_BUILD_DIR:-$SRC_DIR/build-bench}
 START=$SECONDS
 QUICK=${BENCH_QUICK:-0}
-PHASES=${BENCH_PHASES:-quality ssim overhead fanout latency memory capacity}
+PHASES=${BENCH_PHASES:-quality ssim overhead fanout latency memory capacity jail}
 RESULTS=${BENCH_RESULTS:-$HERE/results}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=$RESULTS/$STAMP
@@ -59,6 +62,8 @@ if [ ! -x "$PROBE" ]; then
     $(pkg-config --cflags --libs gstreamer-1.0 gstreamer-app-1.0 gstreamer-video-1.0) || exit 1
 fi
 
+# The ingest worker cordon starts for each camera (not installed here).
+export CORDON_WORKER=${CORDON_WORKER:-$CORDON_BUILD_DIR/pipeline/cordon-worker}
 source "$CORDON_SOURCE_DIR/tests/media/lib.sh"
 media_topology
 write_recorder_secret
@@ -89,13 +94,19 @@ bench() { /usr/bin/python3 "$BENCH" "$@"; }
 gwbench() { nsx gw /usr/bin/python3 "$BENCH" "$@"; }
 calc() { /usr/bin/python3 -c "print($1)"; }
 
-# cpu_ticks PID...: utime+stime of the processes and their direct children.
+# tree PID...: the processes and all their descendants (cordon's ingest
+# workers are the children of its launcher, a child of the daemon).
+tree() {
+  local pid c
+  for pid in "$@"; do
+    echo "$pid"
+    for c in $(pgrep -P "$pid" 2>/dev/null); do tree "$c"; done
+  done
+}
+# cpu_ticks PID...: utime+stime of the processes and their descendants.
 cpu_ticks() {
   local pid all=() total=0 t
-  for pid in "$@"; do
-    all+=("$pid")
-    for t in $(pgrep -P "$pid" 2>/dev/null); do all+=("$t"); done
-  done
+  all=($(tree "$@"))
   for pid in "${all[@]}"; do
     t=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
     total=$((total + ${t:-0}))
@@ -482,6 +493,63 @@ phase_memory() {
   cam_moving m1080
   mem_rows "1080p$FPS" m1080 $FPS 1 2
   cam_stop m1080
+  report ""
+}
+
+# pss_kib PID: PSS of PID and its descendants (shared pages counted once).
+pss_kib() {
+  local pid total=0 v
+  for pid in $(tree "$1"); do
+    v=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null)
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+
+# ---- phase: the ingest-worker jail's cost ----
+# One 720p25 camera, no recorder: cordon as built (daemon + launcher + one
+# confined worker) against BENCH_INPROCESS (a cordon that decodes in its own
+# process, e.g. a build of the commit before the workers), one after the
+# other on the same camera; without BENCH_INPROCESS, against plain gst-launch.
+phase_jail() {
+  log "jail: worker layout vs in-process, one 720p camera, $ROUNDS windows of $WIN s"
+  local conf=$WORK/jail.conf variant
+  cam_moving m720
+  conf_head >"$conf"
+  conf_cam j1 m720 >>"$conf"
+  report "### 6. The jail's cost: one 720p$FPS camera, no recorder"
+  report ""
+  report "CPU (utime+stime of every process of the variant), $ROUNDS windows of $WIN s, median (min–max); PSS summed over the processes 8 s after live; hand-over: worker sent → daemon copied out (moving average from /status). Load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
+  report ""
+  report "| variant | processes | CPU-s per second | PSS MiB | hand-over latency |"
+  report "| --- | --- | --- | --- | --- |"
+  local other=${BENCH_INPROCESS:-} variants="jail plain"
+  [ -n "$other" ] && variants="jail inprocess"
+  for variant in $variants; do
+    local pid=""
+    case $variant in
+      jail) cordon_up "$conf" 1 || { cordon_down; continue; }; pid=$CORDON_PID ;;
+      inprocess) CORDON=$other cordon_up "$conf" 1 || { cordon_down; continue; }; pid=$CORDON_PID ;;
+      plain) plain_start m720 j; pid=$LAST_PID; sleep 3 ;;
+    esac
+    sleep 5
+    local r c0 c1 w0 w1 cpu=()
+    for r in $(seq 1 "$ROUNDS"); do
+      w0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); sleep "$WIN"; w1=$(date +%s.%N); c1=$(cpu_ticks "$pid")
+      cpu+=($(calc "($c1 - $c0) / $TICK / ($w1 - $w0)"))
+    done
+    local pss=$(pss_kib "$pid") n=$(tree "$pid" | wc -l) lat="–"
+    if [ $variant = jail ]; then
+      lat=$(nsx gw /usr/bin/python3 -c 'import json,sys,urllib.request; d=json.load(urllib.request.urlopen(sys.argv[1])); print([c for c in d["cameras"] if c["name"]=="j1"][0].get("handover_us","?"))' "$STATUS_URL" 2>/dev/null)
+      lat="${lat:-?} µs"
+    fi
+    [ $variant = plain ] && stop_pid "$pid" || cordon_down
+    set -- $(bench stats "${cpu[@]}")
+    FIG[jail_cpu_$variant]=$1
+    echo "jail $variant cpu ${cpu[*]} pss_kib $pss processes $n handover $lat" >>"$OUT/jail.txt"
+    report "| $variant | $n | $1 ($2–$3) | $(calc "round($pss / 1024, 1)") | $lat |"
+  done
+  cam_stop m720
   report ""
 }
 

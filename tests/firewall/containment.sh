@@ -192,7 +192,7 @@ grep -q '"camera": "lobby"' "$WORK/report.json" && pass "report shows the floodi
 grep -q '"camera": "yard", "protocol": "udp", "destination": "198.18.3.100", "port": 4444' "$WORK/report.json" \
   && pass "report shows the single attempt next to the flood" || fail "single attempt hidden by the flood"
 
-say "cordon's own egress: [proxy] user may reach only the cameras' RTSP ports"
+say "cordon's own egress: [proxy] user reaches no camera; each ingest worker only its camera's RTSP port"
 as_user() { nsx gw setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 dns_query() {   # dns_query ADDR: one DNS query to ADDR:53 as cordon's user
   as_user "$PY" -c '
@@ -223,8 +223,14 @@ s.sendto(b"rtp", ("198.18.2.10", 5000))'
   wait_until 2 test -s "$WORK/udp-core-5000"
 }
 expect ok "cordon's user → recorder udp/5000 (RTP over UDP)" rtp_to_recorder
-expect ok "cordon's user → camera RTSP" tcp_as_user 198.18.1.10 554
-expect ok "cordon's user → v6 camera RTSP" tcp_as_user "[fd00:1::12]" 554
+# Cameras are pulled by their ingest workers (uid worker-uid-base + index):
+# the daemon's user reaches none, each worker only its own camera.
+expect blocked "cordon's user → camera RTSP (the workers pull the cameras)" tcp_as_user 198.18.1.10 554
+tcp_as_uid() { nsx gw setpriv --reuid="$1" --regid="$1" --clear-groups timeout 4 socat -u "TCP:$2:$3,connect-timeout=1.5" - 2>/dev/null | grep -q .; }
+expect ok "lobby's worker (uid 61000) → lobby RTSP" tcp_as_uid 61000 198.18.1.10 554
+expect ok "dome's worker (uid 61002) → v6 dome RTSP" tcp_as_uid 61002 "[fd00:1::12]" 554
+expect blocked "lobby's worker (uid 61000) → yard RTSP" tcp_as_uid 61000 198.18.1.11 554
+expect blocked "lobby's worker (uid 61000) → core tcp/80" tcp_as_uid 61000 198.18.2.10 80
 expect ok "root on the cordon host → core tcp/80 (only cordon's user is confined)" tcp_ok gw 198.18.2.10 80
 egress1=$(counter_of "$GATEWAY" '(egress)')
 [ -n "$egress1" ] && [ "$((egress1 - ${egress0:-0}))" -ge 5 ] \

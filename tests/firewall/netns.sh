@@ -66,8 +66,12 @@ sleep 0.5
 tcp_ok() {
   local bindopt=""
   [ -n "${4:-}" ] && bindopt=",bind=$4"
-  nsx "$1" timeout 4 socat -u "TCP:$2:$3,connect-timeout=1.5$bindopt" - 2>/dev/null | grep -q .
+  local as=()
+  [ -n "${AS_UID:-}" ] && as=(setpriv --reuid="$AS_UID" --regid="$AS_UID" --clear-groups)
+  nsx "$1" timeout 4 "${as[@]}" socat -u "TCP:$2:$3,connect-timeout=1.5$bindopt" - 2>/dev/null | grep -q .
 }
+# as_uid UID CMD...: CMD's socat runs as UID (setpriv), as a worker would.
+as_uid() { local uid=$1; shift; AS_UID=$uid "$@"; }
 # udp_ok NS FAMILY ADDR PORT [BIND]: a datagram with a fresh token arrives.
 udp_ok() {
   local token="t$RANDOM$RANDOM" bindopt=""
@@ -130,8 +134,16 @@ s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 s6.sendto(query("p2p.cloud.example"), ("fd00:3::100", 53))
 EOF
 
-expect ok "gw → camera RTSP tcp/554 v4" tcp_ok gw 198.18.1.10 554
-expect ok "gw → camera RTSP tcp/554 v6" tcp_ok gw "[fd00:1::10]" 554
+# Each camera's connection is its own ingest worker's: [proxy] worker-uid-base
+# (61000) + the camera's place in the file. Not root's, not the other worker's.
+expect ok "lobby's worker (uid 61000) → lobby RTSP tcp/554 v4" as_uid 61000 tcp_ok gw 198.18.1.10 554
+expect ok "yard's worker (uid 61001) → yard RTSP tcp/554 v6" as_uid 61001 tcp_ok gw "[fd00:1::10]" 554
+expect blocked "lobby's worker (uid 61000) → yard RTSP tcp/554 v6" as_uid 61000 tcp_ok gw "[fd00:1::10]" 554
+expect blocked "daemon user nobody → lobby RTSP tcp/554 v4" as_uid 65534 tcp_ok gw 198.18.1.10 554
+expect ok "root on gw → core host tcp/80" tcp_ok gw 198.18.2.10 80
+expect blocked "lobby's worker (uid 61000) → core host tcp/80" as_uid 61000 tcp_ok gw 198.18.2.10 80
+expect blocked "yard's worker (uid 61001) → core host tcp/554 v6" as_uid 61001 tcp_ok gw "[fd00:2::10]" 554
+expect blocked "lobby's worker (uid 61000) → this host's RTSP port" as_uid 61000 tcp_ok gw 198.18.2.1 8554
 expect ok "approved recorder 198.18.2.10 → gw:8554" tcp_ok core 198.18.2.1 8554 198.18.2.10
 expect blocked "other core host 198.18.2.20 → gw:8554" tcp_ok core 198.18.2.1 8554 198.18.2.20
 expect ok "approved recorder fd00:2::10 → gw:8554" tcp_ok core "[fd00:2::1]" 8554 "[fd00:2::10]"

@@ -20,7 +20,8 @@ status=0
 for spec in "tests/fuzz/fuzz-config:tests/fuzz/corpus-config" "tests/fuzz/fuzz-rtsp:tests/fuzz/corpus-rtsp" \
     "tests/fuzz/fuzz-camera-checks:tests/fuzz/corpus-camera-checks" \
     "tests/fuzz/fuzz-nalfilter:tests/fuzz/corpus-nalfilter" \
-    "tests/firewall/fuzz-nflog:tests/firewall/corpus" "tests/fuzz/fuzz-onvif-soap:tests/fuzz/corpus-onvif"; do
+    "tests/firewall/fuzz-nflog:tests/firewall/corpus" "tests/fuzz/fuzz-onvif-soap:tests/fuzz/corpus-onvif" \
+    "tests/fuzz/fuzz-ring:tests/fuzz/corpus-ring"; do
   target=${spec%%:*} corpus=${spec#*:}
   [ -d "$SRC/$corpus" ] || continue
   ninja -C "$OUT" "$target" >/dev/null || { echo "FAIL: cannot build $target"; status=1; continue; }

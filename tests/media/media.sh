@@ -174,6 +174,25 @@ else
   fail "still pattern SSIM through cordon = '${ssim}', want >= 0.90"
 fi
 
+# 7. Process layout: the daemon holds no connection to any camera; each
+# camera's connection belongs to an ingest worker with its own uid, no
+# capabilities, no_new_privs and a seccomp filter.
+conns=$(nsx gw ss -Htnp state established dst 198.18.1.0/24)
+daemon_conns=$(grep -c "pid=$CORDON_PID," <<<"$conns" || true)
+worker_conns=$(grep -c '"cordon-worker"' <<<"$conns" || true)
+[ "$daemon_conns" = 0 ] && [ "$worker_conns" -ge 3 ] \
+  && pass "the daemon holds no camera connection; $worker_conns belong to ingest workers" \
+  || fail "camera connections: daemon $daemon_conns, workers $worker_conns: $conns"
+bad=0 seen=0
+for st in /proc/[0-9]*/status; do
+  [ "$(awk '$1 == "Name:" {print $2}' "$st" 2>/dev/null)" = cordon-worker ] || continue
+  seen=$((seen + 1))
+  awk '$1 == "Uid:" { if ($2 < 61000) exit 1 } $1 == "CapEff:" || $1 == "CapPrm:" { if ($2 != "0000000000000000") exit 1 }
+       $1 == "NoNewPrivs:" { if ($2 != 1) exit 1 } $1 == "Seccomp:" { if ($2 != 2) exit 1 }' "$st" || { bad=1; cat "$st" >&2; }
+done
+[ $seen -ge 3 ] && [ $bad = 0 ] && pass "$seen ingest workers: own uids >= 61000, no capabilities, no_new_privs, seccomp" \
+  || fail "ingest workers: $seen seen, confinement wrong: $bad"
+
 # 6. The corrupting camera did not take cordon (or anything else) down.
 kill -0 "$CORDON_PID" && pass "cordon alive beside a corrupting camera" || fail "cordon died: $(tail -20 "$WORK/cordon.log")"
 statusq camera clean state | grep -qx live && pass "clean camera still live" || fail "clean camera not live at the end"

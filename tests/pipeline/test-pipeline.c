@@ -155,6 +155,8 @@ config_for (Camera *c, const char *user, const char *password, gboolean audio)
   cam->max_input_width = 4096;
   cam->max_input_height = 2160;
   cam->max_input_framerate = 60;
+  /* The worker's own uid when the test runs as root. */
+  cam->worker_uid = 61000 + (c->port % 1000);
   return cam;
 }
 
@@ -756,6 +758,14 @@ log_handler (const char *domain, GLogLevelFlags level, const char *message, gpoi
 int
 main (int argc, char **argv)
 {
+  g_autoptr (GError) error = NULL;
+  /* The cameras are pulled by real ingest workers, started by the launcher,
+   * which must be forked before any thread exists. */
+  const char *worker = g_getenv ("CORDON_WORKER");
+  if (!worker || !cordon_pipeline_launcher_start (worker, 1000, FALSE, &error)) {
+    g_printerr ("test-pipeline: no worker launcher: %s\n", error ? error->message : "CORDON_WORKER is not set");
+    return 1;
+  }
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_log_set_handler ("cordon-pipeline", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL, log_handler, NULL);

@@ -106,6 +106,7 @@ camera_at (guint port)
   cam->max_input_width = 4096;
   cam->max_input_height = 2160;
   cam->max_input_framerate = 60;
+  cam->worker_uid = 61000; /* the worker's own uid when the test runs as root */
   return cam;
 }
 
@@ -201,6 +202,14 @@ test_live_camera_snapshot_is_scaled_and_cached (void)
 int
 main (int argc, char **argv)
 {
+  g_autoptr (GError) error = NULL;
+  /* The camera is pulled by a real ingest worker; its launcher is forked
+   * before any thread exists. */
+  if (!cordon_pipeline_launcher_start (g_getenv ("CORDON_WORKER") ? g_getenv ("CORDON_WORKER") : "", 1000, FALSE,
+                                       &error)) {
+    g_printerr ("test-snapshot: %s (set CORDON_WORKER)\n", error->message);
+    return 1;
+  }
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/snapshot/no-picture-before-start-is-an-error", test_no_picture_before_start_is_an_error);

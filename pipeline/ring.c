@@ -1,0 +1,153 @@
+/* cordon — the picture ring: the daemon's check of what an ingest worker sends. Hostile input:
+ * a worker is assumed compromised. */
+#include "ring.h"
+
+#include <string.h>
+
+void
+cordon_handover_init (CordonHandover *h, guint slots, gsize slot_size)
+{
+  memset (h, 0, sizeof *h);
+  h->slots = MIN (slots, CORDON_HANDOVER_SLOTS);
+  h->slot_size = slot_size;
+}
+
+const char *
+cordon_codec_name (CordonCodecId codec)
+{
+  switch (codec) {
+  case CORDON_CODEC_H264:
+    return "h264";
+  case CORDON_CODEC_H265:
+    return "h265";
+  case CORDON_CODEC_JPEG:
+    return "jpeg";
+  case CORDON_CODEC_NONE:
+    break;
+  }
+  return NULL;
+}
+
+CordonCodecId
+cordon_codec_from_name (const char *name)
+{
+  for (CordonCodecId c = CORDON_CODEC_H264; c <= CORDON_CODEC_JPEG; c++)
+    if (g_strcmp0 (name, cordon_codec_name (c)) == 0)
+      return c;
+  return CORDON_CODEC_NONE;
+}
+
+gsize
+cordon_handover_picture_size (guint width, guint height)
+{
+  /* GstVideoInfo's I420 layout: the Y stride rounds up to 4, the chroma
+   * stride (half width, rounded up) to 4 as well. */
+  gsize ys = ((gsize) width + 3) & ~(gsize) 3;
+  gsize cs = (((gsize) width + 1) / 2 + 3) & ~(gsize) 3;
+  gsize ch = ((gsize) height + 1) / 2;
+  return ys * 2 * ch + 2 * cs * ch;
+}
+
+/* Camera-side text: printable ASCII only, bounded, always terminated. */
+static void
+copy_text (char *out, const char *in)
+{
+  gsize n = 0;
+  for (; n < CORDON_HANDOVER_TEXT - 1 && in[n]; n++)
+    out[n] = g_ascii_isprint (in[n]) ? in[n] : '?';
+  out[n] = '\0';
+}
+
+static gboolean
+refuse (const char **why, const char *reason)
+{
+  *why = reason;
+  return FALSE;
+}
+
+gboolean
+cordon_handover_check (CordonHandover *h, const void *data, gsize len, gint64 now_ns,
+                       CordonHandoverEvent *event, const char **why)
+{
+  memset (event, 0, sizeof *event);
+  *why = NULL;
+  if (len < 8)
+    return refuse (why, "short message");
+
+  guint32 magic;
+  guint16 type;
+  memcpy (&magic, data, sizeof magic);
+  memcpy (&type, (const guint8 *) data + 4, sizeof type);
+  if (magic != CORDON_HANDOVER_MAGIC)
+    return refuse (why, "bad magic");
+
+  if (type == CORDON_MSG_AUDIO) {
+    const CordonAudioMsg *a = data;
+    if (len != sizeof *a)
+      return refuse (why, "audio message of the wrong size");
+    if (a->length == 0 || a->length > CORDON_HANDOVER_AUDIO_MAX)
+      return refuse (why, "audio length out of range");
+    event->type = CORDON_MSG_AUDIO;
+    event->audio = a->data;
+    event->audio_len = a->length;
+    return TRUE;
+  }
+
+  CordonWorkerMsg m;
+  if (len != sizeof m)
+    return refuse (why, "message of the wrong size");
+  memcpy (&m, data, sizeof m);
+  if (m.type != CORDON_MSG_PICTURE && m.type != CORDON_MSG_STATUS && m.type != CORDON_MSG_FAILED)
+    return refuse (why, "unknown message type");
+  if (m.reserved != 0)
+    return refuse (why, "reserved field set");
+  if (m.codec > CORDON_CODEC_JPEG)
+    return refuse (why, "unknown codec");
+  if (m.code > CORDON_WORKER_REFUSED)
+    return refuse (why, "unknown status code");
+  /* Camera sizes beyond 8K are not pictures we could have decoded. */
+  if (m.input_width > 16384 || m.input_height > 16384)
+    return refuse (why, "input size out of range");
+  if (m.text[CORDON_HANDOVER_TEXT - 1] != '\0')
+    return refuse (why, "status text not terminated");
+  /* Every message is stamped on sending, on the clock both processes share. */
+  if (m.time_ns > now_ns + CORDON_HANDOVER_MAX_AHEAD_NS)
+    return refuse (why, "time stamp in the future");
+  if (m.time_ns < now_ns - CORDON_HANDOVER_MAX_AGE_NS)
+    return refuse (why, "time stamp too old");
+
+  if (m.type == CORDON_MSG_PICTURE) {
+    if (m.slot >= h->slots)
+      return refuse (why, "slot index out of range");
+    if (h->held[m.slot])
+      return refuse (why, "slot announced twice without a release");
+    if (m.seq <= h->last_seq)
+      return refuse (why, "sequence number not increasing");
+    if (m.time_ns < h->last_time_ns)
+      return refuse (why, "picture time stamp going backwards");
+    h->held[m.slot] = TRUE;
+    h->last_seq = m.seq;
+    h->last_time_ns = m.time_ns;
+  }
+
+  event->type = m.type;
+  event->slot = m.slot;
+  event->seq = m.seq;
+  event->time_ns = m.time_ns;
+  event->codec = m.codec;
+  event->input_width = m.input_width;
+  event->input_height = m.input_height;
+  event->code = m.code;
+  event->detail = m.detail;
+  copy_text (event->text, m.text);
+  return TRUE;
+}
+
+gboolean
+cordon_handover_release (CordonHandover *h, guint slot)
+{
+  if (slot >= h->slots || !h->held[slot])
+    return FALSE;
+  h->held[slot] = FALSE;
+  return TRUE;
+}

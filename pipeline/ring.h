@@ -1,0 +1,126 @@
+/* cordon — the picture ring: the hand-over between an ingest worker and the daemon.
+ *
+ * The worker writes decoded I420 pictures into a ring of fixed-size slots in
+ * a sealed memfd (the daemon creates it, sizes it and seals its size) and
+ * announces each with one fixed-size message on a SOCK_SEQPACKET pair. The
+ * daemon copies the slot out and hands the slot back with a release message.
+ * Nothing else crosses: no caps, no GStreamer objects, no unbounded strings.
+ *
+ * Everything here is plain data. The daemon's side of the check,
+ * cordon_handover_check(), treats every message as hostile input.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define CORDON_HANDOVER_MAGIC 0x63647731u /* "cdw1" */
+#define CORDON_HANDOVER_SLOTS 4
+#define CORDON_HANDOVER_TEXT 256          /* bytes of status text, NUL padded */
+#define CORDON_HANDOVER_AUDIO_MAX 1024    /* A-law bytes in one audio message */
+/* A picture stamped further from the daemon's clock than this is refused. */
+#define CORDON_HANDOVER_MAX_AGE_NS (2 * G_GINT64_CONSTANT (1000000000))
+#define CORDON_HANDOVER_MAX_AHEAD_NS (50 * G_GINT64_CONSTANT (1000000))
+
+typedef enum {
+  CORDON_MSG_PICTURE = 1, /* slot SLOT holds picture SEQ */
+  CORDON_MSG_STATUS = 2,  /* heartbeat with the camera's state */
+  CORDON_MSG_FAILED = 3,  /* the attempt failed; text says why; the worker exits */
+  CORDON_MSG_AUDIO = 4,   /* A-law 8 kHz mono bytes inline */
+} CordonMsgType;
+
+typedef enum {
+  CORDON_CODEC_NONE = 0,
+  CORDON_CODEC_H264 = 1,
+  CORDON_CODEC_H265 = 2,
+  CORDON_CODEC_JPEG = 3,
+} CordonCodecId;
+
+typedef enum {
+  CORDON_WORKER_OK = 0,
+  CORDON_WORKER_CAMERA = 1,   /* the camera failed; text is the reason */
+  CORDON_WORKER_SECCOMP = 2,  /* a system call outside the allow-list; detail = its number */
+  CORDON_WORKER_INTERNAL = 3, /* the worker could not set itself up */
+  CORDON_WORKER_REFUSED = 4,  /* a check refused what the camera did (redirect, Basic, bounds); text says what */
+} CordonWorkerCode;
+
+/* Worker → daemon: every message type but audio. */
+typedef struct {
+  guint32 magic;
+  guint16 type;          /* CordonMsgType */
+  guint16 reserved;
+  guint32 slot;          /* PICTURE: 0 … slots-1 */
+  guint32 codec;         /* CordonCodecId */
+  guint64 seq;           /* PICTURE: strictly increasing */
+  gint64 time_ns;        /* CLOCK_MONOTONIC when sent; PICTURE: never decreasing */
+  guint32 input_width;   /* what the camera sends, 0 if unknown */
+  guint32 input_height;
+  guint32 code;          /* CordonWorkerCode */
+  guint32 detail;
+  char text[CORDON_HANDOVER_TEXT];
+} CordonWorkerMsg;
+
+/* Worker → daemon: audio (the same header fields, then the bytes). */
+typedef struct {
+  guint32 magic;
+  guint16 type;          /* CORDON_MSG_AUDIO */
+  guint16 length;        /* 1 … CORDON_HANDOVER_AUDIO_MAX */
+  guint8 data[CORDON_HANDOVER_AUDIO_MAX];
+} CordonAudioMsg;
+
+/* Daemon → worker: slot SLOT may be written again. */
+typedef struct {
+  guint32 magic;
+  guint32 slot;
+} CordonReleaseMsg;
+
+/* What the daemon knows of one hand-over: fixed at creation, then updated
+ * only by cordon_handover_check(). */
+typedef struct {
+  guint slots;
+  gsize slot_size;
+  guint64 last_seq;           /* 0: none yet */
+  gint64 last_time_ns;
+  gboolean held[CORDON_HANDOVER_SLOTS]; /* announced by the worker, not yet released by us */
+} CordonHandover;
+
+/* What a checked message says. text is sanitised: printable ASCII, NUL
+ * terminated, never longer than CORDON_HANDOVER_TEXT - 1. */
+typedef struct {
+  CordonMsgType type;
+  guint slot;
+  guint64 seq;
+  gint64 time_ns;
+  CordonCodecId codec;
+  guint input_width;
+  guint input_height;
+  CordonWorkerCode code;
+  guint detail;
+  char text[CORDON_HANDOVER_TEXT];
+  const guint8 *audio;        /* AUDIO: points into the message checked */
+  gsize audio_len;
+} CordonHandoverEvent;
+
+/* Sets up H for SLOTS slots of SLOT_SIZE bytes (none held). */
+void cordon_handover_init (CordonHandover *h, guint slots, gsize slot_size);
+
+/* Checks LEN bytes DATA received from the worker at NOW_NS (CLOCK_MONOTONIC)
+ * and fills EVENT. FALSE, with a short reason in WHY (static string), when
+ * anything is off: size, magic, type, slot range or ownership, sequence,
+ * time stamp, sizes, codec. On success a PICTURE's slot is marked held. */
+gboolean cordon_handover_check (CordonHandover *h, const void *data, gsize len, gint64 now_ns,
+                                CordonHandoverEvent *event, const char **why);
+
+/* The daemon has copied SLOT out: marks it free again. FALSE if it was not
+ * held. */
+gboolean cordon_handover_release (CordonHandover *h, guint slot);
+
+/* "h264", "h265", "jpeg" or NULL (static strings). */
+const char *cordon_codec_name (CordonCodecId codec);
+CordonCodecId cordon_codec_from_name (const char *name);
+
+/* The I420 picture size for WIDTH × HEIGHT (GStreamer's default layout). */
+gsize cordon_handover_picture_size (guint width, guint height);
+
+G_END_DECLS

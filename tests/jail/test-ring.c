@@ -1,0 +1,193 @@
+/* The daemon's check of what an ingest worker sends (pipeline/ring.c):
+ * every field a hostile worker controls. */
+#include <gst/video/video.h>
+#include <string.h>
+
+#include "ring.h"
+
+#define NOW (G_GINT64_CONSTANT (1000) * 1000000000)
+#define SIZE (640 * 360 * 3 / 2)
+
+static CordonWorkerMsg
+picture (guint slot, guint64 seq, gint64 time_ns)
+{
+  CordonWorkerMsg m;
+  memset (&m, 0, sizeof m);
+  m.magic = CORDON_HANDOVER_MAGIC;
+  m.type = CORDON_MSG_PICTURE;
+  m.slot = slot;
+  m.seq = seq;
+  m.time_ns = time_ns;
+  return m;
+}
+
+static const char *
+check (CordonHandover *h, const void *m, gsize len, CordonHandoverEvent *ev)
+{
+  const char *why = NULL;
+  gboolean ok = cordon_handover_check (h, m, len, NOW, ev, &why);
+  g_assert_true (ok == (why == NULL));
+  return ok ? NULL : why;
+}
+
+static void
+test_valid_pictures_are_accepted_and_slots_held (void)
+{
+  CordonHandover h;
+  CordonHandoverEvent ev;
+  cordon_handover_init (&h, 4, SIZE);
+  CordonWorkerMsg m = picture (2, 1, NOW - 1000);
+  g_assert_null (check (&h, &m, sizeof m, &ev));
+  g_assert_cmpint (ev.type, ==, CORDON_MSG_PICTURE);
+  g_assert_cmpuint (ev.slot, ==, 2);
+  g_assert_true (h.held[2]);
+  /* The same slot again before the daemon released it: a race on our read. */
+  m = picture (2, 2, NOW);
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "slot announced twice without a release");
+  g_assert_true (cordon_handover_release (&h, 2));
+  g_assert_false (cordon_handover_release (&h, 2));
+  g_assert_null (check (&h, &m, sizeof m, &ev));
+}
+
+static void
+test_out_of_range_slot_is_refused (void)
+{
+  CordonHandover h;
+  CordonHandoverEvent ev;
+  cordon_handover_init (&h, 4, SIZE);
+  CordonWorkerMsg m = picture (4, 1, NOW);
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "slot index out of range");
+  m = picture (G_MAXUINT32, 1, NOW);
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "slot index out of range");
+  g_assert_false (cordon_handover_release (&h, 99));
+}
+
+static void
+test_sequence_must_increase (void)
+{
+  CordonHandover h;
+  CordonHandoverEvent ev;
+  cordon_handover_init (&h, 4, SIZE);
+  CordonWorkerMsg m = picture (0, 5, NOW);
+  g_assert_null (check (&h, &m, sizeof m, &ev));
+  m = picture (1, 5, NOW);
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "sequence number not increasing");
+  m = picture (1, 0, NOW);
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "sequence number not increasing");
+  m = picture (1, 9, NOW);
+  g_assert_null (check (&h, &m, sizeof m, &ev));
+}
+
+static void
+test_time_stamps_are_monotonic_and_capped (void)
+{
+  CordonHandover h;
+  CordonHandoverEvent ev;
+  cordon_handover_init (&h, 4, SIZE);
+  CordonWorkerMsg m = picture (0, 1, NOW + CORDON_HANDOVER_MAX_AHEAD_NS + 1);
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "time stamp in the future");
+  m = picture (0, 1, NOW - CORDON_HANDOVER_MAX_AGE_NS - 1);
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "time stamp too old");
+  m = picture (0, 1, NOW - 10);
+  g_assert_null (check (&h, &m, sizeof m, &ev));
+  m = picture (1, 2, NOW - 20);
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "picture time stamp going backwards");
+}
+
+static void
+test_garbage_and_wrong_sizes_are_refused (void)
+{
+  CordonHandover h;
+  CordonHandoverEvent ev;
+  guint8 junk[sizeof (CordonAudioMsg) + 1];
+  cordon_handover_init (&h, 4, SIZE);
+  memset (junk, 0xa5, sizeof junk);
+  g_assert_cmpstr (check (&h, junk, 3, &ev), ==, "short message");
+  g_assert_cmpstr (check (&h, junk, sizeof junk, &ev), ==, "bad magic");
+  CordonWorkerMsg m = picture (0, 1, NOW);
+  g_assert_cmpstr (check (&h, &m, sizeof m - 1, &ev), ==, "message of the wrong size");
+  memcpy (junk, &m, sizeof m);
+  g_assert_cmpstr (check (&h, junk, sizeof m + 1, &ev), ==, "message of the wrong size");
+  m.type = 77;
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "unknown message type");
+  m = picture (0, 1, NOW);
+  m.codec = 9;
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "unknown codec");
+  m = picture (0, 1, NOW);
+  m.input_width = 1u << 20;
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "input size out of range");
+  m = picture (0, 1, NOW);
+  m.reserved = 1;
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "reserved field set");
+  /* Nothing was accepted: no slot is held. */
+  for (guint i = 0; i < CORDON_HANDOVER_SLOTS; i++)
+    g_assert_false (h.held[i]);
+}
+
+static void
+test_status_text_is_bounded_and_sanitised (void)
+{
+  CordonHandover h;
+  CordonHandoverEvent ev;
+  cordon_handover_init (&h, 4, SIZE);
+  CordonWorkerMsg m = picture (0, 0, NOW);
+  m.type = CORDON_MSG_STATUS;
+  memset (m.text, 'x', sizeof m.text);
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "status text not terminated");
+  memset (m.text, 0, sizeof m.text);
+  g_strlcpy (m.text, "fine\n\033[31mFAKE LOG LINE\x01", sizeof m.text);
+  g_assert_null (check (&h, &m, sizeof m, &ev));
+  g_assert_cmpstr (ev.text, ==, "fine??[31mFAKE LOG LINE?");
+  /* A status never holds a slot, whatever its slot field says. */
+  m.slot = 3;
+  g_assert_null (check (&h, &m, sizeof m, &ev));
+  g_assert_false (h.held[3]);
+}
+
+static void
+test_audio_length_is_checked (void)
+{
+  CordonHandover h;
+  CordonHandoverEvent ev;
+  CordonAudioMsg a;
+  cordon_handover_init (&h, 4, SIZE);
+  memset (&a, 0, sizeof a);
+  a.magic = CORDON_HANDOVER_MAGIC;
+  a.type = CORDON_MSG_AUDIO;
+  a.length = 160;
+  g_assert_null (check (&h, &a, sizeof a, &ev));
+  g_assert_cmpuint (ev.audio_len, ==, 160);
+  a.length = CORDON_HANDOVER_AUDIO_MAX + 1;
+  g_assert_cmpstr (check (&h, &a, sizeof a, &ev), ==, "audio length out of range");
+  a.length = 0;
+  g_assert_cmpstr (check (&h, &a, sizeof a, &ev), ==, "audio length out of range");
+  a.length = 10;
+  g_assert_cmpstr (check (&h, &a, sizeof a - 1, &ev), ==, "audio message of the wrong size");
+}
+
+/* The slot size the daemon computes is what GStreamer's I420 caps need. */
+static void
+test_picture_size_matches_gstreamer (void)
+{
+  static const guint sizes[][2] = { { 640, 360 }, { 1280, 720 }, { 1920, 1080 }, { 322, 242 }, { 176, 144 }, { 2, 2 } };
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++) {
+    GstVideoInfo info;
+    gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, sizes[i][0], sizes[i][1]);
+    g_assert_cmpuint (cordon_handover_picture_size (sizes[i][0], sizes[i][1]), ==, GST_VIDEO_INFO_SIZE (&info));
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/ring/valid-pictures-are-accepted-and-slots-held", test_valid_pictures_are_accepted_and_slots_held);
+  g_test_add_func ("/ring/out-of-range-slot-is-refused", test_out_of_range_slot_is_refused);
+  g_test_add_func ("/ring/sequence-must-increase", test_sequence_must_increase);
+  g_test_add_func ("/ring/time-stamps-are-monotonic-and-capped", test_time_stamps_are_monotonic_and_capped);
+  g_test_add_func ("/ring/garbage-and-wrong-sizes-are-refused", test_garbage_and_wrong_sizes_are_refused);
+  g_test_add_func ("/ring/status-text-is-bounded-and-sanitised", test_status_text_is_bounded_and_sanitised);
+  g_test_add_func ("/ring/audio-length-is-checked", test_audio_length_is_checked);
+  g_test_add_func ("/ring/picture-size-matches-gstreamer", test_picture_size_matches_gstreamer);
+  return g_test_run ();
+}
