@@ -108,6 +108,15 @@ cordon_auth_is_blocked (CordonAuth *self, const char *ip, gint64 now)
   return blocked;
 }
 
+GStrv
+cordon_auth_blocked_addresses (CordonAuth *self, gint64 now)
+{
+  g_mutex_lock (&self->lock);
+  GStrv blocked = cordon_brake_blocked (self->brake, now);
+  g_mutex_unlock (&self->lock);
+  return blocked;
+}
+
 void
 cordon_auth_note_failure (CordonAuth *self, const char *ip, const char *username, gint64 now)
 {

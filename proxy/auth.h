@@ -39,6 +39,9 @@ void cordon_auth_get_stats (CordonAuth *auth, CordonAuthStats *stats);
 void cordon_auth_note_failure (CordonAuth *auth, const char *ip, const char *username, gint64 now);
 gboolean cordon_auth_is_blocked (CordonAuth *auth, const char *ip, gint64 now);
 
+/* The addresses the brake blocks at NOW, sorted (transfer full). */
+GStrv cordon_auth_blocked_addresses (CordonAuth *auth, gint64 now);
+
 /* CLIENT was made for a connection the connect check admitted: its close
  * releases the connection's place in the per-address count. */
 void cordon_auth_watch_client (CordonAuth *auth, GstRTSPClient *client);

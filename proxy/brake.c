@@ -89,6 +89,29 @@ cordon_brake_note_failure (CordonBrake *b, const char *ip, gint64 now, guint *su
   return TRUE;
 }
 
+static gint
+by_text (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
+GStrv
+cordon_brake_blocked (CordonBrake *b, gint64 now)
+{
+  g_autoptr (GPtrArray) out = g_ptr_array_new ();
+  GHashTableIter it;
+  const char *ip;
+  Offender *o;
+
+  g_hash_table_iter_init (&it, b->offenders);
+  while (g_hash_table_iter_next (&it, (gpointer *) &ip, (gpointer *) &o))
+    if (o->blocked_until > now)
+      g_ptr_array_add (out, g_strdup (ip));
+  g_ptr_array_sort (out, by_text);
+  g_ptr_array_add (out, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);
+}
+
 gboolean
 cordon_brake_may_log (CordonBrake *b, const char *ip, gint64 now)
 {

@@ -24,6 +24,9 @@ gboolean cordon_brake_is_blocked (CordonBrake *brake, const char *ip, gint64 now
 gboolean cordon_brake_note_failure (CordonBrake *brake, const char *ip, gint64 now, guint *suppressed,
                                     gboolean *blocked);
 
+/* The addresses blocked at NOW, sorted (transfer full; never NULL). */
+GStrv cordon_brake_blocked (CordonBrake *brake, gint64 now);
+
 /* TRUE (and counted as logged) when a line about IP may be logged now. */
 gboolean cordon_brake_may_log (CordonBrake *brake, const char *ip, gint64 now);
 

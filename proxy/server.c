@@ -388,6 +388,25 @@ count_client (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer data)
   return GST_RTSP_FILTER_KEEP;
 }
 
+/* Of the addresses either listener's brake blocks, those within R's allowed
+ * prefixes, once each. */
+static GStrv
+recorder_blocked (const CordonRecorder *r, GStrv plain, GStrv tls)
+{
+  g_autoptr (GStrvBuilder) out = g_strv_builder_new ();
+  GStrv lists[2] = { plain, tls };
+  for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
+    for (guint i = 0; lists[l] && lists[l][i]; i++) {
+      g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (lists[l][i]);
+      if (!addr || !cordon_recorder_allows_address (r, addr))
+        continue;
+      if (l == 1 && plain && g_strv_contains ((const char *const *) plain, lists[l][i]))
+        continue;
+      g_strv_builder_add (out, lists[l][i]);
+    }
+  return g_strv_builder_end (out);
+}
+
 GPtrArray *
 cordon_server_recorder_stats (CordonServer *server, const CordonConfig *config)
 {
@@ -397,6 +416,9 @@ cordon_server_recorder_stats (CordonServer *server, const CordonConfig *config)
   Tally tally = { counts, bytes };
   g_autoptr (GHashTable) fails = cordon_auth_get_failures (server->plain.auth);
   g_autoptr (GHashTable) tls_fails = server->tls.auth ? cordon_auth_get_failures (server->tls.auth) : NULL;
+  gint64 now = g_get_monotonic_time ();
+  g_auto (GStrv) blocked = cordon_auth_blocked_addresses (server->plain.auth, now);
+  g_auto (GStrv) tls_blocked = server->tls.auth ? cordon_auth_blocked_addresses (server->tls.auth, now) : NULL;
 
   /* client_filter holds the server lock only while listing; the names it
    * returns stay valid while the clients do, which outlive this call. */
@@ -418,6 +440,7 @@ cordon_server_recorder_stats (CordonServer *server, const CordonConfig *config)
     guint64 *closed = g_hash_table_lookup (server->sent, r->name);
     s->bytes_sent += closed ? *closed : 0;
     g_mutex_unlock (&server->sent_lock);
+    s->blocked_addresses = recorder_blocked (r, blocked, tls_blocked);
     g_ptr_array_add (out, s);
   }
   return out;

@@ -37,6 +37,7 @@ typedef struct {
   guint sessions;        /* RTSP clients authenticated as this recorder */
   guint64 auth_failures;
   guint64 bytes_sent;    /* encoded video bytes sent (RTP/TLS overhead not counted) */
+  GStrv blocked_addresses; /* of its allowed addresses, those the guessing brake blocks now */
 } CordonRecorderStats;
 
 /* Per recorder of CONFIG: GPtrArray of CordonRecorderStats* (transfer full). */

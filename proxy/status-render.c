@@ -108,8 +108,14 @@ cordon_status_render_json (const CordonStatusSnapshot *s)
     json_key (o, "name");
     json_string (o, rs->name);
     g_string_append_printf (o, ",\"sessions\":%u,\"auth_failures\":%" G_GUINT64_FORMAT
-                               ",\"bytes_sent\":%" G_GUINT64_FORMAT "}",
+                               ",\"bytes_sent\":%" G_GUINT64_FORMAT ",\"blocked_addresses\":[",
                             rs->sessions, rs->auth_failures, rs->bytes_sent);
+    for (guint j = 0; rs->blocked_addresses && rs->blocked_addresses[j]; j++) {
+      if (j)
+        g_string_append_c (o, ',');
+      json_string (o, rs->blocked_addresses[j]);
+    }
+    g_string_append (o, "]}");
   }
   g_string_append_printf (o, "],\"refused_connections\":%" G_GUINT64_FORMAT,
                           s->refused_connections);
@@ -265,6 +271,13 @@ cordon_status_render_metrics (const CordonStatusSnapshot *s)
     g_string_append_printf (o, "cordon_recorder_auth_failures_total{recorder=\"%s\"} %" G_GUINT64_FORMAT "\n",
                             rs->name, rs->auth_failures);
   }
+  metric_header (o, "cordon_recorder_blocked_addresses", "gauge",
+                 "Of the recorder's allowed addresses, those blocked now for password guessing.");
+  for (guint i = 0; i < s->recorders->len; i++) {
+    const CordonRecorderStats *rs = s->recorders->pdata[i];
+    g_string_append_printf (o, "cordon_recorder_blocked_addresses{recorder=\"%s\"} %u\n", rs->name,
+                            rs->blocked_addresses ? g_strv_length (rs->blocked_addresses) : 0);
+  }
   metric_header (o, "cordon_refused_connections_total", "counter",
                  "RTSP connections refused before any request (address not allowed or blocked).");
   g_string_append_printf (o, "cordon_refused_connections_total %" G_GUINT64_FORMAT "\n",
@@ -348,6 +361,7 @@ static void
 recorder_stats_free (CordonRecorderStats *s)
 {
   g_free (s->name);
+  g_strfreev (s->blocked_addresses);
   g_free (s);
 }
 

@@ -348,7 +348,8 @@ function drawRecorders(list, refused) {
       el('td', { class: 'n' }, bytes(r.bytes_sent) || '—'),
       el('td', { class: 'n' + (r.auth_failures ? ' bad' : '') }, String(r.auth_failures ?? '—')),
       el('td', { class: 'addr' }, Array.isArray(cfg.addresses) ? cfg.addresses.join(', ') : '—'),
-      el('td', { class: 'addr' }, blocked === undefined ? '—' : anyValue(blocked)));
+      el('td', { class: 'addr' + (Array.isArray(blocked) && blocked.length ? ' bad' : '') },
+        blocked === undefined ? '—' : Array.isArray(blocked) ? (blocked.join(', ') || 'none') : anyValue(blocked)));
   });
   if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: '7', class: 'none' }, 'no recorders configured')));
   tbody.replaceChildren(...rows);

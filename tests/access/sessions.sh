@@ -95,5 +95,9 @@ grep -q "Protocol *: TLSv1.2" "$WORK/tls12.txt" && pass "RTSPS speaks TLS 1.2" \
 
 case_ brake "$REC2_IP" nvr2 nvr2-pass lobby
 grep -q 'address blocked for 60 s' "$WORK/cordon.log" && pass "the block is logged" || fail "no block in the log"
+blocked=$(statusq recorder nvr2 blocked_addresses)
+others=$(statusq recorder nvr1 blocked_addresses)
+[ "$blocked" = "['$REC2_IP']" ] && [ "$others" = "[]" ] && pass "/status lists $REC2_IP as blocked for nvr2 only" \
+  || fail "/status blocked addresses: nvr2 $blocked, nvr1 $others"
 kill -0 "$CORDON_PID" && pass "cordon alive" || fail "cordon died: $(tail -20 "$WORK/cordon.log")"
 finish

@@ -48,6 +48,10 @@ sample (void)
     r->sessions = 2 - i;
     r->auth_failures = 3 * i;
     r->bytes_sent = 123456789 * (1 - i);
+    if (i == 1) {
+      const char *const blocked[] = { "198.18.2.30", "fd00:2::\"x", NULL };
+      r->blocked_addresses = g_strdupv ((GStrv) blocked);
+    }
     g_ptr_array_add (s->recorders, r);
   }
   s->refused_connections = 17;
