@@ -12,15 +12,7 @@
 #    report shows both (per-camera log budget);
 #  - as cordon's [proxy] user on the cordon host, TCP and DNS to core and
 #    internet hosts fail and are counted; only the cameras' RTSP ports open.
-. "$(dirname "$0")/../lib/netns.sh"
-require_root
-command -v socat >/dev/null || { echo "SKIP: socat missing"; exit 77; }
-command -v nft >/dev/null || { echo "SKIP: nft missing (used only to inspect)"; exit 77; }
-
-FW=$BUILD/tests/firewall/fw-tool
-[ -x "$FW" ] || die "fw-tool not built: $FW"
-cp "$SRC/tests/firewall/secrets/recorder" "$WORK/recorder.secret"
-chmod 600 "$WORK/recorder.secret"
+. "$(dirname "$0")/lib.sh"
 
 netns_add cam
 netns_add gw

@@ -6,15 +6,7 @@
 # the listen port; that the table outlives its process, re-applies without
 # change, follows config edits, matches `plan`; and that the phone-home report
 # names what the camera tried.
-. "$(dirname "$0")/../lib/netns.sh"
-require_root
-command -v socat >/dev/null || { echo "SKIP: socat missing"; exit 77; }
-command -v nft >/dev/null || { echo "SKIP: nft missing (used only to inspect)"; exit 77; }
-
-FW=$BUILD/tests/firewall/fw-tool
-[ -x "$FW" ] || die "fw-tool not built: $FW"
-cp "$SRC/tests/firewall/secrets/recorder" "$WORK/recorder.secret"
-chmod 600 "$WORK/recorder.secret"
+. "$(dirname "$0")/lib.sh"
 
 netns_add cam
 netns_add gw

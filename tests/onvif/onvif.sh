@@ -23,8 +23,7 @@ FPS=10
 secret "$WORK/nvr1.secret" nvr1-pass
 secret "$WORK/nvr2.secret" nvr2-pass
 secret "$WORK/sec.secret" sec-pass
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" -days 2 \
-  -subj /CN=cordon-test >/dev/null 2>&1 && chmod 600 "$WORK/key.pem"
+tls_cert
 start_testcam cam $CAM_IP --size 320x240 --fps $FPS --bitrate 400
 cat >"$WORK/cordon.conf" <<CONF
 [proxy]
