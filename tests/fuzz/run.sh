@@ -19,7 +19,7 @@ export ASAN_OPTIONS="fast_unwind_on_malloc=0"
 status=0
 for spec in "tests/fuzz/fuzz-config:tests/fuzz/corpus-config" "tests/fuzz/fuzz-rtsp:tests/fuzz/corpus-rtsp" \
     "tests/fuzz/fuzz-camera-checks:tests/fuzz/corpus-camera-checks" \
-    "tests/fuzz/fuzz-nalfilter:tests/fuzz/corpus-nalfilter" \
+    "tests/fuzz/fuzz-nalfilter:tests/fuzz/corpus-nalfilter" "tests/fuzz/fuzz-skipframe:tests/fuzz/corpus-skipframe" \
     "tests/firewall/fuzz-nflog:tests/firewall/corpus" "tests/fuzz/fuzz-onvif-soap:tests/fuzz/corpus-onvif" \
     "tests/fuzz/fuzz-ring:tests/fuzz/corpus-ring"; do
   target=${spec%%:*} corpus=${spec#*:}
