@@ -2,7 +2,9 @@
  *
  * encode: appsrc ! x264enc ! capsfilter ! h264parse ! appsink ! NAL allow-list
  * slate:  videotestsrc ! capsfilter ! textoverlay ! clockoverlay ! videoconvert ! capsfilter ! appsink
- *         (1 picture/s), repeated into the encoder at the output rate
+ *         (1 picture/s); x264 encodes each new one as an IDR, and every
+ *         other slot of the output rate is an all-skip P picture cordon
+ *         writes itself (skipframe.h), so an offline camera costs little
  *
  * Both are built once per pipeline; only the ingest (ingest.c) is rebuilt
  * when the camera comes and goes, so the encoder and its caps never change.
@@ -44,32 +46,15 @@ nal_type_name (guint type)
   }
 }
 
-/* A new buffer with only the allowed NAL units of BUFFER (nalfilter.h), or
- * NULL when none is left. Counts what is left out and logs each kind once. */
+/* A new buffer with only the allowed NAL units of the Annex B DATA
+ * (nalfilter.h), or NULL when none is left. Counts what is left out and logs
+ * each kind once. */
 static GstBuffer *
-allowed_units (CordonPipeline *p, GstSample *sample, GstBuffer *buffer)
+filtered_units (CordonPipeline *p, const guint8 *data, gsize size, gboolean delta)
 {
-  GstCaps *caps = gst_sample_get_caps (sample);
-  const GstStructure *s = caps ? gst_caps_get_structure (caps, 0) : NULL;
   CordonNalFilterResult result = { 0 };
-  GstMapInfo map;
-
-  /* The appsink's caps pin byte-stream; anything else is a bug and goes
-   * nowhere. */
-  if (!s || g_strcmp0 (gst_structure_get_string (s, "stream-format"), "byte-stream") != 0
-      || !gst_buffer_map (buffer, &map, GST_MAP_READ)) {
-    g_mutex_lock (&p->lock);
-    gboolean first = !p->format_logged;
-    p->format_logged = TRUE;
-    p->nal_dropped++;
-    g_mutex_unlock (&p->lock);
-    if (first)
-      g_warning ("%s: encoder output is not an H.264 byte stream; nothing of it is sent", p->camera->name);
-    return NULL;
-  }
-  g_autoptr (GByteArray) out = g_byte_array_sized_new ((guint) map.size);
-  cordon_nalfilter_annexb (map.data, map.size, out, &result);
-  gst_buffer_unmap (buffer, &map);
+  g_autoptr (GByteArray) out = g_byte_array_sized_new ((guint) size);
+  cordon_nalfilter_annexb (data, size, out, &result);
 
   if (result.dropped) {
     g_mutex_lock (&p->lock);
@@ -86,8 +71,34 @@ allowed_units (CordonPipeline *p, GstSample *sample, GstBuffer *buffer)
     return NULL;
   gsize len = out->len;
   GstBuffer *clean = gst_buffer_new_wrapped (g_byte_array_free (g_steal_pointer (&out), FALSE), len);
-  if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+  if (delta)
     GST_BUFFER_FLAG_SET (clean, GST_BUFFER_FLAG_DELTA_UNIT);
+  return clean;
+}
+
+/* BUFFER of the encoder's SAMPLE through the NAL allow-list, or NULL. */
+static GstBuffer *
+allowed_units (CordonPipeline *p, GstSample *sample, GstBuffer *buffer)
+{
+  GstCaps *caps = gst_sample_get_caps (sample);
+  const GstStructure *s = caps ? gst_caps_get_structure (caps, 0) : NULL;
+  GstMapInfo map;
+
+  /* The appsink's caps pin byte-stream; anything else is a bug and goes
+   * nowhere. */
+  if (!s || g_strcmp0 (gst_structure_get_string (s, "stream-format"), "byte-stream") != 0
+      || !gst_buffer_map (buffer, &map, GST_MAP_READ)) {
+    g_mutex_lock (&p->lock);
+    gboolean first = !p->format_logged;
+    p->format_logged = TRUE;
+    p->nal_dropped++;
+    g_mutex_unlock (&p->lock);
+    if (first)
+      g_warning ("%s: encoder output is not an H.264 byte stream; nothing of it is sent", p->camera->name);
+    return NULL;
+  }
+  GstBuffer *clean = filtered_units (p, map.data, map.size, GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT));
+  gst_buffer_unmap (buffer, &map);
   return clean;
 }
 
@@ -101,20 +112,12 @@ egress_full (GstAppSrc *src)
   return level >= CORDON_EGRESS_QUEUE_MS * GST_MSECOND;
 }
 
-/* One encoded access unit of an encoder's appsink, through the NAL
- * allow-list, to CONSUMERS (under p->lock), counted in FRAMES_OUT and
- * BYTES_OUT. Main and sub stream alike. */
-static GstFlowReturn
-deliver (CordonPipeline *p, GstAppSink *sink, GPtrArray **consumers, guint64 *frames_out, guint64 *bytes_out)
+/* One encoded access unit (through the NAL allow-list) to CONSUMERS (under
+ * p->lock), counted in FRAMES_OUT and BYTES_OUT. Main and sub stream alike,
+ * x264's frames and the slate's skip frames alike. */
+static void
+send_frame (CordonPipeline *p, GstBuffer *buffer, GPtrArray **consumers, guint64 *frames_out, guint64 *bytes_out)
 {
-  g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
-  GstBuffer *encoded = sample ? gst_sample_get_buffer (sample) : NULL;
-  if (!encoded)
-    return GST_FLOW_OK;
-  g_autoptr (GstBuffer) buffer = allowed_units (p, sample, encoded);
-  if (!buffer)
-    return GST_FLOW_OK;
-
   gboolean keyframe = !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
   g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func (gst_object_unref);
 
@@ -147,6 +150,75 @@ deliver (CordonPipeline *p, GstAppSink *sink, GPtrArray **consumers, guint64 *fr
    * attach/detach under its own lock. */
   for (guint i = 0; i < targets->len; i++)
     cordon_pipeline_push_unstamped (targets->pdata[i], buffer);
+}
+
+/* The INDEXth all-skip picture after SKIP's IDR, sent like x264's frames
+ * (under skip->send). */
+static void
+send_skip (CordonPipeline *p, CordonSkip *skip, const CordonSkipParams *params, gboolean aud, guint64 index,
+           GPtrArray **consumers, guint64 *frames_out, guint64 *bytes_out)
+{
+  g_autoptr (GByteArray) au = g_byte_array_new ();
+  cordon_skip_frame (params, index, aud, au);
+  g_autoptr (GstBuffer) buffer = filtered_units (p, au->data, au->len, TRUE);
+  if (buffer)
+    send_frame (p, buffer, consumers, frames_out, bytes_out);
+}
+
+/* One encoded access unit of an encoder's appsink. An IDR's SPS/PPS are
+ * what the skip frames after it are written from; slots of the slate that
+ * waited for this IDR are filled right after it. */
+static GstFlowReturn
+deliver (CordonPipeline *p, GstAppSink *sink, CordonSkip *skip, GPtrArray **consumers, guint64 *frames_out,
+         guint64 *bytes_out)
+{
+  g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
+  GstBuffer *encoded = sample ? gst_sample_get_buffer (sample) : NULL;
+  if (!encoded)
+    return GST_FLOW_OK;
+
+  g_mutex_lock (&skip->send);
+  g_autoptr (GstBuffer) buffer = allowed_units (p, sample, encoded);
+  GstMapInfo map;
+  if (buffer && gst_buffer_map (buffer, &map, GST_MAP_READ)) {
+    gboolean idr, slice, aud;
+    cordon_skip_scan (map.data, map.size, &idr, &slice, &aud);
+    g_mutex_lock (&p->lock);
+    if (idr) {
+      cordon_skip_params_update (&skip->params, map.data, map.size);
+      skip->after_idr = TRUE;
+      skip->idr_asked = FALSE;
+      skip->written = FALSE;
+      skip->aud = aud;
+      skip->index = 0;
+    } else if (slice) {
+      skip->after_idr = FALSE;
+    }
+    g_mutex_unlock (&p->lock);
+    gst_buffer_unmap (buffer, &map);
+    send_frame (p, buffer, consumers, frames_out, bytes_out);
+  }
+
+  g_mutex_lock (&p->lock);
+  if (skip->pending)
+    skip->pending--;
+  guint owed = 0;
+  guint64 first = 0;
+  if (skip->owed && skip->after_idr && skip->pending == 0 && p->feeder == FEED_SLATE
+      && cordon_skip_params_usable (&skip->params)) {
+    owed = skip->owed;
+    first = skip->index + 1;
+    skip->index += owed;
+    skip->written = TRUE;
+  }
+  if (skip->pending == 0)
+    skip->owed = 0;
+  CordonSkipParams params = skip->params;
+  gboolean aud = skip->aud;
+  g_mutex_unlock (&p->lock);
+  for (guint i = 0; i < owed; i++)
+    send_skip (p, skip, &params, aud, first + i, consumers, frames_out, bytes_out);
+  g_mutex_unlock (&skip->send);
   return GST_FLOW_OK;
 }
 
@@ -155,18 +227,18 @@ encoded_sample (GstAppSink *sink, gpointer data)
 {
   CordonPipeline *p = data;
   /* p->consumers is replaced (not emptied) by cordon_pipeline_stop(). */
-  return deliver (p, sink, &p->consumers, &p->frames_out, &p->bytes_out);
+  return deliver (p, sink, &p->skip, &p->consumers, &p->frames_out, &p->bytes_out);
 }
 
 static GstFlowReturn
 sub_sample (GstAppSink *sink, gpointer data)
 {
   CordonPipeline *p = data;
-  return deliver (p, sink, &p->sub->consumers, &p->sub->frames_out, &p->sub->bytes_out);
+  return deliver (p, sink, &p->sub->skip, &p->sub->consumers, &p->sub->frames_out, &p->sub->bytes_out);
 }
 
 /* The slate is drawn once a second (its only change is the clock) and kept;
- * slate_tick() hands the same picture to the encoder at the output rate. */
+ * slate_tick() fills every slot of the output rate from it. */
 static GstFlowReturn
 slate_sample (GstAppSink *sink, gpointer data)
 {
@@ -178,6 +250,7 @@ slate_sample (GstAppSink *sink, gpointer data)
     return GST_FLOW_OK;
   g_mutex_lock (&p->lock);
   gst_buffer_replace (&p->slate_picture, pixels);
+  p->slate_fresh = TRUE;
   g_mutex_unlock (&p->lock);
   return GST_FLOW_OK;
 }
@@ -202,13 +275,46 @@ ticker_release (gpointer data)
   g_atomic_rc_box_release_full (data, ticker_clear);
 }
 
-/* The system clock's thread, once per output frame while the slate is on.
- * The same picture (the same memory) every time. */
+static void encode_into (CordonPipeline *p, GstElement *src, CordonSkip *skip, GstBuffer *pixels, gboolean fresh);
+
+/* One slot of the slate for one encoder: a skip frame when x264's last frame
+ * out is the IDR of the picture still shown; nothing yet when that IDR is
+ * still in x264 (deliver() writes the slot right after it, at most two
+ * slots: beyond that x264 is behind and gets the picture again); else the
+ * picture into x264, as an IDR when it is new. */
+static void
+slate_slot (CordonPipeline *p, GstElement *src, CordonSkip *skip, GstBuffer *picture, gboolean fresh,
+            GPtrArray **consumers, guint64 *frames_out, guint64 *bytes_out)
+{
+  enum { ENCODE, SKIP, WAIT } action = ENCODE;
+  g_mutex_lock (&skip->send);
+  g_mutex_lock (&p->lock);
+  if (!fresh && skip->after_idr && skip->pending == 0 && cordon_skip_params_usable (&skip->params)) {
+    action = SKIP;
+    skip->index++;
+    skip->written = TRUE;
+  } else if (!fresh && skip->idr_asked && skip->owed < 2) {
+    action = WAIT;
+    skip->owed++;
+  }
+  CordonSkipParams params = skip->params;
+  gboolean aud = skip->aud;
+  guint64 index = skip->index;
+  g_mutex_unlock (&p->lock);
+  if (action == SKIP)
+    send_skip (p, skip, &params, aud, index, consumers, frames_out, bytes_out);
+  else if (action == ENCODE)
+    encode_into (p, src, skip, picture, fresh);
+  g_mutex_unlock (&skip->send);
+}
+
+/* The system clock's thread, once per output frame while the slate is on. */
 static gboolean
 slate_tick (GstClock *clock, GstClockTime time, GstClockID id, gpointer data)
 {
   SlateTicker *t = data;
   g_autoptr (GstBuffer) picture = NULL;
+  gboolean fresh = FALSE;
 
   g_mutex_lock (&t->lock);
   CordonPipeline *p = t->p;
@@ -216,11 +322,17 @@ slate_tick (GstClock *clock, GstClockTime time, GstClockID id, gpointer data)
     g_mutex_lock (&p->lock);
     if (p->feeder == FEED_SLATE && p->slate_picture) {
       picture = gst_buffer_ref (p->slate_picture);
+      fresh = p->slate_fresh;
+      p->slate_fresh = FALSE;
       gst_buffer_replace (&p->last_raw, picture);
     }
     g_mutex_unlock (&p->lock);
-    if (picture)
-      cordon_output_encode (p, picture);
+    if (picture) {
+      slate_slot (p, p->encode_src, &p->skip, picture, fresh, &p->consumers, &p->frames_out, &p->bytes_out);
+      if (p->sub)
+        slate_slot (p, p->sub->src, &p->sub->skip, picture, fresh, &p->sub->consumers, &p->sub->frames_out,
+                    &p->sub->bytes_out);
+    }
   }
   g_mutex_unlock (&t->lock);
   return TRUE;
@@ -259,6 +371,7 @@ cordon_output_slate_stop (CordonPipeline *p)
   /* The next slate starts with a fresh clock, never the time it last showed. */
   g_mutex_lock (&p->lock);
   gst_clear_buffer (&p->slate_picture);
+  p->slate_fresh = FALSE;
   g_mutex_unlock (&p->lock);
 }
 
@@ -267,28 +380,49 @@ cordon_output_slate_stop (CordonPipeline *p)
  * pictures behind. The appsrc itself is unbounded and never leaks: this is
  * the only place a picture can be lost on the way in, so the count is exact.
  * The newest picture is the one dropped; a burst the encoder catches up with
- * within the bound loses nothing. */
+ * within the bound loses nothing.
+ * The picture is forced to be an IDR when FORCE (a new slate picture) or
+ * when cordon wrote skip frames since x264's last IDR: x264's own next P
+ * picture would not follow them. */
 static void
-encode_into (CordonPipeline *p, GstElement *src, GstBuffer *pixels)
+encode_into (CordonPipeline *p, GstElement *src, CordonSkip *skip, GstBuffer *pixels, gboolean force)
 {
   guint64 level = 0;
   g_object_get (src, "current-level-bytes", &level, NULL);
+  g_mutex_lock (&p->lock);
   if (level >= (guint64) p->encoder_queue * p->raw_info.size) {
-    g_mutex_lock (&p->lock);
     p->dropped_encoder++;
     g_mutex_unlock (&p->lock);
     return;
   }
+  force = force || skip->written;
+  if (force) {
+    skip->written = FALSE;
+    skip->idr_asked = TRUE;
+    skip->after_idr = FALSE;
+  }
+  skip->pending++;
+  g_mutex_unlock (&p->lock);
+  /* Serialised with the pictures in the appsrc's queue: it applies to this one. */
+  if (force)
+    gst_element_send_event (src, gst_video_event_new_downstream_force_key_unit (
+                                     GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE, TRUE, 0));
   cordon_pipeline_push_unstamped (GST_APP_SRC (src), pixels);
 }
 
+/* A camera picture. */
 void
 cordon_output_encode (CordonPipeline *p, GstBuffer *pixels)
 {
-  encode_into (p, p->encode_src, pixels);
+  g_mutex_lock (&p->skip.send);
+  encode_into (p, p->encode_src, &p->skip, pixels, FALSE);
+  g_mutex_unlock (&p->skip.send);
   /* The same picture (shared memory), scaled in the sub encoder's own thread. */
-  if (p->sub)
-    encode_into (p, p->sub->src, pixels);
+  if (p->sub) {
+    g_mutex_lock (&p->sub->skip.send);
+    encode_into (p, p->sub->src, &p->sub->skip, pixels, FALSE);
+    g_mutex_unlock (&p->sub->skip.send);
+  }
 }
 
 static void
@@ -415,6 +549,7 @@ build_encode (CordonPipeline *p, GError **error)
 {
   const CordonCamera *cam = p->camera;
   p->encoder_queue = MAX (2, cam->framerate * CORDON_ENCODER_QUEUE_MS / 1000);
+  g_mutex_init (&p->skip.send);
   if (!build_encoder (p, cam->width, cam->height, cam->bitrate, encoded_sample, &p->encode, &p->encode_src,
                       &p->encoder, error))
     return FALSE;
@@ -423,6 +558,7 @@ build_encode (CordonPipeline *p, GError **error)
     return TRUE;
 
   p->sub = g_new0 (CordonSubStream, 1);
+  g_mutex_init (&p->sub->skip.send);
   p->sub->consumers = g_ptr_array_new_with_free_func ((GDestroyNotify) cordon_consumer_free);
   p->sub->caps = gst_caps_copy (p->out_caps);
   gst_caps_set_simple (p->sub->caps, "width", G_TYPE_INT, (int) cam->sub_width,
@@ -526,6 +662,7 @@ cordon_output_sub_free (CordonPipeline *p)
   gst_clear_object (&sub->encode);
   gst_clear_caps (&sub->caps);
   g_clear_pointer (&sub->consumers, g_ptr_array_unref);
+  g_mutex_clear (&sub->skip.send);
   g_free (sub);
 }
 

@@ -13,6 +13,7 @@
 #include "pipeline.h"
 #include "ring.h"
 #include "camera-checks.h"
+#include "skipframe.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
@@ -95,6 +96,22 @@ typedef struct {
   gboolean resync;          /* lost a frame to a full queue: waits for the next keyframe */
 } Consumer;
 
+/* One encoder's side of the cheap slate (output.c): while the slate is on,
+ * x264 encodes only a changed slate picture, as an IDR, and cordon writes an
+ * all-skip P picture (skipframe.h) for every other output slot. `send` keeps
+ * x264's frames and cordon's in order; the rest is under the pipeline's lock. */
+typedef struct {
+  GMutex send;
+  CordonSkipParams params;  /* from the SPS/PPS before x264's last IDR */
+  gboolean aud;             /* x264 writes access unit delimiters */
+  gboolean after_idr;       /* x264's last frame out was an IDR: skip frames may follow */
+  gboolean idr_asked;       /* a forced IDR is on its way through x264 */
+  gboolean written;         /* cordon wrote frames since x264's last IDR: its next one must be an IDR */
+  guint64 index;            /* pictures cordon wrote since that IDR */
+  guint pending;            /* pictures in x264 not out yet */
+  guint owed;               /* slots that waited for the IDR; written right after it */
+} CordonSkip;
+
 typedef struct _Snapshot Snapshot;
 typedef struct _SlateTicker SlateTicker;
 
@@ -106,6 +123,7 @@ typedef struct {
   GstElement *encoder;
   GSource *watch;
   GstCaps *caps;            /* what its consumers get */
+  CordonSkip skip;
   /* under the pipeline's lock: */
   GPtrArray *consumers;     /* Consumer* */
   guint64 frames_out;
@@ -171,6 +189,8 @@ struct _CordonPipeline {
   char *last_error;
   GstBuffer *last_raw;      /* the picture last pushed into the encoder (snapshot.c) */
   GstBuffer *slate_picture; /* the slate's current picture (pixels only), or NULL */
+  gboolean slate_fresh;     /* slate_picture has not been encoded yet */
+  CordonSkip skip;          /* output.c: the main encoder's */
 
   Snapshot *snapshot;       /* snapshot.c: own lock, taken before `lock`, never inside it */
   CordonSubStream *sub;     /* output.c: NULL without sub-stream */

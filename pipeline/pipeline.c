@@ -459,6 +459,7 @@ cordon_pipeline_free (CordonPipeline *p)
   g_clear_pointer (&p->snapshot, cordon_snapshot_free);
   g_clear_pointer (&p->camera, cordon_camera_unref);
   g_clear_pointer (&p->context, g_main_context_unref);
+  g_mutex_clear (&p->skip.send);
   g_mutex_clear (&p->lock);
   g_free (p);
 }

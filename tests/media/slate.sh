@@ -4,8 +4,11 @@
 # holds the configured 25 frames a second: 250 frames within 3 (the
 # recording's ends fall between frames; RTP time stamps are cordon's arrival
 # times at the egress, so a faster or slower slate shows as more or fewer
-# frames in the 10 s). The slate draws one picture a second and repeats it;
-# the camera stays offline and nothing is counted as dropped.
+# frames in the 10 s). The slate draws one picture a second; x264 encodes it
+# as an IDR and cordon writes an all-skip P picture for every other frame
+# (pipeline/skipframe.c): the recording decodes without a single error, and
+# about one frame a second is an I frame. The camera stays offline and
+# nothing is counted as dropped.
 source "$(dirname "$0")/lib.sh"
 require_root
 media_topology
@@ -24,6 +27,13 @@ want=$(( SECS * FPS ))
 diff=$(( ${n:-0} - want ))
 [ "${diff#-}" -le 3 ] && pass "slate recording: $n frames in $SECS s (want $want ± 3)" \
   || fail "slate recording: ${n:-0} frames in $SECS s, want $want ± 3"
+errors=$(ffmpeg -nostdin -v error -err_detect explode -xerror -f h264 -i "$WORK/rec.h264" -f null - 2>&1 | head -3)
+[ -z "$errors" ] && pass "slate recording decodes without errors" || fail "slate recording: decoder says: $errors"
+types=$(ffprobe -v error -select_streams v:0 -show_entries frame=pict_type -of csv=p=0 "$WORK/rec.h264" | sort | uniq -c | tr -s ' \n' ' ')
+intra=$(ffprobe -v error -select_streams v:0 -show_entries frame=pict_type -of csv=p=0 "$WORK/rec.h264" | grep -c '^I' || true)
+[ "$intra" -ge $(( SECS - 2 )) ] && [ "$intra" -le $(( SECS + 2 )) ] \
+  && pass "one x264 picture a second, the rest cordon's skip frames ($types)" \
+  || fail "slate frames by type: $types; want about $SECS I frames in $SECS s"
 size=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0 "$WORK/rec.h264")
 [ "$size" = "640,360" ] && pass "slate at the configured size" || fail "slate size $size, want 640,360"
 dropped1=$(statusq camera away frames_dropped)
