@@ -77,3 +77,9 @@ record() {
 frames() {
   ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$1" | head -1
 }
+
+# decode_errors FILE: what ffmpeg says decoding the H.264 stream FILE with
+# every error fatal (empty when it decodes cleanly).
+decode_errors() {
+  ffmpeg -nostdin -v error -err_detect explode -xerror -f h264 -i "$1" -f null - 2>&1 | head -3
+}

@@ -38,5 +38,9 @@ want=$(( 40 * FPS * 9 / 10 ))
 [ "${n:-0}" -ge $want ] && pass "40 s recording holds $n frames (>= $want, slate included)" \
   || fail "40 s recording holds ${n:-0} frames, want >= $want"
 reconnects=$(statusq camera lobby reconnects)
+# live → slate (x264's IDRs and cordon's skip frames) → live (x264's forced IDR first)
+errors=$(decode_errors "$WORK/rec.h264")
+[ -z "$errors" ] && pass "the recording decodes without errors across live, slate and live" \
+  || fail "recording across the restart: decoder says: $errors"
 [ "$reconnects" -ge 1 ] && pass "reconnects counted ($reconnects)" || fail "reconnects not counted"
 finish

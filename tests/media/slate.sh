@@ -27,7 +27,7 @@ want=$(( SECS * FPS ))
 diff=$(( ${n:-0} - want ))
 [ "${diff#-}" -le 3 ] && pass "slate recording: $n frames in $SECS s (want $want ± 3)" \
   || fail "slate recording: ${n:-0} frames in $SECS s, want $want ± 3"
-errors=$(ffmpeg -nostdin -v error -err_detect explode -xerror -f h264 -i "$WORK/rec.h264" -f null - 2>&1 | head -3)
+errors=$(decode_errors "$WORK/rec.h264")
 [ -z "$errors" ] && pass "slate recording decodes without errors" || fail "slate recording: decoder says: $errors"
 types=$(ffprobe -v error -select_streams v:0 -show_entries frame=pict_type -of csv=p=0 "$WORK/rec.h264" | sort | uniq -c | tr -s ' \n' ' ')
 intra=$(ffprobe -v error -select_streams v:0 -show_entries frame=pict_type -of csv=p=0 "$WORK/rec.h264" | grep -c '^I' || true)
