@@ -289,7 +289,9 @@ slate_slot (CordonPipeline *p, GstElement *src, CordonSkip *skip, GstBuffer *pic
   enum { ENCODE, SKIP, WAIT } action = ENCODE;
   g_mutex_lock (&skip->send);
   g_mutex_lock (&p->lock);
-  if (!fresh && skip->after_idr && skip->pending == 0 && cordon_skip_params_usable (&skip->params)) {
+  if (skip->off) {
+    fresh = FALSE;
+  } else if (!fresh && skip->after_idr && skip->pending == 0 && cordon_skip_params_usable (&skip->params)) {
     action = SKIP;
     skip->index++;
     skip->written = TRUE;
@@ -550,6 +552,9 @@ build_encode (CordonPipeline *p, GError **error)
   const CordonCamera *cam = p->camera;
   p->encoder_queue = MAX (2, cam->framerate * CORDON_ENCODER_QUEUE_MS / 1000);
   g_mutex_init (&p->skip.send);
+  /* Frame threads (encoder-threads > 1) hold each picture back until the
+   * next one comes: the slate's IDR would not be out before its slot ends. */
+  p->skip.off = cam->encoder_threads > 1;
   if (!build_encoder (p, cam->width, cam->height, cam->bitrate, encoded_sample, &p->encode, &p->encode_src,
                       &p->encoder, error))
     return FALSE;
@@ -559,6 +564,7 @@ build_encode (CordonPipeline *p, GError **error)
 
   p->sub = g_new0 (CordonSubStream, 1);
   g_mutex_init (&p->sub->skip.send);
+  p->sub->skip.off = p->skip.off;
   p->sub->consumers = g_ptr_array_new_with_free_func ((GDestroyNotify) cordon_consumer_free);
   p->sub->caps = gst_caps_copy (p->out_caps);
   gst_caps_set_simple (p->sub->caps, "width", G_TYPE_INT, (int) cam->sub_width,

@@ -102,6 +102,7 @@ typedef struct {
  * x264's frames and cordon's in order; the rest is under the pipeline's lock. */
 typedef struct {
   GMutex send;
+  gboolean off;             /* frame threads delay x264's output: x264 encodes every slot */
   CordonSkipParams params;  /* from the SPS/PPS before x264's last IDR */
   gboolean aud;             /* x264 writes access unit delimiters */
   gboolean after_idr;       /* x264's last frame out was an IDR: skip frames may follow */
