@@ -4,6 +4,11 @@ writes) for tests/media/media.sh.
 
   nalscan.py types FILE     NAL unit types and counts, "1:290 5:5 ..."
   nalscan.py find HEX FILE  exit 0 if the bytes HEX occur anywhere in FILE
+  nalscan.py after-skips FILE
+                            for each access unit (split at the delimiters,
+                            type 9) of 100 bytes or more that follows one
+                            smaller (cordon's skip frames), IDR or non-IDR,
+                            counted: "IDR:17 non-IDR:0"
 """
 import re
 import sys
@@ -20,10 +25,38 @@ def nal_types(data):
     return counts
 
 
+def access_units(data):
+    """(size, NAL types) of each access unit, split at every delimiter."""
+    units = []
+    starts = [m.end() for m in re.finditer(b"\x00\x00\x01", data)]
+    begin, types = None, []
+    for at in starts:
+        if at >= len(data):
+            continue
+        t = data[at] & 0x1F
+        if t == 9:
+            if begin is not None:
+                units.append((at - begin, types))
+            begin, types = at, []
+        types.append(t)
+    if begin is not None:
+        units.append((len(data) - begin, types))
+    return units
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "types":
         counts = nal_types(open(sys.argv[2], "rb").read())
         print(" ".join("%d:%d" % (t, n) for t, n in sorted(counts.items())))
+        return 0
+    if len(sys.argv) == 3 and sys.argv[1] == "after-skips":
+        counts = {"IDR": 0, "non-IDR": 0}
+        prev_skip = False
+        for size, types in access_units(open(sys.argv[2], "rb").read()):
+            if prev_skip and size >= 100:
+                counts["IDR" if 5 in types else "non-IDR"] += 1
+            prev_skip = size < 100
+        print("IDR:%d non-IDR:%d" % (counts["IDR"], counts["non-IDR"]))
         return 0
     if len(sys.argv) == 4 and sys.argv[1] == "find":
         needle = bytes.fromhex(sys.argv[2])

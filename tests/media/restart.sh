@@ -42,5 +42,12 @@ reconnects=$(statusq camera lobby reconnects)
 errors=$(decode_errors "$WORK/rec.h264")
 [ -z "$errors" ] && pass "the recording decodes without errors across live, slate and live" \
   || fail "recording across the restart: decoder says: $errors"
+# cordon's skip frames are a few dozen bytes; x264's first frame after them
+# (a new slate picture, or the camera back) must be an IDR (an I frame after
+# a scene cut is not enough), or its references and frame_num would not
+# follow them.
+after=$("$PY" "$SRC/tests/media/nalscan.py" after-skips "$WORK/rec.h264")
+[[ "$after" =~ ^IDR:[1-9][0-9]*\ non-IDR:0$ ]] && pass "the first x264 frame after skip frames is an IDR each time ($after)" \
+  || fail "x264 frames right after skip frames: $after; want only IDRs"
 [ "$reconnects" -ge 1 ] && pass "reconnects counted ($reconnects)" || fail "reconnects not counted"
 finish
