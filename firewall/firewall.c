@@ -15,6 +15,37 @@ cordon_firewall_plan (const CordonConfig *config, GError **error)
   return fw_render (rs);
 }
 
+char *
+cordon_firewall_unit_addresses (const CordonConfig *c)
+{
+  GString *out = g_string_new (NULL);
+  g_string_append (out,
+                          "# cordon.service drop-in made by `cordon firewall unit-addresses`.\n"
+                          "# IPAddressAllow= holds for both directions of every socket of the unit,\n"
+                          "# the ingest workers' too: recorders may connect from these addresses only,\n"
+                          "# and cordon reaches only them. Regenerate it when recorders or cameras change.\n"
+                          "[Service]\nIPAddressDeny=any\nIPAddressAllow=localhost\n");
+  for (guint i = 0; i < c->recorders->len; i++) {
+    const CordonRecorder *r = c->recorders->pdata[i];
+    g_string_append_printf (out, "# recorder %s\nIPAddressAllow=", r->name);
+    for (guint j = 0; j < r->addresses->len; j++) {
+      g_autofree char *mask = g_inet_address_mask_to_string (r->addresses->pdata[j]);
+      g_string_append_printf (out, "%s%s", j ? " " : "", mask);
+    }
+    g_string_append_c (out, '\n');
+  }
+  for (guint i = 0; i < c->cameras->len; i++) {
+    const CordonCamera *cam = c->cameras->pdata[i];
+    g_string_append_printf (out, "# camera %s\nIPAddressAllow=%s\n", cam->name, cam->host);
+  }
+  g_autoptr (GInetAddress) status = c->status_host ? g_inet_address_new_from_string (c->status_host) : NULL;
+  if (status && !g_inet_address_get_is_loopback (status))
+    g_string_append_printf (out, "# [proxy] status is on %s: add the addresses your monitoring scrapes from\n"
+                                 "# IPAddressAllow=\n",
+                            c->status_host);
+  return g_string_free (out, FALSE);
+}
+
 gboolean
 cordon_firewall_apply (const CordonConfig *config, GError **error)
 {

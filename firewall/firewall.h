@@ -27,6 +27,11 @@ typedef enum {
 /* The ruleset for CONFIG as commented `nft -f` input (transfer full). */
 char *cordon_firewall_plan (const CordonConfig *config, GError **error);
 
+/* A systemd drop-in for cordon.service (IPAddressDeny=any, IPAddressAllow=
+ * loopback, the recorders' prefixes and the cameras' addresses): a second
+ * layer under the table, derived from the same configuration. */
+char *cordon_firewall_unit_addresses (const CordonConfig *config);
+
 /* Replaces table inet cordon with CONFIG's ruleset in one batch. On failure
  * the previous table is untouched. mode = off removes the table. */
 gboolean cordon_firewall_apply (const CordonConfig *config, GError **error);

@@ -201,7 +201,8 @@ on_watchdog (gpointer data)
 static void
 daemon_free (CordonDaemon *d)
 {
-  if (d->server) {
+  /* The server is bound before set-up can still fail; the cameras come later. */
+  if (d->server && d->pipelines) {
     GHashTableIter it;
     gpointer k;
     g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);

@@ -16,7 +16,7 @@ static const char usage[] =
   "Usage:\n"
   "  cordon check    [--config FILE]           validate; print every error\n"
   "  cordon run      [--config FILE] [--verbose]  run the daemon in the foreground\n"
-  "  cordon firewall plan|apply|remove [--config FILE]\n"
+  "  cordon firewall plan|apply|remove|unit-addresses [--config FILE]\n"
   "  cordon status   [--config FILE | --address HOST:PORT] [--json]\n"
   "  cordon version\n"
   "\nThe default configuration is " DEFAULT_CONFIG ".\n";
@@ -149,6 +149,11 @@ cmd_firewall (const char *action)
     fputs (text, stdout);
     return 0;
   }
+  if (g_strcmp0 (action, "unit-addresses") == 0) {
+    g_autofree char *text = cordon_firewall_unit_addresses (config);
+    fputs (text, stdout);
+    return 0;
+  }
   if (g_strcmp0 (action, "apply") == 0) {
     if (!cordon_firewall_apply (config, &error)) {
       g_printerr ("cordon firewall apply: %s (the previous ruleset, if any, is unchanged)\n", error->message);
@@ -160,7 +165,7 @@ cmd_firewall (const char *action)
       printf ("table inet %s applied (%s mode)\n", CORDON_FIREWALL_TABLE, cordon_firewall_mode_to_string (config->mode));
     return 0;
   }
-  g_printerr ("cordon firewall: expected plan, apply or remove\n%s", usage);
+  g_printerr ("cordon firewall: expected plan, apply, remove or unit-addresses\n%s", usage);
   return 2;
 }
 

@@ -34,6 +34,23 @@ test_plan_fixture (gconstpointer data)
   }
 }
 
+/* The systemd drop-in lists what the configuration lets in and out. */
+static void
+test_unit_addresses (void)
+{
+  g_autofree char *conf = g_strdup_printf ("%s/gateway.conf", FIXTURE_DIR);
+  g_autofree char *want_path = g_strdup_printf ("%s/gateway.unit-addresses", FIXTURE_DIR);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *want = NULL;
+
+  g_autoptr (CordonConfig) config = cordon_config_load (conf, &error);
+  g_assert_no_error (error);
+  g_autofree char *got = cordon_firewall_unit_addresses (config);
+  g_assert_true (g_file_get_contents (want_path, &want, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (got, ==, want);
+}
+
 static void
 test_plan_same_description_twice (void)
 {
@@ -446,6 +463,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/firewall/plan/host-dhcp-ntp", "host", test_plan_fixture);
   g_test_add_data_func ("/firewall/plan/off-has-no-table", "off", test_plan_fixture);
   g_test_add_func ("/firewall/plan/deterministic-never-owner", test_plan_same_description_twice);
+  g_test_add_func ("/firewall/plan/systemd-unit-addresses", test_unit_addresses);
   g_test_add_func ("/firewall/plan/lockdown", test_lockdown_plan);
   g_test_add_func ("/firewall/config/load-without-secrets", test_load_without_secrets);
   g_test_add_func ("/firewall/report/cap-per-camera", test_report_cap_per_camera);

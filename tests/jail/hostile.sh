@@ -92,9 +92,14 @@ esac
 field() { awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$1"; }
 workers=0
 declare -A per_uid=()
-for st in /proc/[0-9]*/status; do
-  [ "$(field "$st" Name 2>/dev/null)" = cordon-worker-h ] || continue
-  pid=${st#/proc/}; pid=${pid%/status}
+# Each status file is read once into a copy: hostile workers are killed and
+# restarted all the time, and one that exits between two reads of /proc
+# would look like a worker without fields.
+for proc_st in /proc/[0-9]*/status; do
+  st=$WORK/proc-status
+  cat "$proc_st" >"$st" 2>/dev/null || continue
+  [ "$(field "$st" Name)" = cordon-worker-h ] || continue
+  pid=${proc_st#/proc/}; pid=${pid%/status}
   read -r u _ < <(field "$st" Uid)
   workers=$((workers + 1))
   per_uid[$u]=$(( ${per_uid[$u]:-0} + 1 ))
@@ -103,12 +108,10 @@ for st in /proc/[0-9]*/status; do
   [ "$(field "$st" CapEff)" = 0000000000000000 ] && [ "$(field "$st" CapPrm)" = 0000000000000000 ] \
     || fail "worker $pid has capabilities: $(field "$st" CapEff)"
   [ "$(field "$st" NoNewPrivs)" = 1 ] || fail "worker $pid: NoNewPrivs is not set"
-  fds=$(ls /proc/"$pid"/fd 2>/dev/null | sort -n | tr '\n' ' ')
   case $(field "$st" Seccomp) in
-    2) n=$(ls /proc/"$pid"/fd | wc -l)
-       # 0-2 (/dev/null), 3 control, the camera socket, GLib's and GstPoll's wake-ups: no file.
+    2) # 0-2 (/dev/null), 3 control, the camera socket, GLib's and GstPoll's wake-ups: no file.
        for fd in /proc/"$pid"/fd/*; do
-         t=$(readlink "$fd")
+         t=$(readlink "$fd") || continue  # closed meanwhile, or the worker is gone
          case $t in socket:*|anon_inode:*|/dev/null|pipe:*) ;; *) fail "worker $pid holds $fd → $t" ;; esac
        done ;;
     *) ;; # still starting (before its jail)

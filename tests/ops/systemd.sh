@@ -18,6 +18,16 @@ else
   [ -z "$ours" ] && pass "systemd-analyze verify: no findings on cordon's units" || fail "systemd-analyze verify: $ours"
 fi
 
+# The drop-in `cordon firewall unit-addresses` makes from a configuration
+# loads, and systemd takes every address in it.
+mkdir -p "$WORK/units/cordon.service.d"
+"$CORDON" firewall unit-addresses --config "$SRC/tests/firewall/gateway.conf" >"$WORK/units/cordon.service.d/ip.conf"
+out=$(systemd-analyze verify --man=no "$WORK/units/cordon.service" 2>&1)
+bad=$(printf '%s\n' "$out" | grep 'cordon.service.d/ip.conf' || true)
+grep -q '^IPAddressAllow=198.19.0.0/16 ' "$WORK/units/cordon.service.d/ip.conf" && [ -z "$bad" ] \
+  && pass "unit-addresses: a drop-in systemd loads without a finding" || fail "unit-addresses drop-in: $bad"
+rm -r "$WORK/units/cordon.service.d"
+
 media_topology
 write_recorder_secret
 start_testcam cam $CAM_IP --size 320x240 --fps 10
