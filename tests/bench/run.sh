@@ -446,10 +446,11 @@ phase_latency() {
 
 # ---- phase: memory ----
 # mem_of PID: "RSS PSS" in KiB (PSS shares the libraries' pages out among
-# the processes that map them; the worker processes too, once they exist).
+# the processes that map them), over the daemon and all its descendants:
+# firewall helper, launcher and every camera's ingest worker.
 mem_of() {
   local rss=0 pss=0 pid
-  for pid in "$1" $(pgrep -P "$1" 2>/dev/null); do
+  for pid in $(tree "$1"); do
     set -- $(awk '/^Rss:/ {r = $2} /^Pss:/ {p = $2} END {print r + 0, p + 0}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0 0)
     rss=$((rss + $1)); pss=$((pss + $2))
   done
@@ -475,7 +476,11 @@ phase_memory() {
       cordon_up "$conf" $k || { cordon_down; continue; }
       sleep 8
       set -- $(mem_of "$CORDON_PID"); local rss=$1 pss=$2
-      local hwm=$(awk '/VmHWM/ {print $2}' "/proc/$CORDON_PID/status")
+      local hwm=$(awk '/VmHWM/ {print $2}' "/proc/$CORDON_PID/status") q
+      # Where it goes: every process's mappings, for docs/performance.md's breakdown.
+      for q in $(tree "$CORDON_PID"); do
+        { tr '\0' ' ' <"/proc/$q/cmdline"; echo; cat "/proc/$q/smaps"; } >"$OUT/smaps-$label-$k-$q.txt" 2>/dev/null
+      done
       cordon_down
       local per="–" pper="–"
       [ -z "$first" ] && first=$k rss1=$rss pss1=$pss
