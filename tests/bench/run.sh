@@ -685,7 +685,7 @@ phase_capacity() {
   log "capacity: $CAP_WIN s probes"
   report "### 2. Capacity: cameras kept at real time for $CAP_WIN s (no frame dropped, every camera encoding $FPS fps)"
   report ""
-  report "Each probe: N cordon cameras pulling one replay camera (no re-encode; its CPU is in the overhead section), no recorders, encoder-threads = auto (one x264 thread each above $NPROC cameras); pass = for every camera, frames in and out over the window >= ${FPS} × window − 5, drop counter unchanged, state live. Estimate = (nproc × 0.92 − camera CPU) / cordon CPU per stream."
+  report "Each probe: N cordon cameras pulling one replay camera (no re-encode; its CPU is in the overhead section), no recorders, encoder-threads = auto (one x264 thread each from $NPROC cameras up); pass = for every camera, frames in and out over the window >= ${FPS} × window − 5, drop counter unchanged, state live. Estimate = (nproc × 0.92 − camera CPU) / cordon CPU per stream."
   report ""
   report "| stream | preset | cordon CPU-s/stream-s | estimate | capacity | probes |"
   report "| --- | --- | --- | --- | --- | --- |"
@@ -697,12 +697,12 @@ phase_capacity() {
   report ""
   threading_check
 }
-# The threading auto picks above NPROC cameras (one x264 thread each), against
+# The threading auto picks from NPROC cameras up (one x264 thread each), against
 # two frame threads per encoder (encoder-threads = 2), at the 720p capacity
 # just found: the same probe, every camera alike.
 threading_check() {
   local n=${FIG[capacity_m720_$PRESET]:-}
-  [ -n "$n" ] && [ "$n" -gt "$NPROC" ] || { log "threading: no 720p capacity above $NPROC cameras to compare at"; return; }
+  [ -n "$n" ] && [ "$n" -ge "$NPROC" ] || { log "threading: no 720p capacity of $NPROC cameras or more to compare at"; return; }
   if [ $((SECONDS - START + 2 * (CAP_WIN + 12))) -gt "$BUDGET" ]; then log "threading: time budget reached"; return; fi
   report "### 2b. Threading at capacity: $n × 720p25 $PRESET, one probe each"
   report ""
