@@ -11,7 +11,9 @@
 #   3. fan-out: cordon CPU with 0, 1 and 10 recorders on one camera;
 #   4. glass-to-glass latency: bar-coded capture time read back after
 #      decoding, through cordon vs straight from the camera;
-#   5. memory (RSS and PSS) with 1, 4 and 16 cameras, and per 1080p camera.
+#   5. memory (RSS and PSS) with 1, 4 and 16 cameras, and per 1080p camera;
+#   6. sub stream: CPU and PSS of a 640x360 sub stream against a second camera;
+#   7. slate: CPU and output rate of an offline camera.
 # The cameras of phases 0, 1, 2, 3 and 5 are tests/bench/replaycam.py: it
 # replays pre-encoded clips (noisy moving test pattern, made once with ffmpeg
 # and cached in results/cache/) without re-encoding, at ~0.01 CPU, so the
@@ -23,7 +25,7 @@
 #
 #   sudo tests/bench/run.sh                 # full run (about 14 min on 2 cores)
 #   sudo BENCH_QUICK=1 tests/bench/run.sh   # short windows, for development
-#   BENCH_PHASES="quality ssim overhead fanout latency memory capacity" selects phases
+#   BENCH_PHASES="quality ssim overhead fanout latency memory substream slate capacity jail" selects phases
 #   (and "profile": perf over cordon, not in the default run).
 #   The report replaces the bench:begin/bench:end part of docs/performance.md
 #   (BENCH_DOC=FILE for another file); BENCH_BUDGET=seconds bounds the run.
@@ -34,7 +36,7 @@ export CORDON_SOURCE_DIR=${CORDON_SOURCE_DIR:-$SRC_DIR}
 export CORDON_BUILD_DIR=${CORDON_BUILD_DIR:-$SRC_DIR/build-bench}
 START=$SECONDS
 QUICK=${BENCH_QUICK:-0}
-PHASES=${BENCH_PHASES:-quality ssim overhead fanout latency memory capacity jail}
+PHASES=${BENCH_PHASES:-quality ssim overhead fanout latency memory substream slate capacity jail}
 RESULTS=${BENCH_RESULTS:-$HERE/results}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=$RESULTS/$STAMP
@@ -398,6 +400,83 @@ phase_quality() {
     local mem=$(anon_kib ! x264enc speed-preset=$p $enc)
     FIG[x264_mib_$p]=$(calc "round(($mem - $base) / 1024, 1)")
     report "$row | ${FIG[x264_mib_$p]} |"
+  done
+  report ""
+}
+
+# cpu_rounds: cordon's CPU-s per second over ROUNDS windows of WIN s into
+# CPU_STATS ("median min max"); also sets OUT_FPS (frames_out per second of the first
+# camera over all the windows) and DROPS (frames_dropped added, all cameras).
+cpu_rounds() {
+  local xs=() r w0 w1 c0 c1 f0 f1 t0 t1
+  f0=$(gwbench frames "$STATUS_URL"); t0=$(date +%s.%N)
+  for r in $(seq 1 "$ROUNDS"); do
+    w0=$(date +%s.%N); c0=$(cpu_ticks "$CORDON_PID"); sleep "$WIN"; w1=$(date +%s.%N); c1=$(cpu_ticks "$CORDON_PID")
+    xs+=($(calc "($c1 - $c0) / $TICK / ($w1 - $w0)"))
+  done
+  f1=$(gwbench frames "$STATUS_URL"); t1=$(date +%s.%N)
+  OUT_FPS=$(paste <(echo "$f0" | head -1) <(echo "$f1" | head -1) | awk -v s="$(calc "$t1 - $t0")" '{ printf "%.2f", ($9 - $4) / s }')
+  DROPS=$(paste <(echo "$f0") <(echo "$f1") | awk '{ d += $10 - $5 } END { print d + 0 }')
+  CPU_STATS=$(bench stats "${xs[@]}")
+}
+
+# ---- phase: sub stream against a second camera ----
+phase_substream() {
+  log "substream: one 1080p camera, with a 640x360 sub stream, and two cameras"
+  report "### 6. Sub stream: one decode, two encodes, against a second camera"
+  report ""
+  report "One 1080p25 replay camera; cordon CPU (daemon and workers) over $ROUNDS windows of $WIN s, median (min–max), and PSS 8 s after live; no recorders. The sub stream is \`sub-stream = 640x360\` (\`sub-bitrate\` default 512 kbit/s) served at /NAME/sub."
+  report ""
+  report "| configuration | cordon CPU-s per second | added | PSS MiB | added | dropped |"
+  report "| --- | --- | --- | --- | --- | --- |"
+  cam_moving m1080
+  local v conf=$WORK/sub.conf base="" pbase=""
+  for v in one sub two; do
+    conf_head >"$conf"
+    conf_cam s1 m1080 >>"$conf"
+    [ $v = sub ] && printf 'sub-stream = 640x360\n' >>"$conf"
+    [ $v = two ] && conf_cam s2 m1080 >>"$conf"
+    cordon_up "$conf" "$([ $v = two ] && echo 2 || echo 1)" || { cordon_down; continue; }
+    sleep 5
+    cpu_rounds
+    local st=$CPU_STATS pss=$(pss_kib "$CORDON_PID")
+    cordon_down
+    set -- $st
+    local add="–" padd="–" label
+    [ $v = one ] && base=$1 pbase=$pss
+    [ $v != one ] && [ -n "$base" ] && add=$(calc "round($1 - $base, 3)") padd=$(calc "round(($pss - $pbase) / 1024, 1)")
+    case $v in one) label="1 camera" ;; sub) label="1 camera + 640x360 sub stream" ;; two) label="2 cameras" ;; esac
+    FIG[substream_cpu_added_$v]=$add
+    echo "substream $v cpu $st pss_kib $pss drops $DROPS" >>"$OUT/substream.txt"
+    report "| $label | $1 ($2–$3) | $add | $(calc "round($pss / 1024, 1)") | $padd | $DROPS |"
+  done
+  cam_stop m1080
+  report ""
+}
+
+# ---- phase: an offline camera's slate ----
+phase_slate() {
+  log "slate: one offline camera at 720p and 1080p"
+  report "### 7. An offline camera: the slate"
+  report ""
+  report "One camera whose address answers nothing (cordon shows the slate), no recorders; cordon CPU over $ROUNDS windows of $WIN s after 6 s offline, median (min–max), and the slate's output rate from frames_out. For comparison: a live camera's CPU is in the overhead table."
+  report ""
+  report "| size | cordon CPU-s per second | output frames per second (configured $FPS) |"
+  report "| --- | --- | --- |"
+  local c conf=$WORK/slate.conf
+  for c in m720 m1080; do
+    # The replay camera's address with no camera started on it: refused at once.
+    site_config off >"$conf"
+    printf '\n[camera:off1]\nurl = %s\nsize = %s\nframerate = %s\n' "$(cam_url $c)" "$(size_of $c)" "$FPS" >>"$conf"
+    start_cordon "$conf"
+    sleep 6
+    cpu_rounds
+    local st=$CPU_STATS
+    cordon_down
+    set -- $st
+    FIG[slate_cpu_$c]=$1
+    echo "slate $c cpu $st fps $OUT_FPS" >>"$OUT/slate.txt"
+    report "| $(size_of $c) | $1 ($2–$3) | $OUT_FPS |"
   done
   report ""
 }
