@@ -12,18 +12,19 @@
 #   4. glass-to-glass latency: bar-coded capture time read back after
 #      decoding, through cordon vs straight from the camera;
 #   5. memory (RSS and PSS) with 1, 4 and 16 cameras, and per 1080p camera;
-#   6. sub stream: CPU and PSS of a 640x360 sub stream against a second camera;
-#   7. slate: CPU and output rate of an offline camera.
-# The cameras of phases 0, 1, 2, 3 and 5 are tests/bench/replaycam.py: it
-# replays pre-encoded clips (noisy moving test pattern, made once with ffmpeg
-# and cached in results/cache/) without re-encoding, at ~0.01 CPU, so the
-# figures measure the contenders, not the test camera.
-#   6. jail: one 720p camera, the ingest-worker layout vs an in-process cordon
+#   7. sub stream: CPU and PSS of a 640x360 sub stream against a second camera;
+#   8. slate: CPU and output rate of an offline camera;
+#   9. jail: one 720p camera, the ingest-worker layout vs an in-process cordon
 #      (BENCH_INPROCESS=path to a cordon binary without workers) or, without
 #      one, vs plain gst-launch: CPU, PSS of every process, hand-over latency.
+# The cameras of every phase but the still-pattern SSIM, latency and 720p
+# memory (cordon-testcam) are tests/bench/replaycam.py: it replays
+# pre-encoded clips (noisy moving test pattern, made once with ffmpeg and
+# cached in results/cache/) without re-encoding, at ~0.03 CPU, so the figures
+# measure the contenders, not the test camera.
 # It reports figures; it never fails on speed. Raw data: tests/bench/results/.
 #
-#   sudo tests/bench/run.sh                 # full run (about 14 min on 2 cores)
+#   sudo tests/bench/run.sh                 # full run (about 30 min on 2 cores)
 #   sudo BENCH_QUICK=1 tests/bench/run.sh   # short windows, for development
 #   BENCH_PHASES="quality ssim overhead fanout latency memory substream slate capacity jail" selects phases
 #   (and "profile": perf over cordon, not in the default run).
@@ -423,7 +424,7 @@ cpu_rounds() {
 # ---- phase: sub stream against a second camera ----
 phase_substream() {
   log "substream: one 1080p camera, with a 640x360 sub stream, and two cameras"
-  report "### 6. Sub stream: one decode, two encodes, against a second camera"
+  report "### 7. Sub stream: one decode, two encodes, against a second camera"
   report ""
   report "One 1080p25 replay camera; cordon CPU (daemon and workers) over $ROUNDS windows of $WIN s, median (min–max), and PSS 8 s after live; no recorders. The sub stream is \`sub-stream = 640x360\` (\`sub-bitrate\` default 512 kbit/s) served at /NAME/sub."
   report ""
@@ -457,7 +458,7 @@ phase_substream() {
 # ---- phase: an offline camera's slate ----
 phase_slate() {
   log "slate: one offline camera at 720p and 1080p"
-  report "### 7. An offline camera: the slate"
+  report "### 8. An offline camera: the slate"
   report ""
   report "One camera whose address answers nothing (cordon shows the slate), no recorders; cordon CPU over $ROUNDS windows of $WIN s after 6 s offline, median (min–max), and the slate's output rate from frames_out. For comparison: a live camera's CPU is in the overhead table."
   report ""
@@ -634,7 +635,7 @@ phase_jail() {
   cam_moving m720
   conf_head >"$conf"
   conf_cam j1 m720 >>"$conf"
-  report "### 6. The jail's cost: one 720p$FPS camera, no recorder"
+  report "### 9. The jail's cost: one 720p$FPS camera, no recorder"
   report ""
   report "CPU (utime+stime of every process of the variant), $ROUNDS windows of $WIN s, median (min–max); PSS summed over the processes 8 s after live; hand-over: worker sent → daemon copied out (moving average from /status). Load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
   report ""
