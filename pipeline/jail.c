@@ -55,8 +55,8 @@ fail (GError **error, const char *what, int err)
   return FALSE;
 }
 
-static int
-count_threads (void)
+int
+cordon_jail_count_threads (void)
 {
   /* /proc may be gone later; here it is still readable. */
   g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
@@ -298,13 +298,13 @@ gboolean
 cordon_jail_enter (const CordonJailSpec *spec, CordonJailReport *report, GError **error)
 {
   memset (report, 0, sizeof *report);
-  int threads = count_threads ();
+  int threads = cordon_jail_count_threads ();
   if (threads != 1) {
     g_set_error (error, CORDON_JAIL_ERROR, 0,
                  "the worker has %d threads before its jail; Landlock would not cover them", threads);
     return FALSE;
   }
-  /* Also set by the launcher before exec; seccomp and Landlock need it. */
+  /* Also set by the launcher before the fork; seccomp and Landlock need it. */
   if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return fail (error, "no_new_privs", errno);
   if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)

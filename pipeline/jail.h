@@ -4,7 +4,8 @@
  * need is loaded, and before the first byte from the camera: no_new_privs,
  * rlimits, Landlock (no file-system access at all, TCP connect only to the
  * camera's port, no signals out of the worker, where the kernel has them),
- * then a seccomp allow-list. The uid switch happened before exec (launcher.c).
+ * then a seccomp allow-list. The uid switch happened in the launcher's fork
+ * (launcher-server.c).
  */
 #pragma once
 
@@ -33,6 +34,9 @@ typedef struct {
  * applies to the calling thread and the threads it starts later. Fails
  * closed: on FALSE the worker must exit. */
 gboolean cordon_jail_enter (const CordonJailSpec *spec, CordonJailReport *report, GError **error);
+
+/* Entries of /proc/self/task (the calling process's threads), or -1. */
+int cordon_jail_count_threads (void);
 
 /* A name for system call NR on this architecture, or NULL (static). */
 const char *cordon_jail_syscall_name (int nr);

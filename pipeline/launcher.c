@@ -1,44 +1,40 @@
-/* cordon — the worker launcher: starts, kills and reaps ingest workers.
+/* cordon — the worker launcher, the daemon's side: starts it, asks it to
+ * start and kill ingest workers, logs their exits.
  *
- * Forked from the daemon while it is still root and single-threaded (before
- * the privilege drop and gst_init), because giving each worker a uid of its
- * own needs CAP_SETUID, which the daemon then no longer has. The launcher
- * keeps CAP_SETUID and CAP_SETGID only, no_new_privs, and dies
- * with the daemon. It reads fixed-size requests and never camera data:
- * SPAWN (with the worker's three descriptors) starts the fixed worker binary
- * as a uid at or above the configured base, never 0; KILL sends SIGKILL to one
- * of its own children; it reports every exit.
+ * The launcher is forked from the daemon while it is still root and
+ * single-threaded (before the privilege drop and gst_init), because giving
+ * each worker a uid of its own needs CAP_SETUID, which the daemon then no
+ * longer has. The forked child keeps CAP_SETUID and CAP_SETGID only, as
+ * ambient capabilities, sets no_new_privs, dies with the daemon, and at once
+ * execs the fixed worker binary as `cordon-worker --launcher`
+ * (launcher-server.c): nothing of the daemon's memory survives next to those
+ * two capabilities. That process loads the worker's plugins once and forks
+ * each camera's worker from there (launcher.h: the messages).
  */
 #define _GNU_SOURCE
 #define G_LOG_DOMAIN "cordon-pipeline"
 
+#include "launcher.h"
 #include "pipeline-private.h"
 #include "worker.h"
 
 #include <errno.h>
-#include <glib-unix.h>
-#include <stdio.h>
 #include <fcntl.h>
-#include <grp.h>
+#include <stdio.h>
+#include <glib-unix.h>
+#include <linux/securebits.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { OP_SPAWN = 1, OP_SPAWNED, OP_KILL, OP_EXITED };
+#define LAUNCHER_READY_MS 30000 /* the plugins load under load too */
 
-typedef struct {
-  guint32 op;
-  guint32 uid;    /* SPAWN: 0 = keep the launcher's (not root) uid */
-  gint32 pid;     /* SPAWNED (or -errno), KILL, EXITED */
-  gint32 status;  /* EXITED: wait status */
-  char name[64];  /* SPAWN: camera name, for the worker's argv[1] */
-} LauncherMsg;
+typedef CordonLauncherMsg LauncherMsg;
 
 typedef struct {
   GMutex lock;
@@ -52,77 +48,53 @@ typedef struct {
 
 static Launcher *launcher;
 
-/* ---- the launcher process ---- */
+/* ---- the forked child, until its exec ---- */
 
-static GHashTable *children; /* pid → uid */
-static gboolean as_root;
-
-/* Without CAP_KILL: for a moment the worker's own uid, which may signal it. */
-static void
-kill_child (pid_t pid)
+/* Root: CAP_SETUID and CAP_SETGID in every set but the bounding set's
+ * others, raised as ambient so that they survive the exec of a binary
+ * without file capabilities; uid 0 itself gives nothing at that exec
+ * (SECBIT_NOROOT, locked), and no ambient capability can be raised later. */
+static gboolean
+keep_launch_caps (void)
 {
-  guint uid = GPOINTER_TO_UINT (g_hash_table_lookup (children, GINT_TO_POINTER (pid)));
-  if (as_root && uid != 0 && seteuid (uid) < 0)
-    return;
-  kill (pid, SIGKILL);
-  if (as_root && uid != 0 && seteuid (0) < 0)
-    _exit (1);
-}
-
-static void
-send_fds (int sock, const LauncherMsg *m, const int *fds, int n)
-{
-  struct iovec iov = { (void *) m, sizeof *m };
-  union { char buf[CMSG_SPACE (3 * sizeof (int))]; struct cmsghdr align; } u;
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-  if (n > 0) {
-    msg.msg_control = u.buf;
-    msg.msg_controllen = CMSG_SPACE (n * sizeof (int));
-    struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN (n * sizeof (int));
-    memcpy (CMSG_DATA (c), fds, n * sizeof (int));
+  cap_value_t keep[] = { CAP_SETUID, CAP_SETGID, CAP_SETPCAP };
+  cap_t caps = cap_init ();
+  /* CAP_SETPCAP for the securebits and the bounding set, then dropped. */
+  cap_set_flag (caps, CAP_EFFECTIVE, G_N_ELEMENTS (keep), keep, CAP_SET);
+  cap_set_flag (caps, CAP_PERMITTED, G_N_ELEMENTS (keep), keep, CAP_SET);
+  cap_set_flag (caps, CAP_INHERITABLE, 2, keep, CAP_SET);
+  gboolean ok = cap_set_proc (caps) == 0;
+  cap_free (caps);
+  for (int cap = 0; ok && cap <= CAP_LAST_CAP + 8; cap++)
+    if (cap != CAP_SETUID && cap != CAP_SETGID && prctl (PR_CAPBSET_DROP, (unsigned long) cap, 0, 0, 0) < 0
+        && errno != EINVAL)
+      ok = FALSE;
+  ok = ok && prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == 0
+       && prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SETUID, 0, 0) == 0
+       && prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SETGID, 0, 0) == 0
+       && prctl (PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE
+                                      | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED, 0, 0, 0) == 0;
+  if (ok) {
+    caps = cap_init ();
+    cap_set_flag (caps, CAP_EFFECTIVE, 2, keep, CAP_SET);
+    cap_set_flag (caps, CAP_PERMITTED, 2, keep, CAP_SET);
+    cap_set_flag (caps, CAP_INHERITABLE, 2, keep, CAP_SET);
+    ok = cap_set_proc (caps) == 0;
+    cap_free (caps);
   }
-  sendmsg (sock, &msg, MSG_NOSIGNAL);
+  return ok;
 }
 
-/* Receives one message and up to three descriptors (-1 where none came). */
-static ssize_t
-recv_fds (int sock, LauncherMsg *m, int *fds)
-{
-  struct iovec iov = { m, sizeof *m };
-  union { char buf[CMSG_SPACE (3 * sizeof (int))]; struct cmsghdr align; } u;
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-  fds[0] = fds[1] = fds[2] = -1;
-  ssize_t n = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
-  if (n < 0)
-    return n;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int k = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
-      for (int i = 0; i < k; i++) {
-        int fd;
-        memcpy (&fd, CMSG_DATA (c) + i * sizeof (int), sizeof fd);
-        if (i < 3)
-          fds[i] = fd;
-        else
-          close (fd);
-      }
-    }
-  return n;
-}
-
-/* In the forked child: descriptors in place, ids switched, then exec. Only
- * async-signal-safe calls from here on. */
+/* In the forked child of the (single-threaded) daemon. */
 static void G_GNUC_NORETURN
-exec_worker (const char *path, const char *name, guint uid, const int *fds, gboolean verbose, pid_t launcher_pid)
+exec_launcher (int sock, const char *path, guint uid_min, gboolean verbose, pid_t daemon)
 {
   static char *envp[] = {
     "PATH=/nonexistent",
-    /* No registry and no plugin scan: the worker loads its plugins by file. */
+    /* No registry and no plugin scan: the launcher loads the plugins by file. */
     "GST_REGISTRY=/nonexistent/cordon-worker-registry.bin",
     "GST_REGISTRY_FORK=no",
+    "GST_REGISTRY_UPDATE=no",
     "GST_PLUGIN_SYSTEM_PATH=/nonexistent",
     "GST_PLUGIN_SYSTEM_PATH_1_0=/nonexistent",
     "GST_PLUGIN_PATH=/nonexistent",
@@ -132,154 +104,31 @@ exec_worker (const char *path, const char *name, guint uid, const int *fds, gboo
     NULL, /* G_MESSAGES_DEBUG in verbose mode */
     NULL,
   };
-  sigset_t none;
-  int moved[3];
+  char pid_arg[16], uid_arg[16];
 
-  sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
-  /* Above 5 first, so that moving into 3, 4, 5 never overwrites one. */
-  for (int i = 0; i < 3; i++)
-    if ((moved[i] = fcntl (fds[i], F_DUPFD, 10)) < 0)
-      _exit (127);
-  for (int i = 0; i < 3; i++)
-    if (dup2 (moved[i], CORDON_WORKER_FD_CONTROL + i) < 0)
-      _exit (127);
-  int null = open ("/dev/null", O_RDWR);
-  if (null < 0 || dup2 (null, 0) < 0 || dup2 (null, 1) < 0 || (!verbose && dup2 (null, 2) < 0))
-    _exit (127);
-  close_range (CORDON_WORKER_FD_PARAMS + 1, ~0U, 0);
-
-  if (uid != 0) {
-    gid_t gid = uid;
-    if (setgroups (1, &gid) < 0 || setresgid (gid, gid, gid) < 0 || setresuid (uid, uid, uid) < 0)
-      _exit (126);
+  /* Nothing of the daemon's lives on here: not its listening sockets, the
+   * nflog socket or the firewall helper's. Only this socket and stdio. */
+  if (sock != CORDON_LAUNCHER_FD) {
+    if (dup2 (sock, CORDON_LAUNCHER_FD) < 0)
+      _exit (1);
+  } else if (fcntl (sock, F_SETFD, 0) < 0) {
+    _exit (1);
   }
-  /* After the uid change, which clears it; and the launcher may have died
-   * just before. */
-  if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid () != launcher_pid)
-    _exit (125);
+  close_range (CORDON_LAUNCHER_FD + 1, ~0U, 0);
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid () != daemon)
+    _exit (1);
+  if (geteuid () == 0 && !keep_launch_caps ())
+    _exit (1);
   if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    _exit (124);
-  char *argv[] = { (char *) "cordon-worker", (char *) name, NULL };
+    _exit (1);
+  snprintf (pid_arg, sizeof pid_arg, "%d", (int) daemon);
+  snprintf (uid_arg, sizeof uid_arg, "%u", uid_min);
+  char *argv[] = { (char *) "cordon-launcher", (char *) CORDON_LAUNCHER_ARG, pid_arg, uid_arg,
+                   (char *) (verbose ? "--verbose" : "--quiet"), NULL };
   if (verbose)
     envp[G_N_ELEMENTS (envp) - 2] = "G_MESSAGES_DEBUG=all";
   execve (path, argv, envp);
   _exit (127);
-}
-
-static gboolean
-keep_launch_caps (GError **error)
-{
-  cap_value_t keep[] = { CAP_SETUID, CAP_SETGID };
-  for (int cap = 0; cap <= CAP_LAST_CAP + 8; cap++) {
-    gboolean wanted = cap == CAP_SETUID || cap == CAP_SETGID;
-    if (!wanted && prctl (PR_CAPBSET_DROP, (unsigned long) cap, 0, 0, 0) < 0 && errno != EINVAL) {
-      g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,
-                   "worker launcher: cannot drop capability %d: %s", cap, g_strerror (errno));
-      return FALSE;
-    }
-  }
-  cap_t caps = cap_init ();
-  cap_set_flag (caps, CAP_EFFECTIVE, G_N_ELEMENTS (keep), keep, CAP_SET);
-  cap_set_flag (caps, CAP_PERMITTED, G_N_ELEMENTS (keep), keep, CAP_SET);
-  int rc = cap_set_proc (caps);
-  cap_free (caps);
-  if (rc < 0 || prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-    g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,
-                 "worker launcher: cannot reduce its capabilities: %s", g_strerror (errno));
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static void G_GNUC_NORETURN
-launcher_main (int sock, const char *path, guint uid_min, gboolean verbose, pid_t daemon)
-{
-  g_autoptr (GError) error = NULL;
-  sigset_t chld;
-
-  prctl (PR_SET_NAME, "cordon-launch", 0, 0, 0);
-  /* Nothing of the daemon's lives on here: not its listening sockets, the
-   * nflog socket or the firewall helper's. Only this socket and stdio. */
-  if (sock != 3) {
-    if (dup2 (sock, 3) < 0)
-      _exit (1);
-    sock = 3;
-  }
-  close_range (4, ~0U, 0);
-  if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid () != daemon)
-    _exit (1);
-  gboolean root = as_root = geteuid () == 0;
-  if (root && !keep_launch_caps (&error)) {
-    g_printerr ("%s\n", error->message);
-    _exit (1);
-  }
-  if (!root)
-    prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  sigemptyset (&chld);
-  sigaddset (&chld, SIGCHLD);
-  sigprocmask (SIG_BLOCK, &chld, NULL);
-  int sfd = signalfd (-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-  children = g_hash_table_new (g_direct_hash, g_direct_equal);
-
-  for (;;) {
-    struct pollfd pfd[2] = { { sock, POLLIN, 0 }, { sfd, POLLIN, 0 } };
-    if (poll (pfd, 2, -1) < 0 && errno != EINTR)
-      break;
-    if (pfd[1].revents) {
-      struct signalfd_siginfo si;
-      while (read (sfd, &si, sizeof si) == sizeof si) {
-      }
-      int status;
-      pid_t pid;
-      while ((pid = waitpid (-1, &status, WNOHANG)) > 0) {
-        g_hash_table_remove (children, GINT_TO_POINTER (pid));
-        LauncherMsg m = { .op = OP_EXITED, .pid = pid, .status = status };
-        send_fds (sock, &m, NULL, 0);
-      }
-    }
-    if (!pfd[0].revents)
-      continue;
-    LauncherMsg m;
-    int fds[3];
-    ssize_t n = recv_fds (sock, &m, fds);
-    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-      break;
-    if (n != (ssize_t) sizeof m)
-      continue;
-    if (m.op == OP_KILL) {
-      if (g_hash_table_contains (children, GINT_TO_POINTER (m.pid)))
-        kill_child (m.pid);
-    } else if (m.op == OP_SPAWN) {
-      LauncherMsg reply = { .op = OP_SPAWNED };
-      m.name[sizeof m.name - 1] = '\0';
-      /* Only uids of the configured range, and none at all when not root. */
-      if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || (root && m.uid < uid_min) || (!root && m.uid != 0)) {
-        reply.pid = -EINVAL;
-      } else {
-        pid_t pid = fork ();
-        if (pid == 0)
-          exec_worker (path, m.name, m.uid, fds, verbose, getppid ());
-        reply.pid = pid < 0 ? -errno : pid;
-        if (pid > 0)
-          g_hash_table_insert (children, GINT_TO_POINTER (pid), GUINT_TO_POINTER (m.uid));
-      }
-      for (int i = 0; i < 3; i++)
-        if (fds[i] >= 0)
-          close (fds[i]);
-      send_fds (sock, &reply, NULL, 0);
-    }
-    for (int i = 0; i < 3 && m.op != OP_SPAWN; i++)
-      if (fds[i] >= 0)
-        close (fds[i]);
-  }
-  /* The daemon is gone: so are its workers. */
-  GHashTableIter it;
-  gpointer pid;
-  g_hash_table_iter_init (&it, children);
-  while (g_hash_table_iter_next (&it, &pid, NULL))
-    kill_child (GPOINTER_TO_INT (pid));
-  _exit (0);
 }
 
 /* ---- the daemon's side ---- */
@@ -310,7 +159,7 @@ launcher_readable (int fd, GIOCondition cond, gpointer data)
 {
   LauncherMsg m;
   int fds[3];
-  ssize_t n = recv_fds (fd, &m, fds);
+  ssize_t n = cordon_launcher_recv (fd, &m, fds);
   for (int i = 0; i < 3; i++)
     if (fds[i] >= 0)
       close (fds[i]);
@@ -318,7 +167,7 @@ launcher_readable (int fd, GIOCondition cond, gpointer data)
     g_warning ("the worker launcher is gone: no camera can be reconnected");
     return G_SOURCE_REMOVE;
   }
-  if (n == (ssize_t) sizeof m && m.op == OP_EXITED)
+  if (n == (ssize_t) sizeof m && m.op == CORDON_LAUNCHER_EXITED)
     handle_exited (&m);
   return G_SOURCE_CONTINUE;
 }
@@ -351,9 +200,30 @@ cordon_pipeline_launcher_start (const char *worker_path, guint uid_min, gboolean
   }
   if (pid == 0) {
     close (sv[0]);
-    launcher_main (sv[1], worker_path, uid_min, verbose, daemon);
+    exec_launcher (sv[1], worker_path, uid_min, verbose, daemon);
   }
   close (sv[1]);
+  /* The launcher says when its plugins are loaded; a worker binary that
+   * cannot serve (or is not cordon's) ends here instead of at the first
+   * camera. */
+  struct pollfd pfd = { sv[0], POLLIN, 0 };
+  LauncherMsg ready = { 0 };
+  int rfds[3] = { -1, -1, -1 };
+  ssize_t n = poll (&pfd, 1, LAUNCHER_READY_MS) > 0 ? cordon_launcher_recv (sv[0], &ready, rfds) : -1;
+  for (int i = 0; i < 3; i++)
+    if (rfds[i] >= 0)
+      close (rfds[i]);
+  if (n != (ssize_t) sizeof ready || ready.op != CORDON_LAUNCHER_READY) {
+    int status = 0;
+    kill (pid, SIGKILL);
+    waitpid (pid, &status, 0);
+    close (sv[0]);
+    g_autofree char *how = describe_exit (status);
+    g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,
+                 "the worker launcher (%s --launcher) did not start: %s", worker_path,
+                 n < 0 && pfd.revents == 0 ? "no answer in 30 s" : how);
+    return FALSE;
+  }
   launcher = g_new0 (Launcher, 1);
   g_mutex_init (&launcher->lock);
   launcher->fd = sv[0];
@@ -386,10 +256,10 @@ cordon_launcher_spawn (const char *name, guint uid, const int *fds, GError **err
     g_source_set_callback (launcher->watch, (GSourceFunc) (void (*) (void)) launcher_readable, NULL, NULL);
     g_source_attach (launcher->watch, g_main_context_get_thread_default ());
   }
-  LauncherMsg m = { .op = OP_SPAWN, .uid = uid };
+  LauncherMsg m = { .op = CORDON_LAUNCHER_SPAWN, .uid = uid };
   g_strlcpy (m.name, name, sizeof m.name);
   g_mutex_lock (&launcher->lock);
-  send_fds (launcher->fd, &m, fds, 3);
+  cordon_launcher_send (launcher->fd, &m, fds, 3);
   /* The reply follows at once (a fork); exits reported meanwhile are
    * handled on the way. */
   for (;;) {
@@ -401,7 +271,7 @@ cordon_launcher_spawn (const char *name, guint uid, const int *fds, GError **err
       return 0;
     }
     LauncherMsg r;
-    ssize_t n = recv_fds (launcher->fd, &r, rfds);
+    ssize_t n = cordon_launcher_recv (launcher->fd, &r, rfds);
     for (int i = 0; i < 3; i++)
       if (rfds[i] >= 0)
         close (rfds[i]);
@@ -412,13 +282,13 @@ cordon_launcher_spawn (const char *name, guint uid, const int *fds, GError **err
     }
     if (n != (ssize_t) sizeof r)
       continue;
-    if (r.op == OP_EXITED) {
+    if (r.op == CORDON_LAUNCHER_EXITED) {
       g_mutex_unlock (&launcher->lock);
       handle_exited (&r);
       g_mutex_lock (&launcher->lock);
       continue;
     }
-    if (r.op != OP_SPAWNED)
+    if (r.op != CORDON_LAUNCHER_SPAWNED)
       continue;
     if (r.pid <= 0) {
       g_mutex_unlock (&launcher->lock);
@@ -437,9 +307,9 @@ cordon_launcher_kill (pid_t pid)
 {
   if (!launcher || pid <= 0)
     return;
-  LauncherMsg m = { .op = OP_KILL, .pid = pid };
+  LauncherMsg m = { .op = CORDON_LAUNCHER_KILL, .pid = pid };
   g_mutex_lock (&launcher->lock);
-  send_fds (launcher->fd, &m, NULL, 0);
+  cordon_launcher_send (launcher->fd, &m, NULL, 0);
   g_mutex_unlock (&launcher->lock);
 }
 

@@ -1,17 +1,20 @@
 /* cordon-worker — one camera's ingest, confined.
  *
- * Started by the daemon's launcher (launcher.c) with three descriptors
- * (worker.h) and a minimal environment. Reads its camera's parameters, loads
- * the GStreamer plugins the chain can need, enters its jail (jail.c), and only
- * then runs ingest.c's chain against the camera. Decoded pictures go into the
- * shared slots; one fixed-size message announces each (handover.h). Any
- * failure ends the process: the daemon starts a new one.
+ * The same binary is the launcher (`cordon-worker --launcher`,
+ * launcher-server.c): it initialises GStreamer and loads the plugins the
+ * chain can need, once, then forks each camera's worker with three
+ * descriptors (worker.h). The worker reads its camera's parameters, enters
+ * its jail (jail.c), and only then runs ingest.c's chain against the camera.
+ * Decoded pictures go into the shared slots; one fixed-size message
+ * announces each (handover.h). Any failure ends the process: the daemon
+ * starts a new one.
  */
 #define _GNU_SOURCE
 #define G_LOG_DOMAIN "cordon-worker"
 
 #include "ring.h"
 #include "jail.h"
+#include "launcher.h"
 #include "pipeline-private.h"
 #include "rtsp-guard.h"
 #include "worker.h"
@@ -280,8 +283,10 @@ pipeline_for (CordonCamera *cam)
   return p;
 }
 
-int
-main (int argc, char **argv)
+/* A camera's worker, forked by the launcher with its descriptors on 3, 4, 5
+ * and GStreamer already initialised with every plugin loaded. */
+static int
+worker_main (void)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GKeyFile) kf = g_key_file_new ();
@@ -290,10 +295,8 @@ main (int argc, char **argv)
 
   w.control = CORDON_WORKER_FD_CONTROL;
   if (fstat (CORDON_WORKER_FD_CONTROL, &st) < 0 || !S_ISSOCK (st.st_mode) || fstat (CORDON_WORKER_FD_RING, &st) < 0
-      || fstat (CORDON_WORKER_FD_PARAMS, &st) < 0) {
-    g_printerr ("cordon-worker: started by the cordon daemon only (needs descriptors 3, 4 and 5)\n");
-    return 2;
-  }
+      || fstat (CORDON_WORKER_FD_PARAMS, &st) < 0)
+    _exit (2);
   CordonCamera *cam = read_params (kf, &w.slots, &w.slot_size, &daemon_pid, &error);
   if (!cam)
     fail_and_exit (CORDON_WORKER_INTERNAL, error->message);
@@ -304,16 +307,6 @@ main (int argc, char **argv)
   if (w.ring == MAP_FAILED)
     fail_and_exit (CORDON_WORKER_INTERNAL, "cannot map the picture ring");
   close (CORDON_WORKER_FD_RING);
-
-  gst_init (NULL, NULL);
-  /* Before the rtsp plugin loads: it collects its extensions then. */
-  if (!cordon_rtsp_guard_register ())
-    fail_and_exit (CORDON_WORKER_INTERNAL, "cannot register the RTSP guard");
-  load_plugins (NULL);
-  /* GIO's resolver and proxy defaults, now, while files can still be read:
-   * direct connections and no name lookups (rtsp-guard.c). */
-  if (!cordon_rtsp_guard_direct_only ())
-    fail_and_exit (CORDON_WORKER_INTERNAL, "GIO would not connect directly");
 
   CordonJailSpec spec = { .camera_port = cam->port, .report_fd = w.control,
                           .limit_tasks = g_key_file_get_boolean (kf, CORDON_WORKER_GROUP, "own-uid", NULL) };
@@ -347,4 +340,52 @@ main (int argc, char **argv)
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_main_loop_run (loop);
   return 0;
+}
+
+/* What every worker needs before its jail and before any camera byte, done
+ * once in the launcher, whose forks inherit it. */
+static gboolean
+preload (GError **error)
+{
+  gst_init (NULL, NULL);
+  /* Before the rtsp plugin loads: it collects its extensions then. */
+  if (!cordon_rtsp_guard_register ()) {
+    g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED, "cannot register the RTSP guard");
+    return FALSE;
+  }
+  load_plugins (NULL);
+  /* GIO's resolver and proxy defaults, now, while files can still be read:
+   * direct connections and no name lookups (rtsp-guard.c). */
+  if (!cordon_rtsp_guard_direct_only ()) {
+    g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED, "GIO would not connect directly");
+    return FALSE;
+  }
+  /* Nothing of the above may start a thread: every worker is forked from
+   * here, and a fork keeps only the calling thread. */
+  int threads = cordon_jail_count_threads ();
+  if (threads != 1) {
+    g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,
+                 "loading the plugins left %d threads; workers cannot be forked", threads);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* cordon-worker --launcher ...: the launcher (launcher-server.c), which
+ * returns in each camera's worker. Nothing else starts this binary. */
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (argc < 2 || strcmp (argv[1], CORDON_LAUNCHER_ARG) != 0) {
+    g_printerr ("cordon-worker: started by the cordon daemon only\n");
+    return 2;
+  }
+  if (!cordon_launcher_server_init (argc, argv, &error) || !preload (&error)) {
+    g_printerr ("cordon-worker: %s\n", error->message);
+    return 1;
+  }
+  cordon_launcher_serve ();
+  return worker_main ();
 }

@@ -102,8 +102,9 @@ for proc_st in /proc/[0-9]*/status; do
   pid=${proc_st#/proc/}; pid=${pid%/status}
   read -r u _ < <(field "$st" Uid)
   workers=$((workers + 1))
-  per_uid[$u]=$(( ${per_uid[$u]:-0} + 1 ))
-  [ "${per_uid[$u]}" -le 1 ] || fail "uid $u has ${per_uid[$u]} worker processes: a killed worker lives on"
+  per_uid[$u]="${per_uid[$u]:-} $pid"
+  [ "$(wc -w <<<"${per_uid[$u]}")" -le 1 ] \
+    || fail "uid $u has worker processes${per_uid[$u]}: a killed worker lives on: $(ps -o pid,ppid,stat,etime,args -p "${per_uid[$u]// /,}" | tail -n +2 | tr '\n' ';')"
   [ "$u" -ge 61000 ] && [ "$u" -le 61015 ] || fail "worker $pid runs as uid $u, not 61000-61015"
   [ "$(field "$st" CapEff)" = 0000000000000000 ] && [ "$(field "$st" CapPrm)" = 0000000000000000 ] \
     || fail "worker $pid has capabilities: $(field "$st" CapEff)"
@@ -123,20 +124,47 @@ clean_uid=$(for st in /proc/[0-9]*/status; do [ "$(field "$st" Name 2>/dev/null)
 [ "$clean_uid" = 61000 ] && pass "the clean camera's worker runs as uid 61000 (worker-uid-base + 0)" \
   || fail "no worker with uid 61000 (the clean camera's)"
 
-# The launcher: a child of the daemon, CAP_SETUID + CAP_SETGID only, none of
-# the daemon's descriptors (stdio, its socket, its signalfd).
+# The launcher: a child of the daemon, a fresh image of the worker binary
+# (not the daemon's, so none of its memory: configuration, secrets), named
+# cordon-launcher, the parent of every worker, CAP_SETUID + CAP_SETGID only
+# in every set (bounding and ambient too), no_new_privs, not dumpable, none
+# of the daemon's descriptors (stdio, its socket, its signalfd).
 launcher=$(for st in /proc/[0-9]*/status; do
-  [ "$(field "$st" Name 2>/dev/null)" = cordon-launch ] && [ "$(field "$st" PPid)" = "$CORDON_PID" ] && { p=${st#/proc/}; echo "${p%/status}"; }
+  [ "$(field "$st" Name 2>/dev/null)" = cordon-launcher ] && [ "$(field "$st" PPid)" = "$CORDON_PID" ] && { p=${st#/proc/}; echo "${p%/status}"; }
 done | head -1)
 if [ -n "$launcher" ]; then
-  st=/proc/$launcher/status
+  st=$WORK/launcher-status
+  cat /proc/"$launcher"/status >"$st"
   nfd=$(ls /proc/"$launcher"/fd | wc -l)
-  [ "$(field "$st" CapEff)" = 00000000000000c0 ] && [ "$(field "$st" CapBnd)" = 00000000000000c0 ] \
-    && [ "$(field "$st" NoNewPrivs)" = 1 ] && [ "$nfd" -le 5 ] \
-    && pass "launcher $launcher: CAP_SETUID and CAP_SETGID only (bounding set too), no_new_privs, $nfd descriptors" \
-    || fail "launcher $launcher: CapEff $(field "$st" CapEff) CapBnd $(field "$st" CapBnd) NoNewPrivs $(field "$st" NoNewPrivs), fds: $(ls -l /proc/"$launcher"/fd | tail -n +2 | awk '{print $NF}' | tr '\n' ' ')"
+  exe=$(readlink /proc/"$launcher"/exe)
+  caps_ok=1
+  for c in CapEff CapPrm CapBnd CapAmb; do [ "$(field "$st" $c)" = 00000000000000c0 ] || caps_ok=0; done
+  [ $caps_ok = 1 ] && [ "$(field "$st" NoNewPrivs)" = 1 ] && [ "$nfd" -le 5 ] \
+    && pass "launcher $launcher: CAP_SETUID and CAP_SETGID only (effective, permitted, bounding, ambient), no_new_privs, $nfd descriptors" \
+    || fail "launcher $launcher: $(grep -E '^(Cap|NoNewPrivs)' "$st" | tr '\n\t' '  ')fds: $(ls -l /proc/"$launcher"/fd | tail -n +2 | awk '{print $NF}' | tr '\n' ' ')"
+  [ "$exe" = "$(readlink -f "$HOSTILE")" ] && [ "$exe" != "$(readlink /proc/"$CORDON_PID"/exe)" ] \
+    && pass "launcher $launcher holds none of the daemon's memory: its image is $exe, not the daemon's" \
+    || fail "launcher $launcher runs $exe (daemon: $(readlink /proc/"$CORDON_PID"/exe)), want $(readlink -f "$HOSTILE")"
+  # The daemon read the recorder's password before it forked the launcher:
+  # a launcher that kept the daemon's memory holds it somewhere.
+  found=$(python3 "$(dirname "$0")/memscan.py" "$launcher" "$REC_PASS" 2>&1)
+  case $found in
+    "absent "*) pass "launcher $launcher: the recorder password is nowhere in its memory ($found)" ;;
+    *) fail "launcher $launcher: $found" ;;
+  esac
+  found=$(python3 "$(dirname "$0")/memscan.py" "$CORDON_PID" "$REC_PASS" 2>&1)
+  case $found in
+    "present "*) pass "control: the daemon's memory holds the recorder password ($found)" ;;
+    *) fail "control: the recorder password not found in the daemon's memory, the launcher check proves nothing: $found" ;;
+  esac
+  nw=0 others=0
+  for c in $(pgrep -P "$launcher"); do
+    [ "$(awk '$1 == "Name:" {print $2}' /proc/"$c"/status 2>/dev/null)" = cordon-worker-h ] && nw=$((nw + 1)) || others=$((others + 1))
+  done
+  [ $nw -ge 2 ] && pass "the workers are the launcher's forks: $nw children named cordon-worker-h ($others starting)" \
+    || fail "launcher $launcher has $nw worker children"
 else
-  fail "no cordon-launch child of the daemon"
+  fail "no cordon-launcher child of the daemon: $(ps -o pid,comm --ppid "$CORDON_PID" | tr '\n' ';')"
 fi
 
 # daemon_and_other_cameras_unaffected
