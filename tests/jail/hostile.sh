@@ -9,6 +9,9 @@
 #   worker_limits: memory (RLIMIT_AS) and threads (RLIMIT_NPROC) run out;
 #   workers_run_confined: own uid from worker-uid-base, no capabilities,
 #     no_new_privs, seccomp filter mode, no fd beyond the three it needs;
+#   the launcher (cordon-worker --launcher, the workers' parent): one thread,
+#     CAP_SETUID + CAP_SETGID only, the worker binary's image, and none of the
+#     daemon's memory (the recorder password is nowhere in it);
 #   daemon_and_other_cameras_unaffected: cordon stays up, the clean camera stays
 #     live and records; recorders of hostile cameras get valid H.264 (the slate,
 #     or cordon's encoding of scribbled slots).
@@ -142,6 +145,9 @@ if [ -n "$launcher" ]; then
   [ $caps_ok = 1 ] && [ "$(field "$st" NoNewPrivs)" = 1 ] && [ "$nfd" -le 5 ] \
     && pass "launcher $launcher: CAP_SETUID and CAP_SETGID only (effective, permitted, bounding, ambient), no_new_privs, $nfd descriptors" \
     || fail "launcher $launcher: $(grep -E '^(Cap|NoNewPrivs)' "$st" | tr '\n\t' '  ')fds: $(ls -l /proc/"$launcher"/fd | tail -n +2 | awk '{print $NF}' | tr '\n' ' ')"
+  ntask=$(ls /proc/"$launcher"/task | wc -l)
+  [ "$ntask" = 1 ] && pass "launcher $launcher: one thread (GStreamer and the plugins loaded started none)" \
+    || fail "launcher $launcher has $ntask threads: its forks would inherit broken locks"
   [ "$exe" = "$(readlink -f "$HOSTILE")" ] && [ "$exe" != "$(readlink /proc/"$CORDON_PID"/exe)" ] \
     && pass "launcher $launcher holds none of the daemon's memory: its image is $exe, not the daemon's" \
     || fail "launcher $launcher runs $exe (daemon: $(readlink /proc/"$CORDON_PID"/exe)), want $(readlink -f "$HOSTILE")"
