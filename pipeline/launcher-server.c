@@ -213,8 +213,8 @@ spawn (const CordonLauncherMsg *m, const int *fds)
   if (threads != 1) {
     /* A forked worker would lose the other threads' locks mid-way, and its
      * jail would refuse it anyway. */
-    g_critical ("%s: not starting its worker: the launcher has %d threads, a fork needs exactly one", m->name,
-                threads);
+    g_warning ("%s: not starting its worker: the launcher has %d threads, a fork needs exactly one", m->name,
+               threads);
     return -ENOTRECOVERABLE;
   }
   pid_t launcher = getpid ();
@@ -237,7 +237,7 @@ cordon_launcher_serve (void)
   sigprocmask (SIG_BLOCK, &chld, NULL);
   int sfd = signalfd (-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) {
-    g_critical ("worker launcher: signalfd: %s", g_strerror (errno));
+    g_warning ("worker launcher: signalfd: %s", g_strerror (errno));
     _exit (1);
   }
   children = g_hash_table_new (g_direct_hash, g_direct_equal);

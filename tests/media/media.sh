@@ -191,17 +191,23 @@ confined() {
   awk '$1 == "Uid:" { if ($2 < 61000) exit 1 } $1 == "CapEff:" || $1 == "CapPrm:" { if ($2 != "0000000000000000") exit 1 }
        $1 == "NoNewPrivs:" { if ($2 != 1) exit 1 } $1 == "Seccomp:" { if ($2 != 2) exit 1 }' "$1"
 }
-bad=0 seen=0
+bad=0 seen=0 titled=0
 for pid in $(descendants "$CORDON_PID"); do
   st=/proc/$pid/status
   [ "$(awk '$1 == "Name:" {print $2}' "$st" 2>/dev/null)" = cordon-worker ] || continue
   seen=$((seen + 1))
+  # Forked by the launcher (cordon-worker --launcher), titled as an exec'd worker was.
+  ppid=$(awk '$1 == "PPid:" {print $2}' "$st" 2>/dev/null)
+  [ "$(cat /proc/"$ppid"/comm 2>/dev/null)" = cordon-launcher ] \
+    && [[ "$(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null)" =~ ^cordon-worker\ [a-z0-9]+ ]] && titled=$((titled + 1))
   confined "$st" 2>/dev/null && continue
   sleep 1
   confined "$st" 2>/dev/null || { [ -e "$st" ] && { bad=1; cat "$st" >&2; }; }
 done
 [ $seen -ge 3 ] && [ $bad = 0 ] && pass "$seen ingest workers: own uids >= 61000, no capabilities, no_new_privs, seccomp" \
   || fail "ingest workers: $seen seen, confinement wrong: $bad"
+[ $seen -ge 3 ] && [ $titled = $seen ] && pass "every ingest worker is a child of cordon-launcher, titled cordon-worker NAME" \
+  || fail "ingest workers: $titled of $seen children of cordon-launcher with the title cordon-worker NAME"
 
 # 6. The corrupting camera did not take cordon (or anything else) down.
 kill -0 "$CORDON_PID" && pass "cordon alive beside a corrupting camera" || fail "cordon died: $(tail -20 "$WORK/cordon.log")"
