@@ -231,7 +231,7 @@ cordon_pipeline_launcher_start (const char *worker_path, guint uid_min, gboolean
   launcher->uid_min = uid_min;
   launcher->own_uids = geteuid () == 0;
   launcher->names = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
-  g_message ("worker launcher started (pid %d)%s", (int) pid,
+  g_message ("worker launcher started (pid %d, plugins loaded)%s", (int) pid,
              geteuid () == 0 ? ": CAP_SETUID and CAP_SETGID only" : " (not root: workers keep our uid)");
   return TRUE;
 }

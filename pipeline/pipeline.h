@@ -61,12 +61,14 @@ typedef struct {
 typedef void (*CordonPipelineStateFunc) (CordonPipeline *pipeline, CordonCameraState state,
                                          const char *reason, gpointer user_data);
 
-/* Forks the worker launcher (launcher.c), which starts every camera's ingest
- * worker, WORKER_PATH, as the camera's worker_uid (when root; otherwise as
- * the daemon's uid) and kills and reaps them. Call it once, while the
- * process is single-threaded and still root: before the privilege drop and
- * gst_init(). UID_MIN is the lowest uid it will ever switch to. VERBOSE
- * keeps the workers' standard error. */
+/* Starts the worker launcher (launcher.c): a child that execs the worker
+ * binary WORKER_PATH as `--launcher`, which loads the plugins once and forks
+ * every camera's ingest worker as the camera's worker_uid (when root;
+ * otherwise as the daemon's uid), and kills and reaps them. Returns once the
+ * launcher is ready (FALSE with ERROR if it does not start). Call it once,
+ * while the process is single-threaded and still root: before the privilege
+ * drop and gst_init(). UID_MIN is the lowest uid it will ever switch to.
+ * VERBOSE keeps the workers' standard error. */
 gboolean cordon_pipeline_launcher_start (const char *worker_path, guint uid_min, gboolean verbose, GError **error);
 pid_t cordon_pipeline_launcher_get_pid (void);
 
