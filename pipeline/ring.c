@@ -12,6 +12,13 @@ cordon_handover_init (CordonHandover *h, guint slots, gsize slot_size)
   h->slot_size = slot_size;
 }
 
+guint
+cordon_handover_slot_count (guint framerate, guint queue_ms)
+{
+  guint64 queued = ((guint64) framerate * queue_ms + 999) / 1000;
+  return (guint) MIN (queued + CORDON_HANDOVER_SPARE_SLOTS, CORDON_HANDOVER_SLOTS);
+}
+
 const char *
 cordon_codec_name (CordonCodecId codec)
 {

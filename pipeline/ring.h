@@ -3,8 +3,9 @@
  * The worker writes decoded I420 pictures into a ring of fixed-size slots in
  * a sealed memfd (the daemon creates it, sizes it and seals its size) and
  * announces each with one fixed-size message on a SOCK_SEQPACKET pair. The
- * daemon copies the slot out and hands the slot back with a release message.
- * Nothing else crosses: no caps, no GStreamer objects, no unbounded strings.
+ * daemon encodes straight from the slot (read-only, handover.h) and hands it
+ * back with a release message once its last user lets go. Nothing else
+ * crosses: no caps, no GStreamer objects, no unbounded strings.
  *
  * Everything here is plain data. The daemon's side of the check,
  * cordon_handover_check(), treats every message as hostile input.
@@ -16,7 +17,12 @@
 G_BEGIN_DECLS
 
 #define CORDON_HANDOVER_MAGIC 0x63647731u /* "cdw1" */
-#define CORDON_HANDOVER_SLOTS 4
+/* The most slots a ring has; cordon_handover_slot_count() says how many. */
+#define CORDON_HANDOVER_SLOTS 32
+/* Slots beyond a queue's worth of pictures: the encoder's current picture,
+ * the last one kept for snapshots, the sub-stream encoder's, the one the
+ * worker is writing. */
+#define CORDON_HANDOVER_SPARE_SLOTS 4
 #define CORDON_HANDOVER_TEXT 256          /* bytes of status text, NUL padded */
 #define CORDON_HANDOVER_AUDIO_MAX 1024    /* A-law bytes in one audio message */
 /* A picture stamped further from the daemon's clock than this is refused. */
@@ -112,9 +118,15 @@ void cordon_handover_init (CordonHandover *h, guint slots, gsize slot_size);
 gboolean cordon_handover_check (CordonHandover *h, const void *data, gsize len, gint64 now_ns,
                                 CordonHandoverEvent *event, const char **why);
 
-/* The daemon has copied SLOT out: marks it free again. FALSE if it was not
- * held. */
+/* The daemon is done with SLOT: marks it free again. FALSE if it was not
+ * held (a second release of the same picture is refused). */
 gboolean cordon_handover_release (CordonHandover *h, guint slot);
+
+/* How many slots a camera at FRAMERATE pictures/s needs so that QUEUE_MS of
+ * pictures waiting for the encoder and CORDON_HANDOVER_SPARE_SLOTS more never
+ * leave the worker without one: ceil (QUEUE_MS × FRAMERATE / 1000) + spare,
+ * at most CORDON_HANDOVER_SLOTS. */
+guint cordon_handover_slot_count (guint framerate, guint queue_ms);
 
 /* "h264", "h265", "jpeg" or NULL (static strings). */
 const char *cordon_codec_name (CordonCodecId codec);
