@@ -30,7 +30,7 @@ G_BEGIN_DECLS
 #define CORDON_ENCODER_QUEUE_MS 400     /* pictures waiting for the encoder: dropped past this */
 #define CORDON_EGRESS_QUEUE_MS 1000     /* encoded frames waiting for one recorder: dropped past this */
 #define CORDON_WATCHDOG_MS 250
-#define CORDON_RING_IDLE_S 10           /* a picture slot unused this long gives its pages back */
+#define CORDON_RING_IDLE_S 2            /* a picture slot unused this long gives its pages back */
 
 typedef enum {
   FEED_NONE,
