@@ -735,10 +735,11 @@ load_camera (Loader *l, CordonConfig *c, const char *g)
   g_ptr_array_add (c->cameras, g_steal_pointer (&cam));
 }
 
-/* encoder-threads = auto: when encoders outnumber the CPUs this process may
- * run on, one x264 thread each (no frame or slice threads: the least work
- * per frame, and the cameras are the parallelism); otherwise x264's own
- * choice. Every camera gets the same, so a reload that changes the decision
+/* encoder-threads = auto: when there are at least as many encoders as CPUs
+ * this process may run on, one x264 thread each (no frame or slice threads:
+ * the least work per frame, one slice per picture, and the cameras are the
+ * parallelism); otherwise x264's own choice (slice threads, for the latency
+ * of a big picture on an idle machine). Every camera gets the same, so a reload that changes the decision
  * rebuilds them all (cordon_camera_equal). */
 static void
 resolve_encoder_threads (CordonConfig *c)
@@ -749,7 +750,7 @@ resolve_encoder_threads (CordonConfig *c)
     encoders += cam->sub_width ? 2 : 1;
   }
   guint threads = c->encoder_threads;
-  if (threads == 0 && encoders > g_get_num_processors ())
+  if (threads == 0 && encoders >= g_get_num_processors ())
     threads = 1;
   for (guint i = 0; i < c->cameras->len; i++)
     ((CordonCamera *) c->cameras->pdata[i])->encoder_threads = threads;

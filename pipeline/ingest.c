@@ -389,6 +389,12 @@ build_video (Ingest *in, const Codec *codec, GError **error)
   /* Corrupt slices are the camera's problem: keep decoding what we can
    * rather than failing the stream on the first bad frame. */
   gst_video_decoder_set_max_errors (GST_VIDEO_DECODER (e[DEC]), -1);
+  /* One decoding thread. From a live source avdec picks slice threads, one
+   * per core; most cameras send one slice per picture, so the others only
+   * wait, holding a slice context and a stack each. Cameras outnumber cores,
+   * so they could not speed up the whole anyway (docs/performance.md). */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (e[DEC]), "max-threads"))
+    g_object_set (e[DEC], "max-threads", 1, NULL);
   /* A camera that jumps its timestamps must not make us invent hours of
    * duplicate frames. */
   g_object_set (e[RATE], "max-duplication-time", (guint64) GST_SECOND, NULL);

@@ -515,8 +515,9 @@ build_encoder (CordonPipeline *p, guint width, guint height, guint bitrate,
   g_object_set (enc, "bitrate", bitrate, "vbv-buf-capacity", 1000,
                 "key-int-max", cam->framerate * cam->keyframe_interval,
                 "bframes", 0, "b-adapt", FALSE, NULL);
-  /* encoder-threads (config.c): one thread and no slices when encoders
-   * outnumber CPUs, the least work per frame; else x264's own choice. */
+  /* encoder-threads (config.c): one thread and no slices when there are
+   * at least as many encoders as CPUs, the least work per frame; else
+   * x264's own choice. */
   if (cam->encoder_threads)
     g_object_set (enc, "threads", cam->encoder_threads, "sliced-threads", FALSE, NULL);
   g_object_set_data_full (G_OBJECT (enc), "cordon-encoder-count",

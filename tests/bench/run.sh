@@ -11,19 +11,22 @@
 #   3. fan-out: cordon CPU with 0, 1 and 10 recorders on one camera;
 #   4. glass-to-glass latency: bar-coded capture time read back after
 #      decoding, through cordon vs straight from the camera;
-#   5. memory (RSS and PSS) with 1, 4 and 16 cameras, and per 1080p camera.
-# The cameras of phases 0, 1, 2, 3 and 5 are tests/bench/replaycam.py: it
-# replays pre-encoded clips (noisy moving test pattern, made once with ffmpeg
-# and cached in results/cache/) without re-encoding, at ~0.01 CPU, so the
-# figures measure the contenders, not the test camera.
-#   6. jail: one 720p camera, the ingest-worker layout vs an in-process cordon
+#   5. memory (RSS and PSS) with 1, 4 and 16 cameras, and per 1080p camera;
+#   7. sub stream: CPU and PSS of a 640x360 sub stream against a second camera;
+#   8. slate: CPU and output rate of an offline camera;
+#   9. jail: one 720p camera, the ingest-worker layout vs an in-process cordon
 #      (BENCH_INPROCESS=path to a cordon binary without workers) or, without
 #      one, vs plain gst-launch: CPU, PSS of every process, hand-over latency.
+# The cameras of every phase but the still-pattern SSIM, latency and 720p
+# memory (cordon-testcam) are tests/bench/replaycam.py: it replays
+# pre-encoded clips (noisy moving test pattern, made once with ffmpeg and
+# cached in results/cache/) without re-encoding, at ~0.03 CPU, so the figures
+# measure the contenders, not the test camera.
 # It reports figures; it never fails on speed. Raw data: tests/bench/results/.
 #
-#   sudo tests/bench/run.sh                 # full run (about 14 min on 2 cores)
+#   sudo tests/bench/run.sh                 # full run (about 30 min on 2 cores)
 #   sudo BENCH_QUICK=1 tests/bench/run.sh   # short windows, for development
-#   BENCH_PHASES="quality ssim overhead fanout latency memory capacity" selects phases
+#   BENCH_PHASES="quality ssim overhead fanout latency memory substream slate capacity jail" selects phases
 #   (and "profile": perf over cordon, not in the default run).
 #   The report replaces the bench:begin/bench:end part of docs/performance.md
 #   (BENCH_DOC=FILE for another file); BENCH_BUDGET=seconds bounds the run.
@@ -34,7 +37,7 @@ export CORDON_SOURCE_DIR=${CORDON_SOURCE_DIR:-$SRC_DIR}
 export CORDON_BUILD_DIR=${CORDON_BUILD_DIR:-$SRC_DIR/build-bench}
 START=$SECONDS
 QUICK=${BENCH_QUICK:-0}
-PHASES=${BENCH_PHASES:-quality ssim overhead fanout latency memory capacity jail}
+PHASES=${BENCH_PHASES:-quality ssim overhead fanout latency memory substream slate capacity jail}
 RESULTS=${BENCH_RESULTS:-$HERE/results}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=$RESULTS/$STAMP
@@ -84,7 +87,7 @@ if [ "$QUICK" = 1 ]; then
   WIN=4; ROUNDS=2; CAP_WIN=10; LAT_SECS=8; CAP_MAX_PROBES=2; BUDGET=${BENCH_BUDGET:-300}
   CLIP_SECS=40; QUALITY_SECS=3
 else
-  WIN=8; ROUNDS=3; CAP_WIN=60; LAT_SECS=15; CAP_MAX_PROBES=3; BUDGET=${BENCH_BUDGET:-1200}
+  WIN=8; ROUNDS=3; CAP_WIN=60; LAT_SECS=15; CAP_MAX_PROBES=3; BUDGET=${BENCH_BUDGET:-2100}
   CLIP_SECS=100; QUALITY_SECS=10
 fi
 CACHE=${BENCH_CACHE:-$RESULTS/cache}
@@ -133,8 +136,11 @@ cam_stop() { [ -n "${CAM_PID[$1]:-}" ] && stop_pid "${CAM_PID[$1]}"; unset "CAM_
 # clip SIZE CODEC KBIT: path of a CLIP_SECS s noisy moving test pattern
 # (testsrc2 with temporal noise), encoded once like a camera would (no
 # B-frames, GOP 2 s) and cached.
+# clip SIZE CODEC KBIT [NOISE]: the replay clip (testsrc2 + temporal noise of
+# strength NOISE, 12 unless given), made once and cached.
 clip() {
-  local f=$CACHE/clip-$1-$FPS-$3k-${CLIP_SECS}s.$2 enc
+  local noise=${4:-12}
+  local f=$CACHE/clip-$1-$FPS-$3k-${CLIP_SECS}s$([ "$noise" = 12 ] || echo "-noise$noise").$2 enc
   if [ ! -s "$f" ]; then
     mkdir -p "$CACHE"
     case $2 in
@@ -142,7 +148,7 @@ clip() {
       h265) enc="-c:v libx265 -preset ultrafast" ;;
     esac
     log "making the $1 $2 replay clip ($CLIP_SECS s, cached in $CACHE)"
-    nice ffmpeg -nostdin -v error -f lavfi -i "testsrc2=size=$1:rate=$FPS,noise=alls=12:allf=t+u" -t "$CLIP_SECS" \
+    nice ffmpeg -nostdin -v error -f lavfi -i "testsrc2=size=$1:rate=$FPS,noise=alls=$noise:allf=t+u" -t "$CLIP_SECS" \
       $enc -tune zerolatency -b:v "${3}k" -maxrate "${3}k" -bufsize "${3}k" -g $((FPS * 2)) -bf 0 \
       -f "$([ "$2" = h264 ] && echo h264 || echo hevc)" -y "$f.part" && mv "$f.part" "$f"
   fi
@@ -167,7 +173,11 @@ cam_url() { echo "rtsp://${CAM_ADDR[$1]}/Streaming/Channels/101"; }
 size_of() { case $1 in *1080) echo 1920x1080 ;; *) echo 1280x720 ;; esac; }
 
 # conf_head > FILE; conf_cam NAME CAMLABEL [PRESET [FPS]] >> FILE
-conf_head() { site_config off; }
+# ENC_THREADS=N: [proxy] encoder-threads for the next configurations (default auto).
+ENC_THREADS=""
+conf_head() {
+  if [ -n "$ENC_THREADS" ]; then site_config off | sed "/^\[proxy\]/a encoder-threads = $ENC_THREADS"; else site_config off; fi
+}
 conf_cam() {
   # A query string per camera: cordon refuses two cameras with one URL, and
   # the test camera serves one media whatever the path.
@@ -215,7 +225,8 @@ report() { printf '%s\n' "$*" >>"$REPORT"; printf '%s\n' "$*"; }
   echo "- machine: nproc $NPROC, $CPU_MODEL, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
   echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- build: $CORDON_BUILD_DIR ($buildtype, b_ndebug=true); GStreamer $(gst-launch-1.0 --gst-version | awk '{print $NF}'); commit $(git -C "$CORDON_SOURCE_DIR" rev-parse --short HEAD 2>/dev/null)$(git -C "$CORDON_SOURCE_DIR" diff --quiet HEAD -- pipeline proxy 2>/dev/null || echo ' + uncommitted changes')"
-  echo "- cameras: cordon-testcam, H.264 Main superfast, 720p25 $CAM720_KBIT kbit/s and 1080p25 $CAM1080_KBIT kbit/s moving bars; cordon outputs the default config: $BITRATE kbit/s CBR, preset $PRESET, Main, GOP 2 s"
+  echo "- cameras: the replay camera (tests/bench/replaycam.py: pre-encoded ${BENCH_CODEC:-h264} clips of testsrc2 with temporal noise, 720p25 $CAM720_KBIT kbit/s and 1080p25 $CAM1080_KBIT kbit/s, no re-encode) for quality, overhead, fan-out, capacity, 1080p memory and jail; cordon-testcam (still card, bar-coded capture time) for the still-pattern SSIM, latency and 720p memory phases"
+  echo "- cordon: the default config unless a table says otherwise: $BITRATE kbit/s CBR, preset $PRESET, Main, GOP 2 s, encoder-threads = auto"
   echo
 } >"$REPORT"
 cat "$REPORT"
@@ -342,31 +353,131 @@ phase_overhead() {
 # clip, offline (gst-launch, one thread: CPU is user+sys of the encode, the
 # decode measured alone and taken off), SSIM and PSNR against the decoded clip.
 phase_quality() {
-  log "quality: SSIM/PSNR and CPU per preset, ${QUALITY_SECS} s of the noisy 1080p clip"
-  local src=$OUT/quality-src.h264 p
-  ffmpeg -nostdin -v error -i "$(clip 1920x1080 h264 $CAM1080_KBIT)" -t "$QUALITY_SECS" -c copy -f h264 -y "$src"
-  local frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$src")
-  local dec0=$(date +%s.%N)
-  local dec=$( { /usr/bin/time -f '%U %S' gst-launch-1.0 -q filesrc location="$src" ! h264parse ! avdec_h264 ! fakesink >/dev/null; } 2>&1 | tail -1)
-  report "### 0. Quality versus cost per x264 preset (cordon's encoder settings, ${BITRATE} kbit/s CBR, 1080p25 noisy moving clip)"
+  log "quality: SSIM/PSNR and CPU per preset, ${QUALITY_SECS} s of two 1080p clips"
+  report "### 0. Quality versus cost per x264 preset (cordon's encoder settings, ${BITRATE} kbit/s CBR, 1080p25 moving clips)"
   report ""
-  report "The first $QUALITY_SECS s ($frames pictures) of the replay camera's 1080p clip (testsrc2 with temporal noise, 6 Mbit/s), decoded and encoded with x264enc as cordon configures it (tune zerolatency, CBR, 1 s VBV, GOP 2 s, no B-frames, Main, encoder-threads = 1), offline. CPU: user+sys of the whole gst-launch minus a decode-only run, per stream-second. SSIM (All) and PSNR (average) via ffmpeg against the decoded clip."
+  report "The first $QUALITY_SECS s of two 1080p25 clips made like the replay camera's (testsrc2, moving and detailed, 6 Mbit/s): the replay camera's own, with strong temporal noise (\`noise=alls=12\`, a camera at night), and one with light noise (\`alls=4\`, daylight). Each decoded and encoded with x264enc as cordon configures it (tune zerolatency, CBR, 1 s VBV, GOP 2 s, no B-frames, Main, one thread), offline. CPU: user+sys of the gst-launch minus a decode-only run, per stream-second. SSIM (All) and PSNR (average) via ffmpeg against the decoded clip. Memory: x264's own, the anonymous memory of a live 1080p encode minus the same pipeline without the encoder."
   report ""
-  report "| preset | CPU-s per stream-second (encode) | SSIM | PSNR dB |"
-  report "| --- | --- | --- | --- |"
-  local dsum=$(calc "sum(map(float, '$dec'.split()))")
+  report "| preset | encode CPU-s per stream-second (noisy clip) | SSIM noisy | PSNR noisy dB | SSIM light noise | PSNR light noise dB | x264 memory at 1080p, MiB |"
+  report "| --- | --- | --- | --- | --- | --- | --- |"
+  local enc="tune=zerolatency pass=cbr bitrate=$BITRATE vbv-buf-capacity=1000 key-int-max=$((FPS * 2)) bframes=0 b-adapt=false threads=1 sliced-threads=false"
+  # anon_kib PIPELINE...: anonymous memory of a live 1080p25 gst-launch after 2.5 s.
+  anon_kib() {
+    gst-launch-1.0 -q videotestsrc pattern=smpte num-buffers=75 is-live=true \
+      ! video/x-raw,width=1920,height=1080,format=I420,framerate=$FPS/1 "$@" ! fakesink &
+    local pid=$! a
+    sleep 2.5
+    a=$(awk '/^Anonymous:/ {print $2}' /proc/$pid/smaps_rollup 2>/dev/null)
+    wait $pid
+    echo "${a:-0}"
+  }
+  local base=$(anon_kib) kind p
+  declare -A SRC=() DEC=() FRAMES=()
+  for kind in noisy light; do
+    local f=$OUT/quality-src-$kind.h264
+    ffmpeg -nostdin -v error -i "$(clip 1920x1080 h264 $CAM1080_KBIT "$([ $kind = noisy ] && echo 12 || echo 4)")" \
+      -t "$QUALITY_SECS" -c copy -f h264 -y "$f"
+    SRC[$kind]=$f
+    FRAMES[$kind]=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$f")
+    DEC[$kind]=$( { /usr/bin/time -f '%U %S' gst-launch-1.0 -q filesrc location="$f" ! h264parse ! avdec_h264 ! fakesink >/dev/null; } 2>&1 | tail -1)
+  done
   for p in ultrafast superfast veryfast faster; do
-    local t=$( { /usr/bin/time -f '%U %S' gst-launch-1.0 -q filesrc location="$src" ! h264parse ! avdec_h264 \
-      ! x264enc tune=zerolatency speed-preset=$p pass=cbr bitrate=$BITRATE vbv-buf-capacity=1000 key-int-max=$((FPS * 2)) \
-        bframes=0 b-adapt=false threads=1 sliced-threads=false ! video/x-h264,profile=main,stream-format=byte-stream \
-      ! filesink location="$OUT/quality-$p.h264" >/dev/null; } 2>&1 | tail -1)
-    local cpu=$(calc "round((sum(map(float, '$t'.split())) - $dsum) / ($frames / $FPS), 3)")
-    local q=$(ffmpeg -nostdin -i "$OUT/quality-$p.h264" -i "$src" -lavfi "[0:v][1:v]ssim;[0:v][1:v]psnr" -f null - 2>&1)
-    local ssim=$(sed -n 's/.*SSIM .* All:\([0-9.]*\).*/\1/p' <<<"$q" | tail -1)
-    local psnr=$(sed -n 's/.*PSNR .* average:\([0-9.inf]*\).*/\1/p' <<<"$q" | tail -1)
-    FIG[quality_ssim_$p]=$ssim
-    report "| $p$([ $p = $PRESET ] && echo ' (default)') | $cpu | ${ssim:-?} | ${psnr:-?} |"
-    echo "quality $p cpu $cpu ssim $ssim psnr $psnr" >>"$OUT/quality.txt"
+    local row="| $p$([ $p = $PRESET ] && echo ' (default)')" cpu=""
+    for kind in noisy light; do
+      local src=${SRC[$kind]} out=$OUT/quality-$kind-$p.h264
+      local t=$( { /usr/bin/time -f '%U %S' gst-launch-1.0 -q filesrc location="$src" ! h264parse ! avdec_h264 \
+        ! x264enc speed-preset=$p $enc ! video/x-h264,profile=main,stream-format=byte-stream \
+        ! filesink location="$out" >/dev/null; } 2>&1 | tail -1)
+      [ $kind = noisy ] && cpu=$(calc "round((sum(map(float, '$t'.split())) - sum(map(float, '${DEC[$kind]}'.split()))) / (${FRAMES[$kind]} / $FPS), 3)")
+      local q=$(ffmpeg -nostdin -i "$out" -i "$src" -lavfi "[0:v][1:v]ssim;[0:v][1:v]psnr" -f null - 2>&1)
+      local ssim=$(sed -n 's/.*SSIM .* All:\([0-9.]*\).*/\1/p' <<<"$q" | tail -1)
+      local psnr=$(sed -n 's/.*PSNR .* average:\([0-9.inf]*\).*/\1/p' <<<"$q" | tail -1)
+      [ $kind = noisy ] && row="$row | $cpu"
+      row="$row | ${ssim:-?} | ${psnr:-?}"
+      FIG[quality_ssim_${kind}_$p]=$ssim
+      echo "quality $kind $p cpu $cpu ssim $ssim psnr $psnr" >>"$OUT/quality.txt"
+    done
+    # word splitting of $enc is intended: one gst-launch argument per property.
+    local mem=$(anon_kib ! x264enc speed-preset=$p $enc)
+    FIG[x264_mib_$p]=$(calc "round(($mem - $base) / 1024, 1)")
+    report "$row | ${FIG[x264_mib_$p]} |"
+  done
+  report ""
+}
+
+# cpu_rounds: cordon's CPU-s per second over ROUNDS windows of WIN s into
+# CPU_STATS ("median min max"); also sets OUT_FPS (frames_out per second of the first
+# camera over all the windows) and DROPS (frames_dropped added, all cameras).
+cpu_rounds() {
+  local xs=() r w0 w1 c0 c1 f0 f1 t0 t1
+  f0=$(gwbench frames "$STATUS_URL"); t0=$(date +%s.%N)
+  for r in $(seq 1 "$ROUNDS"); do
+    w0=$(date +%s.%N); c0=$(cpu_ticks "$CORDON_PID"); sleep "$WIN"; w1=$(date +%s.%N); c1=$(cpu_ticks "$CORDON_PID")
+    xs+=($(calc "($c1 - $c0) / $TICK / ($w1 - $w0)"))
+  done
+  f1=$(gwbench frames "$STATUS_URL"); t1=$(date +%s.%N)
+  OUT_FPS=$(paste <(echo "$f0" | head -1) <(echo "$f1" | head -1) | awk -v s="$(calc "$t1 - $t0")" '{ printf "%.2f", ($9 - $4) / s }')
+  DROPS=$(paste <(echo "$f0") <(echo "$f1") | awk '{ d += $10 - $5 } END { print d + 0 }')
+  CPU_STATS=$(bench stats "${xs[@]}")
+}
+
+# ---- phase: sub stream against a second camera ----
+phase_substream() {
+  log "substream: one 1080p camera, with a 640x360 sub stream, and two cameras"
+  report "### 7. Sub stream: one decode, two encodes, against a second camera"
+  report ""
+  report "One 1080p25 replay camera; cordon CPU (daemon and workers) over $ROUNDS windows of $WIN s, median (min–max), and PSS 8 s after live; no recorders. The sub stream is \`sub-stream = 640x360\` (\`sub-bitrate\` default 512 kbit/s) served at /NAME/sub."
+  report ""
+  report "| configuration | cordon CPU-s per second | added | PSS MiB | added | dropped |"
+  report "| --- | --- | --- | --- | --- | --- |"
+  cam_moving m1080
+  local v conf=$WORK/sub.conf base="" pbase=""
+  for v in one sub two; do
+    conf_head >"$conf"
+    conf_cam s1 m1080 >>"$conf"
+    [ $v = sub ] && printf 'sub-stream = 640x360\n' >>"$conf"
+    [ $v = two ] && conf_cam s2 m1080 >>"$conf"
+    cordon_up "$conf" "$([ $v = two ] && echo 2 || echo 1)" || { cordon_down; continue; }
+    sleep 5
+    cpu_rounds
+    local st=$CPU_STATS pss=$(pss_kib "$CORDON_PID")
+    cordon_down
+    set -- $st
+    local add="–" padd="–" label
+    [ $v = one ] && base=$1 pbase=$pss
+    [ $v != one ] && [ -n "$base" ] && add=$(calc "round($1 - $base, 3)") padd=$(calc "round(($pss - $pbase) / 1024, 1)")
+    case $v in one) label="1 camera" ;; sub) label="1 camera + 640x360 sub stream" ;; two) label="2 cameras" ;; esac
+    FIG[substream_cpu_added_$v]=$add
+    echo "substream $v cpu $st pss_kib $pss drops $DROPS" >>"$OUT/substream.txt"
+    report "| $label | $1 ($2–$3) | $add | $(calc "round($pss / 1024, 1)") | $padd | $DROPS |"
+  done
+  cam_stop m1080
+  report ""
+}
+
+# ---- phase: an offline camera's slate ----
+phase_slate() {
+  log "slate: one offline camera at 720p and 1080p"
+  report "### 8. An offline camera: the slate"
+  report ""
+  report "One camera whose address answers nothing (cordon shows the slate), no recorders; cordon CPU over $ROUNDS windows of $WIN s after 6 s offline, median (min–max), and the slate's output rate from frames_out. For comparison: a live camera's CPU is in the overhead table."
+  report ""
+  report "| size | cordon CPU-s per second | output frames per second (configured $FPS) |"
+  report "| --- | --- | --- |"
+  local c conf=$WORK/slate.conf
+  for c in m720 m1080; do
+    # The replay camera's address with no camera started on it: refused at once.
+    site_config off >"$conf"
+    printf '\n[camera:off1]\nurl = %s\nsize = %s\nframerate = %s\n' "$(cam_url $c)" "$(size_of $c)" "$FPS" >>"$conf"
+    start_cordon "$conf"
+    sleep 6
+    cpu_rounds
+    local st=$CPU_STATS
+    cordon_down
+    set -- $st
+    FIG[slate_cpu_$c]=$1
+    echo "slate $c cpu $st fps $OUT_FPS" >>"$OUT/slate.txt"
+    report "| $(size_of $c) | $1 ($2–$3) | $OUT_FPS |"
   done
   report ""
 }
@@ -467,12 +578,12 @@ phase_memory() {
   report ""
   report "| cameras | RSS MiB | PSS MiB | RSS per camera above 1, MiB | PSS per camera above 1, MiB |"
   report "| --- | --- | --- | --- | --- |"
-  mem_rows() { # LABEL CAMLABEL FPS COUNT...
-    local label=$1 cam=$2 fps=$3 rss1="" pss1="" first=""; shift 3
+  mem_rows() { # LABEL CAMLABEL FPS PRESET COUNT...
+    local label=$1 cam=$2 fps=$3 preset=$4 rss1="" pss1="" first=""; shift 4
     for k in "$@"; do
       local conf=$WORK/mem.conf i
       conf_head >"$conf"
-      for i in $(seq 1 $k); do conf_cam "m$i" "$cam" "" "$fps" >>"$conf"; done
+      for i in $(seq 1 $k); do conf_cam "m$i" "$cam" "$preset" "$fps" >>"$conf"; done
       cordon_up "$conf" $k || { cordon_down; continue; }
       sleep 8
       set -- $(mem_of "$CORDON_PID"); local rss=$1 pss=$2
@@ -493,10 +604,12 @@ phase_memory() {
       report "| $k × $label | $(calc "round($rss / 1024, 1)") | $(calc "round($pss / 1024, 1)") | $per | $pper |"
     done
   }
-  mem_rows "720p$mfps" f720 $mfps 1 4 16
+  mem_rows "720p$mfps" f720 $mfps "$PRESET" 1 4 16
   cam_stop f720
   cam_moving m1080
-  mem_rows "1080p$FPS" m1080 $FPS 1 2
+  mem_rows "1080p$FPS" m1080 $FPS "$PRESET" 1 2
+  # x264's own frames differ by preset (half-pel planes from subme 1 up).
+  mem_rows "1080p$FPS-ultrafast" m1080 $FPS ultrafast 1 2
   cam_stop m1080
   report ""
 }
@@ -522,7 +635,7 @@ phase_jail() {
   cam_moving m720
   conf_head >"$conf"
   conf_cam j1 m720 >>"$conf"
-  report "### 6. The jail's cost: one 720p$FPS camera, no recorder"
+  report "### 9. The jail's cost: one 720p$FPS camera, no recorder"
   report ""
   report "CPU (utime+stime of every process of the variant), $ROUNDS windows of $WIN s, median (min–max); PSS summed over the processes 8 s after live; hand-over: worker sent → daemon copied out (moving average from /status). Load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
   report ""
@@ -652,7 +765,7 @@ phase_capacity() {
   log "capacity: $CAP_WIN s probes"
   report "### 2. Capacity: cameras kept at real time for $CAP_WIN s (no frame dropped, every camera encoding $FPS fps)"
   report ""
-  report "Each probe: N cordon cameras pulling one replay camera (no re-encode; its CPU is in the overhead section), no recorders, encoder-threads = auto (one x264 thread each above $NPROC cameras); pass = for every camera, frames in and out over the window >= ${FPS} × window − 5, drop counter unchanged, state live. Estimate = (nproc × 0.92 − camera CPU) / cordon CPU per stream."
+  report "Each probe: N cordon cameras pulling one replay camera (no re-encode; its CPU is in the overhead section), no recorders, encoder-threads = auto (one x264 thread each from $NPROC cameras up); pass = for every camera, frames in and out over the window >= ${FPS} × window − 5, drop counter unchanged, state live. Estimate = (nproc × 0.92 − camera CPU) / cordon CPU per stream."
   report ""
   report "| stream | preset | cordon CPU-s/stream-s | estimate | capacity | probes |"
   report "| --- | --- | --- | --- | --- | --- |"
@@ -661,6 +774,29 @@ phase_capacity() {
     for p in $PRESET ${CHEAP}; do cap_search $c $p; done
     cam_stop $c
   done
+  report ""
+  threading_check
+}
+# The threading auto picks from NPROC cameras up (one x264 thread each), against
+# two frame threads per encoder (encoder-threads = 2), at the 720p capacity
+# just found: the same probe, every camera alike.
+threading_check() {
+  local n=${FIG[capacity_m720_$PRESET]:-}
+  [ -n "$n" ] && [ "$n" -ge "$NPROC" ] || { log "threading: no 720p capacity of $NPROC cameras or more to compare at"; return; }
+  if [ $((SECONDS - START + 2 * (CAP_WIN + 12))) -gt "$BUDGET" ]; then log "threading: time budget reached"; return; fi
+  report "### 2b. Threading at capacity: $n × 720p25 $PRESET, one probe each"
+  report ""
+  report "| encoder-threads | x264 threading per encoder | result |"
+  report "| --- | --- | --- |"
+  cam_moving m720
+  local t
+  for t in auto 2; do
+    ENC_THREADS=$([ $t = auto ] || echo $t)
+    cap_probe m720 "$PRESET" "$n"
+    report "| $t | $([ $t = auto ] && echo 'one thread, no slices' || echo 'two frame threads') | $CAP_LAST |"
+  done
+  ENC_THREADS=""
+  cam_stop m720
   report ""
 }
 
