@@ -5,7 +5,12 @@
  * SEI) into GstMetas on the decoded buffers; videoconvert/videoscale/
  * videorate carry them on, and x264enc writes caption metas back out as
  * SEI. gst_buffer_copy() would carry them all. Building the buffer from the
- * planes alone is the only way that cannot miss a meta GStreamer adds later. */
+ * planes alone is the only way that cannot miss a meta GStreamer adds later.
+ *
+ * A camera picture needs no such copy: the worker's slot is wrapped as a new
+ * read-only buffer (cordon_ring_lend), which by construction holds only the
+ * slot's bytes, and the slot goes back to the worker when the buffer's
+ * memory is freed. */
 #define _GNU_SOURCE
 #define G_LOG_DOMAIN "cordon-pipeline"
 
