@@ -18,7 +18,6 @@
 #include "pipeline.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -26,17 +25,15 @@
 
 struct _CordonRing {
   gatomicrefcount refs;
-  int fd;                   /* the memfd: holes are punched through it */
   const guint8 *base;       /* PROT_READ: the daemon never writes a slot */
   gsize size;
-  long page;
   GMutex lock;
   /* under lock: */
   int control;              /* -1 once detached */
   CordonHandover handover;
   gboolean lent[CORDON_HANDOVER_SLOTS];
   gint64 used_ns[CORDON_HANDOVER_SLOTS];   /* monotonic: last released */
-  gboolean resident[CORDON_HANDOVER_SLOTS]; /* written since its last trim */
+  gboolean resident[CORDON_HANDOVER_SLOTS]; /* written since its last trim request */
 };
 
 typedef struct {
@@ -53,15 +50,12 @@ cordon_ring_new (int fd, guint slots, gsize slot_size, int control, GError **err
   if (base == MAP_FAILED) {
     g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED, "picture ring: %s",
                  g_strerror (errno));
-    close (fd);
     return NULL;
   }
   CordonRing *r = g_new0 (CordonRing, 1);
   g_atomic_ref_count_init (&r->refs);
-  r->fd = fd;
   r->base = base;
   r->size = size;
-  r->page = sysconf (_SC_PAGESIZE);
   r->control = control;
   g_mutex_init (&r->lock);
   cordon_handover_init (&r->handover, slots, slot_size);
@@ -81,7 +75,6 @@ cordon_ring_unref (CordonRing *r)
   if (!r || !g_atomic_ref_count_dec (&r->refs))
     return;
   munmap ((void *) r->base, r->size);
-  close (r->fd);
   g_mutex_clear (&r->lock);
   g_free (r);
 }
@@ -150,31 +143,23 @@ cordon_ring_lend (CordonRing *r, guint slot)
 }
 
 guint
-cordon_ring_trim (CordonRing *r, gint64 now_ns, gint64 idle_ns, GError **error)
+cordon_ring_trim (CordonRing *r, gint64 now_ns, gint64 idle_ns)
 {
-  guint trimmed = 0;
-  gsize size = r->handover.slot_size;
+  guint asked = 0;
 
   g_mutex_lock (&r->lock);
-  for (guint i = 0; i < r->handover.slots; i++) {
+  for (guint i = 0; r->control >= 0 && i < r->handover.slots; i++) {
     if (!r->resident[i] || r->handover.held[i] || r->lent[i] || now_ns - r->used_ns[i] < idle_ns)
       continue;
-    /* Tried once per use: a failure is not retried every round. */
+    /* The worker punches the hole (worker.c): the daemon cannot know that
+     * the worker has not just started writing a slot it gave back. */
+    CordonReleaseMsg msg = { CORDON_HANDOVER_TRIM_MAGIC, i };
+    send (r->control, &msg, sizeof msg, MSG_DONTWAIT | MSG_NOSIGNAL);
     r->resident[i] = FALSE;
-    /* Whole pages inside the slot only: punching a page shared with the
-     * next slot would zero part of a picture that may be in use. */
-    gsize start = (i * size + r->page - 1) / r->page * r->page;
-    gsize end = (i + 1) * size / r->page * r->page;
-    if (end > start && fallocate (r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t) start,
-                                  (off_t) (end - start)) < 0) {
-      g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED,
-                   "cannot give back the pages of picture slot %u: %s", i, g_strerror (errno));
-      break;
-    }
-    trimmed++;
+    asked++;
   }
   g_mutex_unlock (&r->lock);
-  return trimmed;
+  return asked;
 }
 
 guint

@@ -20,10 +20,9 @@ G_BEGIN_DECLS
  * picture's last reference. */
 typedef struct _CordonRing CordonRing;
 
-/* Takes FD (a memfd of SLOTS × SLOT_SIZE bytes, size sealed) and maps it
- * read-only. CONTROL is where releases are sent: borrowed until
- * cordon_ring_detach(). NULL with ERROR when the mapping fails (FD is then
- * closed). */
+/* Maps FD (a memfd of SLOTS × SLOT_SIZE bytes, size sealed) read-only; FD
+ * stays the caller's. CONTROL is where releases are sent: borrowed until
+ * cordon_ring_detach(). NULL with ERROR when the mapping fails. */
 CordonRing *cordon_ring_new (int fd, guint slots, gsize slot_size, int control, GError **error);
 CordonRing *cordon_ring_ref (CordonRing *ring);
 void cordon_ring_unref (CordonRing *ring);
@@ -43,13 +42,13 @@ gboolean cordon_ring_check (CordonRing *ring, const void *data, gsize len, gint6
  * lent out already. */
 GstBuffer *cordon_ring_lend (CordonRing *ring, guint slot);
 
-/* Main context: gives back the pages of every slot written since its last
- * trim and neither held nor lent for IDLE_NS up to NOW_NS (monotonic ns):
- * a hole punched in the memfd, size kept. Returns how many slots; stops at
- * the first failure, with ERROR set. */
-guint cordon_ring_trim (CordonRing *ring, gint64 now_ns, gint64 idle_ns, GError **error);
+/* Main context: asks the worker to give back the pages of every slot
+ * written since the last such request and neither held nor lent for
+ * IDLE_NS up to NOW_NS (monotonic ns): a CORDON_HANDOVER_TRIM_MAGIC message
+ * per slot. Returns how many slots. */
+guint cordon_ring_trim (CordonRing *ring, gint64 now_ns, gint64 idle_ns);
 
-/* Slots whose pages may be in memory (used since their last trim). */
+/* Slots whose pages may be in memory (used since their last trim request). */
 guint cordon_ring_resident (CordonRing *ring);
 
 /* A new buffer holding only the pixels of FRAME, which must be a picture

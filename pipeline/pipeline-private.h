@@ -84,7 +84,6 @@ typedef struct {
   gint64 window_start;      /* flood check: messages in the current second */
   guint window_count;
   guint64 gaps;             /* pictures the worker dropped (sequence gaps) */
-  gboolean trim_failed;     /* giving idle slots' pages back failed (logged once) */
   char status[CORDON_HANDOVER_TEXT]; /* its last word on why no picture yet, sanitised */
   /* under p->lock: */
   gboolean retired;

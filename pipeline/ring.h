@@ -17,6 +17,7 @@
 G_BEGIN_DECLS
 
 #define CORDON_HANDOVER_MAGIC 0x63647731u /* "cdw1" */
+#define CORDON_HANDOVER_TRIM_MAGIC 0x63647474u /* "cdtt" */
 /* The most slots a ring has; cordon_handover_slot_count() says how many. */
 #define CORDON_HANDOVER_SLOTS 32
 /* Slots beyond a queue's worth of pictures: the encoder's current picture,
@@ -75,7 +76,11 @@ typedef struct {
   guint8 data[CORDON_HANDOVER_AUDIO_MAX];
 } CordonAudioMsg;
 
-/* Daemon → worker: slot SLOT may be written again. */
+/* Daemon → worker: slot SLOT may be written again (magic
+ * CORDON_HANDOVER_MAGIC), or (CORDON_HANDOVER_TRIM_MAGIC) slot SLOT, free on
+ * both sides, has been idle: the worker gives its pages back, unless it has
+ * taken the slot again meanwhile. The worker does it because only it knows,
+ * under its own lock, that it is not writing the slot at that moment. */
 typedef struct {
   guint32 magic;
   guint32 slot;
@@ -127,6 +132,11 @@ gboolean cordon_handover_release (CordonHandover *h, guint slot);
  * leave the worker without one: ceil (QUEUE_MS × FRAMERATE / 1000) + spare,
  * at most CORDON_HANDOVER_SLOTS. */
 guint cordon_handover_slot_count (guint framerate, guint queue_ms);
+
+/* The whole pages (of PAGE bytes) inside slot SLOT of SLOT_SIZE bytes, as
+ * an offset into the ring and a length: what can be given back without
+ * touching a page the next or previous slot shares. FALSE if none. */
+gboolean cordon_handover_slot_pages (gsize slot_size, guint slot, gsize page, gsize *offset, gsize *length);
 
 /* "h264", "h265", "jpeg" or NULL (static strings). */
 const char *cordon_codec_name (CordonCodecId codec);

@@ -255,10 +255,10 @@ cordon_supervisor_spawn (CordonPipeline *p, GError **error)
     close (ring_fd);
     return NULL;
   }
-  /* The ring keeps its memfd: idle slots' pages are given back through it. */
   g_autoptr (CordonRing) ring = cordon_ring_new (ring_fd, slots, slot_size, sv[0], error);
   if (!ring) {
     close (params_fd);
+    close (ring_fd);
     close (sv[0]);
     close (sv[1]);
     return NULL;
@@ -267,6 +267,7 @@ cordon_supervisor_spawn (CordonPipeline *p, GError **error)
   guint uid = cordon_launcher_own_uids () ? cam->worker_uid : 0;
   pid_t pid = cordon_launcher_spawn (cam->name, uid, fds, error);
   close (sv[1]);
+  close (ring_fd);
   close (params_fd);
   if (!pid) {
     cordon_ring_detach (ring);
@@ -286,19 +287,12 @@ cordon_supervisor_spawn (CordonPipeline *p, GError **error)
   return a;
 }
 
-/* Main context: gives back the pages of slots unused for
- * CORDON_RING_IDLE_S (after a burst the worker is back to its few lowest). */
+/* Main context: has the worker give back the pages of slots unused for
+ * CORDON_RING_IDLE_S (after a burst it is back to its few lowest). */
 void
 cordon_supervisor_trim (Attempt *a)
 {
-  g_autoptr (GError) err = NULL;
-  if (a->trim_failed)
-    return;
-  cordon_ring_trim (a->ring, now_ns (), CORDON_RING_IDLE_S * G_GINT64_CONSTANT (1000000000), &err);
-  if (err) {
-    a->trim_failed = TRUE;
-    g_warning ("%s: %s", a->p->camera->name, err->message);
-  }
+  cordon_ring_trim (a->ring, now_ns (), CORDON_RING_IDLE_S * G_GINT64_CONSTANT (1000000000));
 }
 
 /* Main context: the worker is killed (if still there) and forgotten.

@@ -217,6 +217,28 @@ test_double_release_is_refused (void)
   g_assert_false (cordon_handover_release (&h, 14));
 }
 
+/* Only whole pages inside a slot can be given back: its first and last
+ * page may be shared with the next slot, which may be in use. */
+static void
+test_slot_pages_stay_inside_the_slot (void)
+{
+  gsize offset, length, size = cordon_handover_picture_size (1920, 1080);
+  for (guint slot = 0; slot < 14; slot++) {
+    g_assert_true (cordon_handover_slot_pages (size, slot, 4096, &offset, &length));
+    g_assert_cmpuint (offset % 4096, ==, 0);
+    g_assert_cmpuint (length % 4096, ==, 0);
+    g_assert_cmpuint (offset, >=, slot * size);
+    g_assert_cmpuint (offset + length, <=, (slot + 1) * size);
+    g_assert_cmpuint (length, >=, size - 2 * 4096);
+  }
+  /* 1080p slot 0: from 0 to the last page boundary below 3110400 bytes. */
+  cordon_handover_slot_pages (size, 0, 4096, &offset, &length);
+  g_assert_cmpuint (offset, ==, 0);
+  g_assert_cmpuint (length, ==, 3110400 / 4096 * 4096);
+  /* A slot smaller than two pages may hold no whole page. */
+  g_assert_false (cordon_handover_slot_pages (4608, 1, 4096, &offset, &length));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -231,5 +253,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ring/picture-size-matches-gstreamer", test_picture_size_matches_gstreamer);
   g_test_add_func ("/ring/slot-count-follows-the-frame-rate", test_slot_count_follows_the_frame_rate);
   g_test_add_func ("/ring/double-release-is-refused", test_double_release_is_refused);
+  g_test_add_func ("/ring/slot-pages-stay-inside-the-slot", test_slot_pages_stay_inside_the_slot);
   return g_test_run ();
 }

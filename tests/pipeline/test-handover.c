@@ -324,9 +324,32 @@ test_releases_from_many_threads (void)
   pair_clear (&p);
 }
 
-/* After a burst, slots unused for the idle time give their pages back
- * (with the daemon's seals in place); a slot the daemon holds, and the part
- * of a page shared with a held neighbour, keep their pixels. */
+/* The trim request waiting for the worker: its slot, or -1 for none. */
+static int
+trim_asked (Pair *p)
+{
+  CordonReleaseMsg r;
+  ssize_t n = recv (p->worker_end, &r, sizeof r, MSG_DONTWAIT);
+  if (n < 0 && errno == EAGAIN)
+    return -1;
+  g_assert_cmpint (n, ==, sizeof r);
+  g_assert_cmpuint (r.magic, ==, CORDON_HANDOVER_TRIM_MAGIC);
+  return (int) r.slot;
+}
+
+/* What worker.c does with a trim request for a free slot. */
+static void
+worker_trims (Pair *p, guint slot)
+{
+  gsize offset, length;
+  g_assert_true (cordon_handover_slot_pages (p->slot_size, slot, (gsize) sysconf (_SC_PAGESIZE), &offset, &length));
+  g_assert_cmpint (madvise (p->worker + offset, length, MADV_REMOVE), ==, 0);
+}
+
+/* After a burst, the daemon asks for the pages of slots unused for the idle
+ * time, never of a slot it holds; the worker's hole punch works with the
+ * daemon's seals, and leaves the part of a page shared with a held
+ * neighbour alone. */
 static void
 test_idle_slots_give_their_pages_back (void)
 {
@@ -340,29 +363,38 @@ test_idle_slots_give_their_pages_back (void)
   g_assert_cmpint (released (&p), ==, 1);
   g_assert_cmpuint (cordon_ring_resident (p.ring), ==, 2);
 
-  g_autoptr (GError) error = NULL;
-  g_assert_cmpuint (cordon_ring_trim (p.ring, now_ns (), idle, &error), ==, 0);
-  g_assert_no_error (error);
-  g_assert_cmpuint (cordon_ring_trim (p.ring, now_ns () + idle + 1, idle, &error), ==, 1);
-  g_assert_no_error (error);
+  g_assert_cmpuint (cordon_ring_trim (p.ring, now_ns (), idle), ==, 0);
+  g_assert_cmpint (trim_asked (&p), ==, -1);
+  g_assert_cmpuint (cordon_ring_trim (p.ring, now_ns () + idle + 1, idle), ==, 1);
+  g_assert_cmpint (trim_asked (&p), ==, 1);
+  g_assert_cmpint (trim_asked (&p), ==, -1);
   g_assert_cmpuint (cordon_ring_resident (p.ring), ==, 1);
+  worker_trims (&p, 1);
   /* Slot 1's whole pages read as zeros now (fresh pages on the next write). */
-  long page = sysconf (_SC_PAGESIZE);
-  gsize start = (p.slot_size + page - 1) / page * page;
-  gsize end = 2 * p.slot_size / page * page;
-  for (gsize i = start; i < end; i++)
+  gsize offset, length;
+  cordon_handover_slot_pages (p.slot_size, 1, (gsize) sysconf (_SC_PAGESIZE), &offset, &length);
+  g_assert_cmpuint (offset, >, p.slot_size);
+  g_assert_cmpuint (offset + length, <, 2 * p.slot_size);
+  for (gsize i = offset; i < offset + length; i++)
     g_assert_cmpuint (p.worker[i], ==, 0);
-  /* The bytes of slot 1 in the page it shares with slot 0 are untouched, and
-   * so is all of slot 0. */
+  /* The bytes of slot 1 in the pages it shares with slots 0 and 2 are
+   * untouched, and so is all of slot 0. */
   g_assert_cmpuint (p.worker[p.slot_size], ==, 0x55);
+  g_assert_cmpuint (p.worker[2 * p.slot_size - 1], ==, 0x55);
   g_assert_true (all_bytes (held, 0x44));
-  /* Nothing more to give back until a slot is used again. */
-  g_assert_cmpuint (cordon_ring_trim (p.ring, now_ns () + 2 * idle, idle, &error), ==, 0);
+  /* Nothing more to ask for until a slot is used again. */
+  g_assert_cmpuint (cordon_ring_trim (p.ring, now_ns () + 2 * idle, idle), ==, 0);
   gst_clear_buffer (&held);
   g_assert_cmpint (released (&p), ==, 0);
-  g_assert_cmpuint (cordon_ring_trim (p.ring, now_ns () + 2 * idle, idle, &error), ==, 1);
-  g_assert_no_error (error);
+  g_assert_cmpuint (cordon_ring_trim (p.ring, now_ns () + 2 * idle, idle), ==, 1);
+  g_assert_cmpint (trim_asked (&p), ==, 0);
   g_assert_cmpuint (cordon_ring_resident (p.ring), ==, 0);
+  /* A worker gone: nothing is asked. */
+  g_assert_null (announce (&p, 3, 0x66));
+  gst_buffer_unref (cordon_ring_lend (p.ring, 3));
+  g_assert_cmpint (released (&p), ==, 3);
+  cordon_ring_detach (p.ring);
+  g_assert_cmpuint (cordon_ring_trim (p.ring, now_ns () + 3 * idle, idle), ==, 0);
   pair_clear (&p);
 }
 
