@@ -5,10 +5,51 @@
  * buffer made here: no GstMeta, no flags, no time stamps of the original. */
 #pragma once
 
+#include "ring.h"
+
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
 G_BEGIN_DECLS
+
+/* The daemon's side of one worker's picture ring: the memfd, the daemon's
+ * read-only mapping of it, the hand-over state (ring.h) and the socket the
+ * releases go out on. Refcounted: the Attempt holds one reference and every
+ * picture buffer lent out of a slot holds one, so a buffer may outlive its
+ * worker. Thread-safe: a slot is released from whichever thread drops its
+ * picture's last reference. */
+typedef struct _CordonRing CordonRing;
+
+/* Maps FD (a memfd of SLOTS × SLOT_SIZE bytes, size sealed) read-only; FD
+ * stays the caller's. CONTROL is where releases are sent: borrowed until
+ * cordon_ring_detach(). NULL with ERROR when the mapping fails. */
+CordonRing *cordon_ring_new (int fd, guint slots, gsize slot_size, int control, GError **error);
+CordonRing *cordon_ring_ref (CordonRing *ring);
+void cordon_ring_unref (CordonRing *ring);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CordonRing, cordon_ring_unref)
+
+/* The worker is gone (call before closing CONTROL): later releases send
+ * nothing. Lent buffers stay readable. */
+void cordon_ring_detach (CordonRing *ring);
+
+/* cordon_handover_check() of one message, under the ring's lock. */
+gboolean cordon_ring_check (CordonRing *ring, const void *data, gsize len, gint64 now_ns,
+                            CordonHandoverEvent *event, const char **why);
+
+/* A read-only buffer of the bytes of held SLOT, as the daemon sized it: no
+ * meta, no flags, no time stamps. When its memory's last reference goes,
+ * SLOT is released and the worker told. NULL when SLOT is not held or is
+ * lent out already. */
+GstBuffer *cordon_ring_lend (CordonRing *ring, guint slot);
+
+/* Main context: asks the worker to give back the pages of every slot
+ * written since the last such request and neither held nor lent for
+ * IDLE_NS up to NOW_NS (monotonic ns): a CORDON_HANDOVER_TRIM_MAGIC message
+ * per slot. Returns how many slots. */
+guint cordon_ring_trim (CordonRing *ring, gint64 now_ns, gint64 idle_ns);
+
+/* Slots whose pages may be in memory (used since their last trim request). */
+guint cordon_ring_resident (CordonRing *ring);
 
 /* A new buffer holding only the pixels of FRAME, which must be a picture
  * described by INFO (the configured I420 W×H; its GstVideoMeta strides are

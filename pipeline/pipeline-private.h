@@ -30,6 +30,7 @@ G_BEGIN_DECLS
 #define CORDON_ENCODER_QUEUE_MS 400     /* pictures waiting for the encoder: dropped past this */
 #define CORDON_EGRESS_QUEUE_MS 1000     /* encoded frames waiting for one recorder: dropped past this */
 #define CORDON_WATCHDOG_MS 250
+#define CORDON_RING_IDLE_S 2            /* a picture slot unused this long gives its pages back */
 
 typedef enum {
   FEED_NONE,
@@ -73,9 +74,8 @@ typedef struct {
   CordonPipeline *p;
   pid_t pid;
   int control;              /* our end of the socket pair */
-  const guint8 *ring;       /* the picture slots, mapped read-only */
-  gsize ring_size;
-  CordonHandover handover;
+  struct _CordonRing *ring; /* (ref) the picture slots (handover.h); lent pictures hold it too */
+  guint64 last_seq;         /* of the last picture: gaps are pictures the worker dropped */
   GSource *watch;           /* main context */
   gint64 started;           /* monotonic */
   gint64 last_message;      /* monotonic */
@@ -186,7 +186,7 @@ struct _CordonPipeline {
   gboolean format_logged;   /* the encoder's output was not a byte stream (logged) */
   guint64 bytes_out;
   gint64 last_frame;        /* monotonic, 0 if none yet */
-  gint64 handover_ns;       /* moving average: worker sent → daemon copied out */
+  gint64 handover_ns;       /* moving average: worker sent → daemon took the slot */
   char *last_error;
   GstBuffer *last_raw;      /* the picture last pushed into the encoder (snapshot.c) */
   GstBuffer *slate_picture; /* the slate's current picture (pixels only), or NULL */
@@ -211,6 +211,7 @@ void cordon_worker_audio (Ingest *ingest, GstBuffer *buffer);
 /* supervisor.c (in the daemon) */
 Attempt *cordon_supervisor_spawn (CordonPipeline *p, GError **error);
 void cordon_supervisor_free (Attempt *attempt);
+void cordon_supervisor_trim (Attempt *attempt);
 void cordon_pipeline_attempt_failed (CordonPipeline *p, Attempt *attempt, const char *reason);
 
 /* launcher.c */

@@ -216,6 +216,7 @@ watchdog (gpointer data)
   p->watchdog_last = now;
   if (late)
     return G_SOURCE_CONTINUE;
+  cordon_supervisor_trim (a);
   /* Before its first word the worker is starting GStreamer; after it, it
    * sends a heartbeat four times a second. */
   gint64 quiet = a->hello ? CORDON_LOST_AFTER_MS : CORDON_CONNECT_TIMEOUT_MS;
@@ -284,8 +285,9 @@ cordon_pipeline_feed (CordonPipeline *p, Feeder from, Attempt *in, GstBuffer *bu
    * the encoder and the snapshots alike. The encoder's appsrc stamps the
    * picture on arrival, so camera and slate frames form one monotonic
    * timeline. */
-  /* A camera picture is already a fresh buffer the supervisor filled from
-   * the worker's slot (supervisor.c): pixels by construction. */
+  /* A camera picture is already a fresh buffer the supervisor made over
+   * the worker's slot (handover.c, cordon_ring_lend): pixels by
+   * construction. */
   g_autoptr (GstBuffer) pixels = from == FEED_CAMERA ? gst_buffer_ref (buffer)
                                                      : cordon_handover_pixels (&p->raw_info, buffer);
   if (!pixels) {

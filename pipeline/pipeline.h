@@ -55,7 +55,7 @@ typedef struct {
   gint64 last_frame_age_ms; /* since the last camera frame; -1 if none yet */
   guint encoders;          /* live encoder instances for this camera */
   char *last_error;        /* why the camera last failed, or NULL (owned) */
-  gint64 handover_us;      /* moving average: worker sent a picture → daemon copied it out */
+  gint64 handover_us;      /* moving average: worker sent a picture → daemon took its slot */
 } CordonPipelineStats;
 
 typedef void (*CordonPipelineStateFunc) (CordonPipeline *pipeline, CordonCameraState state,

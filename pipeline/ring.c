@@ -12,6 +12,23 @@ cordon_handover_init (CordonHandover *h, guint slots, gsize slot_size)
   h->slot_size = slot_size;
 }
 
+guint
+cordon_handover_slot_count (guint framerate, guint queue_ms)
+{
+  guint64 queued = ((guint64) framerate * queue_ms + 999) / 1000;
+  return (guint) MIN (queued + CORDON_HANDOVER_SPARE_SLOTS, CORDON_HANDOVER_SLOTS);
+}
+
+gboolean
+cordon_handover_slot_pages (gsize slot_size, guint slot, gsize page, gsize *offset, gsize *length)
+{
+  gsize start = ((gsize) slot * slot_size + page - 1) / page * page;
+  gsize end = ((gsize) slot + 1) * slot_size / page * page;
+  *offset = start;
+  *length = end > start ? end - start : 0;
+  return end > start;
+}
+
 const char *
 cordon_codec_name (CordonCodecId codec)
 {

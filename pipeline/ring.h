@@ -3,8 +3,9 @@
  * The worker writes decoded I420 pictures into a ring of fixed-size slots in
  * a sealed memfd (the daemon creates it, sizes it and seals its size) and
  * announces each with one fixed-size message on a SOCK_SEQPACKET pair. The
- * daemon copies the slot out and hands the slot back with a release message.
- * Nothing else crosses: no caps, no GStreamer objects, no unbounded strings.
+ * daemon encodes straight from the slot (read-only, handover.h) and hands it
+ * back with a release message once its last user lets go. Nothing else
+ * crosses: no caps, no GStreamer objects, no unbounded strings.
  *
  * Everything here is plain data. The daemon's side of the check,
  * cordon_handover_check(), treats every message as hostile input.
@@ -16,7 +17,13 @@
 G_BEGIN_DECLS
 
 #define CORDON_HANDOVER_MAGIC 0x63647731u /* "cdw1" */
-#define CORDON_HANDOVER_SLOTS 4
+#define CORDON_HANDOVER_TRIM_MAGIC 0x63647474u /* "cdtt" */
+/* The most slots a ring has; cordon_handover_slot_count() says how many. */
+#define CORDON_HANDOVER_SLOTS 32
+/* Slots beyond a queue's worth of pictures: the encoder's current picture,
+ * the last one kept for snapshots, the sub-stream encoder's, the one the
+ * worker is writing. */
+#define CORDON_HANDOVER_SPARE_SLOTS 4
 #define CORDON_HANDOVER_TEXT 256          /* bytes of status text, NUL padded */
 #define CORDON_HANDOVER_AUDIO_MAX 1024    /* A-law bytes in one audio message */
 /* A picture stamped further from the daemon's clock than this is refused. */
@@ -69,7 +76,11 @@ typedef struct {
   guint8 data[CORDON_HANDOVER_AUDIO_MAX];
 } CordonAudioMsg;
 
-/* Daemon → worker: slot SLOT may be written again. */
+/* Daemon → worker: slot SLOT may be written again (magic
+ * CORDON_HANDOVER_MAGIC), or (CORDON_HANDOVER_TRIM_MAGIC) slot SLOT, free on
+ * both sides, has been idle: the worker gives its pages back, unless it has
+ * taken the slot again meanwhile. The worker does it because only it knows,
+ * under its own lock, that it is not writing the slot at that moment. */
 typedef struct {
   guint32 magic;
   guint32 slot;
@@ -112,9 +123,20 @@ void cordon_handover_init (CordonHandover *h, guint slots, gsize slot_size);
 gboolean cordon_handover_check (CordonHandover *h, const void *data, gsize len, gint64 now_ns,
                                 CordonHandoverEvent *event, const char **why);
 
-/* The daemon has copied SLOT out: marks it free again. FALSE if it was not
- * held. */
+/* The daemon is done with SLOT: marks it free again. FALSE if it was not
+ * held (a second release of the same picture is refused). */
 gboolean cordon_handover_release (CordonHandover *h, guint slot);
+
+/* How many slots a camera at FRAMERATE pictures/s needs so that QUEUE_MS of
+ * pictures waiting for the encoder and CORDON_HANDOVER_SPARE_SLOTS more never
+ * leave the worker without one: ceil (QUEUE_MS × FRAMERATE / 1000) + spare,
+ * at most CORDON_HANDOVER_SLOTS. */
+guint cordon_handover_slot_count (guint framerate, guint queue_ms);
+
+/* The whole pages (of PAGE bytes) inside slot SLOT of SLOT_SIZE bytes, as
+ * an offset into the ring and a length: what can be given back without
+ * touching a page the next or previous slot shares. FALSE if none. */
+gboolean cordon_handover_slot_pages (gsize slot_size, guint slot, gsize page, gsize *offset, gsize *length);
 
 /* "h264", "h265", "jpeg" or NULL (static strings). */
 const char *cordon_codec_name (CordonCodecId codec);

@@ -1,9 +1,11 @@
 /* cordon — the daemon's side of one ingest worker: start it, read what it
- * says (through cordon_handover_check() only), copy its pictures out, and end
- * it. A worker is assumed hostile: any protocol error kills it. */
+ * says (through cordon_handover_check() only), lend its pictures to the
+ * encoder straight from their slots (handover.h), and end it. A worker is
+ * assumed hostile: any protocol error kills it. */
 #define _GNU_SOURCE
 #define G_LOG_DOMAIN "cordon-pipeline"
 
+#include "handover.h"
 #include "jail.h"
 #include "pipeline-private.h"
 #include "worker.h"
@@ -12,7 +14,7 @@
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <sys/mman.h> /* memfd_create */
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,7 +51,7 @@ fail:
 }
 
 static char *
-params_for (CordonPipeline *p, gsize slot_size)
+params_for (CordonPipeline *p, guint slots, gsize slot_size)
 {
   const CordonCamera *cam = p->camera;
   g_autoptr (GKeyFile) kf = g_key_file_new ();
@@ -70,7 +72,7 @@ params_for (CordonPipeline *p, gsize slot_size)
   g_key_file_set_integer (kf, g, "max-input-width", (int) cam->max_input_width);
   g_key_file_set_integer (kf, g, "max-input-height", (int) cam->max_input_height);
   g_key_file_set_integer (kf, g, "max-input-framerate", (int) cam->max_input_framerate);
-  g_key_file_set_integer (kf, g, "slots", CORDON_HANDOVER_SLOTS);
+  g_key_file_set_integer (kf, g, "slots", (int) slots);
   g_key_file_set_uint64 (kf, g, "slot-size", slot_size);
   g_key_file_set_integer (kf, g, "daemon-pid", getpid ());
   g_key_file_set_boolean (kf, g, "own-uid", cordon_launcher_own_uids ());
@@ -102,14 +104,13 @@ static void
 picture (Attempt *a, const CordonHandoverEvent *ev)
 {
   CordonPipeline *p = a->p;
-  gsize size = a->handover.slot_size;
-  /* One copy out of the shared slot, and the slot goes back: whatever the
-   * worker writes into it later cannot change what we encode. */
-  GstBuffer *buffer = gst_buffer_new_allocate (NULL, size, NULL);
-  gst_buffer_fill (buffer, 0, a->ring + (gsize) ev->slot * size, size);
-  cordon_handover_release (&a->handover, ev->slot);
-  CordonReleaseMsg r = { CORDON_HANDOVER_MAGIC, ev->slot };
-  send (a->control, &r, sizeof r, MSG_DONTWAIT | MSG_NOSIGNAL);
+  /* No copy: the encoder reads the slot itself, and the slot goes back to
+   * the worker when the last user of the picture lets go. The worker can
+   * still scribble over it meanwhile, but only its pixel values: the size,
+   * layout and everything else about the buffer are ours. */
+  g_autoptr (GstBuffer) buffer = cordon_ring_lend (a->ring, ev->slot);
+  if (!buffer)
+    return;
 
   note_camera (a, ev);
   gint64 latency = now_ns () - ev->time_ns;
@@ -117,7 +118,6 @@ picture (Attempt *a, const CordonHandoverEvent *ev)
   p->handover_ns = p->handover_ns ? (p->handover_ns * 15 + latency) / 16 : latency;
   g_mutex_unlock (&p->lock);
   cordon_pipeline_feed (p, FEED_CAMERA, a, buffer);
-  gst_buffer_unref (buffer);
 }
 
 static void
@@ -174,8 +174,7 @@ handle (Attempt *a, const void *data, gsize len)
     cordon_pipeline_attempt_failed (a->p, a, "protocol violation: message flood");
     return FALSE;
   }
-  guint64 prev_seq = a->handover.last_seq;
-  if (!cordon_handover_check (&a->handover, data, len, now, &ev, &why)) {
+  if (!cordon_ring_check (a->ring, data, len, now, &ev, &why)) {
     g_autofree char *reason = g_strdup_printf ("protocol violation: %s", why);
     kill_for (a, reason);
     cordon_pipeline_attempt_failed (a->p, a, reason);
@@ -184,7 +183,8 @@ handle (Attempt *a, const void *data, gsize len)
   a->last_message = g_get_monotonic_time ();
   switch (ev.type) {
   case CORDON_MSG_PICTURE:
-    a->gaps += ev.seq - prev_seq - 1;
+    a->gaps += ev.seq - a->last_seq - 1;
+    a->last_seq = ev.seq;
     picture (a, &ev);
     break;
   case CORDON_MSG_STATUS:
@@ -235,27 +235,32 @@ cordon_supervisor_spawn (CordonPipeline *p, GError **error)
 {
   const CordonCamera *cam = p->camera;
   gsize slot_size = cordon_handover_picture_size (cam->width, cam->height);
-  gsize ring_size = slot_size * CORDON_HANDOVER_SLOTS;
+  guint slots = cordon_handover_slot_count (cam->framerate, CORDON_ENCODER_QUEUE_MS);
   int sv[2] = { -1, -1 };
 
-  g_autofree char *params = params_for (p, slot_size);
+  g_autofree char *params = params_for (p, slots, slot_size);
   int params_fd = sealed_memfd ("cordon-worker-params", strlen (params), params, error);
   explicit_bzero (params, strlen (params));
   if (params_fd < 0)
     return NULL;
-  int ring_fd = sealed_memfd ("cordon-picture-ring", ring_size, NULL, error);
+  int ring_fd = sealed_memfd ("cordon-picture-ring", slots * slot_size, NULL, error);
   if (ring_fd < 0) {
     close (params_fd);
     return NULL;
   }
-  const guint8 *ring = mmap (NULL, ring_size, PROT_READ, MAP_SHARED, ring_fd, 0);
-  if (ring == MAP_FAILED || socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
     g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED, "picture hand-over: %s",
                  g_strerror (errno));
-    if (ring != MAP_FAILED)
-      munmap ((void *) ring, ring_size);
     close (params_fd);
     close (ring_fd);
+    return NULL;
+  }
+  g_autoptr (CordonRing) ring = cordon_ring_new (ring_fd, slots, slot_size, sv[0], error);
+  if (!ring) {
+    close (params_fd);
+    close (ring_fd);
+    close (sv[0]);
+    close (sv[1]);
     return NULL;
   }
   int fds[3] = { sv[1], ring_fd, params_fd };
@@ -265,8 +270,8 @@ cordon_supervisor_spawn (CordonPipeline *p, GError **error)
   close (ring_fd);
   close (params_fd);
   if (!pid) {
+    cordon_ring_detach (ring);
     close (sv[0]);
-    munmap ((void *) ring, ring_size);
     return NULL;
   }
 
@@ -274,17 +279,25 @@ cordon_supervisor_spawn (CordonPipeline *p, GError **error)
   a->p = p;
   a->pid = pid;
   a->control = sv[0];
-  a->ring = ring;
-  a->ring_size = ring_size;
+  a->ring = g_steal_pointer (&ring);
   a->started = a->last_message = g_get_monotonic_time ();
-  cordon_handover_init (&a->handover, CORDON_HANDOVER_SLOTS, slot_size);
   a->watch = g_unix_fd_source_new (a->control, G_IO_IN | G_IO_HUP | G_IO_ERR);
   g_source_set_callback (a->watch, (GSourceFunc) (void (*) (void)) readable, a, NULL);
   g_source_attach (a->watch, p->context);
   return a;
 }
 
-/* Main context: the worker is killed (if still there) and forgotten. */
+/* Main context: has the worker give back the pages of slots unused for
+ * CORDON_RING_IDLE_S (after a burst it is back to its few lowest). */
+void
+cordon_supervisor_trim (Attempt *a)
+{
+  cordon_ring_trim (a->ring, now_ns (), CORDON_RING_IDLE_S * G_GINT64_CONSTANT (1000000000));
+}
+
+/* Main context: the worker is killed (if still there) and forgotten.
+ * Pictures still lent out of its ring stay valid; releasing them later
+ * sends nothing. */
 void
 cordon_supervisor_free (Attempt *a)
 {
@@ -295,7 +308,8 @@ cordon_supervisor_free (Attempt *a)
     g_source_destroy (a->watch);
     g_source_unref (a->watch);
   }
+  cordon_ring_detach (a->ring);
   close (a->control);
-  munmap ((void *) a->ring, a->ring_size);
+  cordon_ring_unref (a->ring);
   g_free (a);
 }

@@ -159,10 +159,19 @@ on_control (int fd, GIOCondition cond, gpointer data)
   ssize_t n = recv (fd, &r, sizeof r, MSG_DONTWAIT);
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
     _exit (0); /* the daemon is gone or let go of us */
-  if (n != (ssize_t) sizeof r || r.magic != CORDON_HANDOVER_MAGIC || r.slot >= w.slots)
+  if (n != (ssize_t) sizeof r || r.slot >= w.slots)
     return G_SOURCE_CONTINUE;
   g_mutex_lock (&w.p->lock);
-  w.busy[r.slot] = FALSE;
+  if (r.magic == CORDON_HANDOVER_MAGIC) {
+    w.busy[r.slot] = FALSE;
+  } else if (r.magic == CORDON_HANDOVER_TRIM_MAGIC && !w.busy[r.slot]) {
+    /* An idle slot's pages go back (a hole in the memfd, size kept). Under
+     * the lock, so the streaming thread cannot be writing it now; a slot
+     * taken again since the daemon asked is left alone. */
+    gsize offset, length;
+    if (cordon_handover_slot_pages (w.slot_size, r.slot, (gsize) sysconf (_SC_PAGESIZE), &offset, &length))
+      madvise (w.ring + offset, length, MADV_REMOVE);
+  }
   g_mutex_unlock (&w.p->lock);
   return G_SOURCE_CONTINUE;
 }

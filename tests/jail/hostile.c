@@ -7,6 +7,9 @@
  *   /hostile/oversized      a message larger than any the daemon accepts
  *   /hostile/badslot        a picture in slot 99
  *   /hostile/reuse          the same slot twice without a release
+ *   /hostile/scribble       pictures by the rules (a slot only once released),
+ *                           but every slot rewritten all the time, the ones the
+ *                           daemon holds (and encodes from) too
  *   /hostile/backwards      picture time stamps going backwards
  *   /hostile/flood          valid heartbeats as fast as the socket takes them
  *   /hostile/stall          one heartbeat, then silence
@@ -192,6 +195,27 @@ cordon_hostile_run (const CordonHostileEnv *env)
       memset (env->ring, (int) seq, env->slot_size);
       send_raw (env, &m, sizeof m);
       g_usleep (5000);
+    }
+  }
+  if (g_str_has_prefix (path, "scribble")) {
+    gboolean held[CORDON_HANDOVER_SLOTS] = { FALSE };
+    guint64 seq = 0;
+    for (guint round = 0;; round++) {
+      CordonReleaseMsg r;
+      while (recv (env->control, &r, sizeof r, MSG_DONTWAIT) == (ssize_t) sizeof r)
+        if (r.magic == CORDON_HANDOVER_MAGIC && r.slot < env->slots)
+          held[r.slot] = FALSE;
+      for (guint i = 0; i < env->slots; i++)
+        memset (env->ring + i * env->slot_size, (int) (round + i), env->slot_size);
+      /* A picture every 10th round (5 a second), in the lowest free slot. */
+      for (guint i = 0; round % 10 == 0 && i < env->slots; i++)
+        if (!held[i]) {
+          held[i] = TRUE;
+          CordonWorkerMsg m = msg (CORDON_MSG_PICTURE, i, ++seq);
+          send_raw (env, &m, sizeof m);
+          break;
+        }
+      g_usleep (20000);
     }
   }
   if (g_str_has_prefix (path, "backwards")) {

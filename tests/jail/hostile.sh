@@ -3,7 +3,10 @@
 # -Dhostile_worker=true), which behaves normally for a normal camera URL and,
 # for /hostile/VERB, misbehaves after its jail is in place (tests/jail/hostile.c).
 #   worker_protocol_violations_are_killed: garbage, oversized, out-of-range
-#     slot, backwards time, flood, stall: each worker is killed with the reason;
+#     slot, a slot announced again while the daemon holds it, backwards time,
+#     flood, stall: each worker is killed with the reason;
+#   scribbled_slots_change_only_pixels: a worker rewriting the slots the daemon
+#     encodes from stays live, its recorder gets cordon's H.264;
 #   worker_cannot_escape: core-network host, the configuration and /etc/shadow,
 #     exec of a shell, ptrace/kill of the daemon, fork: each refused;
 #   worker_limits: memory (RLIMIT_AS) and threads (RLIMIT_NPROC) run out;
@@ -32,7 +35,7 @@ wait_until 10 nsx gw timeout 2 socat -u OPEN:/dev/null TCP:$CORE_HOST:554 \
   && pass "control: root on the gateway reaches the core host's tcp/554" \
   || fail "control: the core host's listener is unreachable even for root; the connect checks prove nothing"
 
-VERBS="garbage oversized badslot backwards flood stall reuse connect/$CORE_HOST/80 open$WORK/cordon.conf exec ptrace signal fork hog threads"
+VERBS="garbage oversized badslot backwards flood stall reuse scribble connect/$CORE_HOST/80 open$WORK/cordon.conf exec ptrace signal fork hog threads"
 {
   site_config gateway
   camera_config clean "rtsp://$CAM_IP/Streaming/Channels/101" 320x180 10 300
@@ -57,6 +60,7 @@ expect_log() { # CAMERA PATTERN WHAT
 expect_log "$(cam_of garbage)" "protocol violation" "worker_protocol_violations_are_killed: garbage messages"
 expect_log "$(cam_of oversized)" "message of the wrong size" "worker_protocol_violations_are_killed: oversized message"
 expect_log "$(cam_of badslot)" "slot index out of range" "worker_protocol_violations_are_killed: out-of-range slot"
+expect_log "$(cam_of reuse)" "slot announced twice without a release" "worker_protocol_violations_are_killed: a slot the daemon holds announced again"
 expect_log "$(cam_of backwards)" "time stamp going backwards" "worker_protocol_violations_are_killed: time going backwards"
 expect_log "$(cam_of flood)" "message flood" "worker_protocol_violations_are_killed: flood"
 expect_log "$(cam_of stall)" "the worker hangs" "worker_protocol_violations_are_killed: stall"
@@ -179,7 +183,12 @@ record rec 6 "$(rec_url clean)" "$WORK/clean.h264" || fail "recording the clean 
 n=$(frames "$WORK/clean.h264")
 [ "${n:-0}" -ge 48 ] && pass "daemon_and_other_cameras_unaffected: clean camera recorded $n frames in 6 s (>= 48)" \
   || fail "clean camera: ${n:-0} frames in 6 s, want >= 48"
-for v in reuse exec flood; do
+c=$(cam_of scribble)
+statusq camera "$c" state | grep -qx live && pass "scribbled_slots_change_only_pixels: $c is live" \
+  || fail "scribbled_slots_change_only_pixels: $c is $(statusq camera "$c" state): $(grep " $c: " "$WORK/cordon.log" | tail -2)"
+logged "$c" "protocol violation" && fail "scribbled_slots_change_only_pixels: $c was killed: $(grep " $c: " "$WORK/cordon.log" | tail -1)" \
+  || pass "scribbled_slots_change_only_pixels: rewriting held slots is no protocol violation"
+for v in reuse scribble exec flood; do
   c=$(cam_of "$v")
   got=$(nsx rec timeout 20 ffprobe -v error -rtsp_transport tcp -show_entries stream=codec_name,width,height \
     -of csv=p=0 "$(rec_url "$c")" | tr '\n' ' ')

@@ -177,6 +177,68 @@ test_picture_size_matches_gstreamer (void)
   }
 }
 
+/* Enough slots for 400 ms of pictures waiting for the encoder and the four
+ * others (encoding, snapshot, sub stream, being written); never more than
+ * the ring's maximum. */
+static void
+test_slot_count_follows_the_frame_rate (void)
+{
+  g_assert_cmpuint (cordon_handover_slot_count (25, 400), ==, 14);
+  g_assert_cmpuint (cordon_handover_slot_count (30, 400), ==, 16);
+  g_assert_cmpuint (cordon_handover_slot_count (12, 400), ==, 9);  /* 4.8 rounds up */
+  g_assert_cmpuint (cordon_handover_slot_count (1, 400), ==, 5);
+  g_assert_cmpuint (cordon_handover_slot_count (60, 400), ==, 28);
+  g_assert_cmpuint (cordon_handover_slot_count (240, 400), ==, CORDON_HANDOVER_SLOTS);
+  g_assert_cmpuint (cordon_handover_slot_count (G_MAXUINT, G_MAXUINT), ==, CORDON_HANDOVER_SLOTS);
+  /* A ring set up for more than the maximum is capped, and so is its check. */
+  CordonHandover h;
+  CordonHandoverEvent ev;
+  cordon_handover_init (&h, 1000, SIZE);
+  g_assert_cmpuint (h.slots, ==, CORDON_HANDOVER_SLOTS);
+  CordonWorkerMsg m = picture (CORDON_HANDOVER_SLOTS, 1, NOW);
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "slot index out of range");
+  m = picture (CORDON_HANDOVER_SLOTS - 1, 1, NOW);
+  g_assert_null (check (&h, &m, sizeof m, &ev));
+}
+
+/* A slot is released once: the second release of the same picture and the
+ * release of a slot never announced are refused. */
+static void
+test_double_release_is_refused (void)
+{
+  CordonHandover h;
+  CordonHandoverEvent ev;
+  cordon_handover_init (&h, 14, SIZE);
+  g_assert_false (cordon_handover_release (&h, 5));
+  CordonWorkerMsg m = picture (5, 1, NOW);
+  g_assert_null (check (&h, &m, sizeof m, &ev));
+  g_assert_true (cordon_handover_release (&h, 5));
+  g_assert_false (cordon_handover_release (&h, 5));
+  g_assert_false (cordon_handover_release (&h, 14));
+}
+
+/* Only whole pages inside a slot can be given back: its first and last
+ * page may be shared with the next slot, which may be in use. */
+static void
+test_slot_pages_stay_inside_the_slot (void)
+{
+  gsize offset, length, size = cordon_handover_picture_size (1920, 1080);
+  for (guint slot = 0; slot < 14; slot++) {
+    g_assert_true (cordon_handover_slot_pages (size, slot, 4096, &offset, &length));
+    g_assert_cmpuint (offset % 4096, ==, 0);
+    g_assert_cmpuint (length % 4096, ==, 0);
+    g_assert_cmpuint (offset, >=, slot * size);
+    g_assert_cmpuint (offset + length, <=, (slot + 1) * size);
+    g_assert_cmpuint (length, >=, size - 2 * 4096);
+  }
+  /* 1080p slot 0: from 0 to the last page boundary below 3110400 bytes. */
+  cordon_handover_slot_pages (size, 0, 4096, &offset, &length);
+  g_assert_cmpuint (offset, ==, 0);
+  g_assert_cmpuint (length, ==, 3110400 / 4096 * 4096);
+  /* A slot smaller than two pages may hold no whole page. */
+  g_assert_false (cordon_handover_slot_pages (4608, 1, 4096, &offset, &length));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -189,5 +251,8 @@ main (int argc, char **argv)
   g_test_add_func ("/ring/status-text-is-bounded-and-sanitised", test_status_text_is_bounded_and_sanitised);
   g_test_add_func ("/ring/audio-length-is-checked", test_audio_length_is_checked);
   g_test_add_func ("/ring/picture-size-matches-gstreamer", test_picture_size_matches_gstreamer);
+  g_test_add_func ("/ring/slot-count-follows-the-frame-rate", test_slot_count_follows_the_frame_rate);
+  g_test_add_func ("/ring/double-release-is-refused", test_double_release_is_refused);
+  g_test_add_func ("/ring/slot-pages-stay-inside-the-slot", test_slot_pages_stay_inside_the_slot);
   return g_test_run ();
 }

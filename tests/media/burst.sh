@@ -11,6 +11,11 @@
 # window (±1 each), plus one picture for the counter read racing the window's
 # ends. The camera is not declared lost either (no slate picture, no
 # reconnect): a stalled process is not a silent camera.
+# idle_ring_slots_give_their_pages_back: the stall makes the worker fill
+# every slot of its picture ring; once the daemon has caught up, the slots
+# it no longer needs are given back (pipeline/handover.c, worker.c).
+# The pictures the worker could not place during the stall are its drops,
+# counted above.
 source "$(dirname "$0")/lib.sh"
 require_root
 media_topology
@@ -24,6 +29,20 @@ start_testcam a $CAM_IP --codec h264 --size $SIZE --fps $FPS --bitrate 1500 --ti
 start_cordon "$WORK/cordon.conf"
 statusq wait lobby state live 20 || die "camera never went live: $(tail -5 "$WORK/cordon.log")"
 
+# Resident KiB of this daemon's worker's picture ring (its own mapping).
+descendants() { local c; for c in $(pgrep -P "$1"); do echo "$c"; descendants "$c"; done; }
+ring_kib() {
+  local pid
+  for pid in $(descendants "$CORDON_PID"); do
+    [ "$(awk '$1 == "Name:" {print $2}' /proc/$pid/status 2>/dev/null)" = cordon-worker ] || continue
+    awk '/memfd:cordon-picture-ring/ {r = 1; next} r && $1 == "Rss:" {s += $2; r = 0} END {print s + 0}' \
+      /proc/$pid/smaps
+    return
+  done
+  echo 0
+}
+SLOT_KIB=$(( 640 * 360 * 3 / 2 / 1024 ))
+
 record rec 12 "$(rec_url lobby)" "$WORK/rec.h264" & recorder=$!
 sleep 3
 dropped0=$(statusq camera lobby frames_dropped)
@@ -31,6 +50,7 @@ reconnects0=$(statusq camera lobby reconnects)
 kill -STOP "$CORDON_PID"
 sleep 1.5
 kill -CONT "$CORDON_PID"
+ring_stall=$(ring_kib)
 wait $recorder || fail "recorder failed: $(tail -3 "$WORK/cordon.log")"
 dropped1=$(statusq camera lobby frames_dropped)
 reconnects1=$(statusq camera lobby reconnects)
@@ -51,6 +71,12 @@ say "sent $sent (stamps $first..$last), received $received, dropped $dropped, un
 [ "$dupes" -eq 0 ] && pass "no picture repeated" || fail "$dupes pictures repeated"
 [ "$reconnects1" -eq "$reconnects0" ] && [ "$state" = live ] && pass "camera stayed live through the stall" \
   || fail "camera state $state, reconnects $reconnects0 -> $reconnects1"
+ring_after=$(ring_kib)
+say "picture ring resident: $ring_stall KiB right after the stall, $ring_after KiB at the end (slot $SLOT_KIB KiB)"
+[ "$ring_stall" -ge $(( 8 * SLOT_KIB )) ] && pass "the stall filled the ring ($ring_stall KiB)" \
+  || fail "the stall left the ring at $ring_stall KiB, want >= 8 slots: the check below proves nothing"
+[ "$ring_after" -le $(( 5 * SLOT_KIB )) ] && pass "idle_ring_slots_give_their_pages_back: $ring_after KiB (<= 5 slots)" \
+  || fail "idle_ring_slots_give_their_pages_back: $ring_after KiB resident, want <= 5 slots"
 diff=$(( received + dropped - sent ))
 if [ "${diff#-}" -le 3 ]; then
   pass "received + dropped = sent within 3 ($received + $dropped vs $sent)"
