@@ -3,6 +3,7 @@
 #include "ring.h"
 
 #include <string.h>
+#include <time.h>
 
 void
 cordon_handover_init (CordonHandover *h, guint slots, gsize slot_size)
@@ -167,4 +168,12 @@ cordon_handover_release (CordonHandover *h, guint slot)
     return FALSE;
   h->held[slot] = FALSE;
   return TRUE;
+}
+
+gint64
+cordon_handover_now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }

@@ -138,6 +138,9 @@ guint cordon_handover_slot_count (guint framerate, guint queue_ms);
  * touching a page the next or previous slot shares. FALSE if none. */
 gboolean cordon_handover_slot_pages (gsize slot_size, guint slot, gsize page, gsize *offset, gsize *length);
 
+/* CLOCK_MONOTONIC in ns: the clock of every time_ns on both sides. */
+gint64 cordon_handover_now_ns (void);
+
 /* "h264", "h265", "jpeg" or NULL (static strings). */
 const char *cordon_codec_name (CordonCodecId codec);
 CordonCodecId cordon_codec_from_name (const char *name);

@@ -21,14 +21,6 @@
 
 #define MAX_PER_WAKEUP 64
 
-static gint64
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static int
 sealed_memfd (const char *name, gsize size, const char *data, GError **error)
 {
@@ -113,7 +105,7 @@ picture (Attempt *a, const CordonHandoverEvent *ev)
     return;
 
   note_camera (a, ev);
-  gint64 latency = now_ns () - ev->time_ns;
+  gint64 latency = cordon_handover_now_ns () - ev->time_ns;
   g_mutex_lock (&p->lock);
   p->handover_ns = p->handover_ns ? (p->handover_ns * 15 + latency) / 16 : latency;
   g_mutex_unlock (&p->lock);
@@ -161,7 +153,7 @@ handle (Attempt *a, const void *data, gsize len)
 {
   CordonHandoverEvent ev;
   const char *why;
-  gint64 now = now_ns ();
+  gint64 now = cordon_handover_now_ns ();
 
   if (now - a->window_start > 1000000000) {
     a->window_start = now;
@@ -292,7 +284,7 @@ cordon_supervisor_spawn (CordonPipeline *p, GError **error)
 void
 cordon_supervisor_trim (Attempt *a)
 {
-  cordon_ring_trim (a->ring, now_ns (), CORDON_RING_IDLE_S * G_GINT64_CONSTANT (1000000000));
+  cordon_ring_trim (a->ring, cordon_handover_now_ns (), CORDON_RING_IDLE_S * G_GINT64_CONSTANT (1000000000));
 }
 
 /* Main context: the worker is killed (if still there) and forgotten.

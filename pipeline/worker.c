@@ -51,14 +51,6 @@ typedef struct {
 
 static Worker w;
 
-static gint64
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void
 send_msg (CordonMsgType type, guint slot, guint64 seq, CordonWorkerCode code, const char *text)
 {
@@ -78,7 +70,7 @@ send_msg (CordonMsgType type, guint slot, guint64 seq, CordonWorkerCode code, co
   }
   if (text)
     g_strlcpy (m.text, text, sizeof m.text);
-  m.time_ns = now_ns ();
+  m.time_ns = cordon_handover_now_ns ();
   if (send (w.control, &m, sizeof m, MSG_NOSIGNAL) < 0 && errno == EPIPE)
     _exit (0);
 }

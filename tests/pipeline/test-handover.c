@@ -144,14 +144,6 @@ typedef struct {
   guint64 seq;
 } Pair;
 
-static gint64
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void
 pair_init (Pair *p)
 {
@@ -196,7 +188,7 @@ announce (Pair *p, guint slot, guint8 byte)
   m.type = CORDON_MSG_PICTURE;
   m.slot = slot;
   m.seq = ++p->seq;
-  m.time_ns = now_ns ();
+  m.time_ns = cordon_handover_now_ns ();
   CordonHandoverEvent ev;
   const char *why = NULL;
   gboolean ok = cordon_ring_check (p->ring, &m, sizeof m, m.time_ns, &ev, &why);
@@ -363,9 +355,9 @@ test_idle_slots_give_their_pages_back (void)
   g_assert_cmpint (released (&p), ==, 1);
   g_assert_cmpuint (cordon_ring_resident (p.ring), ==, 2);
 
-  g_assert_cmpuint (cordon_ring_trim (p.ring, now_ns (), idle), ==, 0);
+  g_assert_cmpuint (cordon_ring_trim (p.ring, cordon_handover_now_ns (), idle), ==, 0);
   g_assert_cmpint (trim_asked (&p), ==, -1);
-  g_assert_cmpuint (cordon_ring_trim (p.ring, now_ns () + idle + 1, idle), ==, 1);
+  g_assert_cmpuint (cordon_ring_trim (p.ring, cordon_handover_now_ns () + idle + 1, idle), ==, 1);
   g_assert_cmpint (trim_asked (&p), ==, 1);
   g_assert_cmpint (trim_asked (&p), ==, -1);
   g_assert_cmpuint (cordon_ring_resident (p.ring), ==, 1);
@@ -383,10 +375,10 @@ test_idle_slots_give_their_pages_back (void)
   g_assert_cmpuint (p.worker[2 * p.slot_size - 1], ==, 0x55);
   g_assert_true (all_bytes (held, 0x44));
   /* Nothing more to ask for until a slot is used again. */
-  g_assert_cmpuint (cordon_ring_trim (p.ring, now_ns () + 2 * idle, idle), ==, 0);
+  g_assert_cmpuint (cordon_ring_trim (p.ring, cordon_handover_now_ns () + 2 * idle, idle), ==, 0);
   gst_clear_buffer (&held);
   g_assert_cmpint (released (&p), ==, 0);
-  g_assert_cmpuint (cordon_ring_trim (p.ring, now_ns () + 2 * idle, idle), ==, 1);
+  g_assert_cmpuint (cordon_ring_trim (p.ring, cordon_handover_now_ns () + 2 * idle, idle), ==, 1);
   g_assert_cmpint (trim_asked (&p), ==, 0);
   g_assert_cmpuint (cordon_ring_resident (p.ring), ==, 0);
   /* A worker gone: nothing is asked. */
@@ -394,7 +386,7 @@ test_idle_slots_give_their_pages_back (void)
   gst_buffer_unref (cordon_ring_lend (p.ring, 3));
   g_assert_cmpint (released (&p), ==, 3);
   cordon_ring_detach (p.ring);
-  g_assert_cmpuint (cordon_ring_trim (p.ring, now_ns () + 3 * idle, idle), ==, 0);
+  g_assert_cmpuint (cordon_ring_trim (p.ring, cordon_handover_now_ns () + 3 * idle, idle), ==, 0);
   pair_clear (&p);
 }
 
