@@ -12,6 +12,7 @@
 #   4. glass-to-glass latency: bar-coded capture time read back after
 #      decoding, through cordon vs straight from the camera;
 #   5. memory (RSS and PSS) with 1, 4 and 16 cameras, and per 1080p camera;
+#   6. still pattern: SSIM through cordon against a direct decode, per preset;
 #   7. sub stream: CPU and PSS of a 640x360 sub stream against a second camera;
 #   8. slate: CPU and output rate of an offline camera;
 #   9. jail: one 720p camera, the ingest-worker layout vs an in-process cordon
@@ -254,7 +255,7 @@ phase_ssim() {
     cordon_down
     cam_stop $c
   done
-  report "### Quality: SSIM of the still pattern through cordon (vs a direct decode, same size)"
+  report "### 6. Quality: SSIM of the still pattern through cordon (vs a direct decode, same size)"
   report ""
   report "| size | preset | SSIM (YUV 4:2:0, All) | >= 0.90 |"
   report "| --- | --- | --- | --- |"
