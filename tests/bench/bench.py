@@ -88,9 +88,10 @@ def main(args):
                     if "=" in item:
                         k, v = item.split("=", 1)
                         try:
-                            figs.setdefault(k, []).append(float(v))
+                            x = float(v)
                         except ValueError:
-                            pass
+                            continue
+                        figs.setdefault(k, []).append(x)
         print(f"{runs} run(s) with nproc {args[2]}, {args[3]}.")
         print()
         print("| figure | runs | median | min | max |")

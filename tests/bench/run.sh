@@ -198,7 +198,7 @@ plain_start() {
   local size=$(size_of "$1") n=$2 p=${3:-$PRESET} c=${BENCH_CODEC:-h264}
   bg gw "$WORK/plain-$n.log" gst-launch-1.0 -v \
     rtspsrc location="$(cam_url "$1")" protocols=tcp latency=200 ! rtp${c}depay ! ${c}parse ! avdec_${c} \
-    ! videoconvert ! "video/x-raw,format=I420,width=${size%x*},height=${size#*x}" \
+    ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=400000000 ! videoconvert ! "video/x-raw,format=I420,width=${size%x*},height=${size#*x}" \
     ! x264enc tune=zerolatency speed-preset=$p pass=cbr bitrate=$BITRATE vbv-buf-capacity=1000 \
       key-int-max=$((FPS * 2)) bframes=0 b-adapt=false \
     ! video/x-h264,profile=main ! h264parse config-interval=-1 \
@@ -210,7 +210,7 @@ ffmpeg_start() {
   local p=${3:-$PRESET}
   rm -f "$WORK/ffmpeg-$2.progress"
   bg gw "$WORK/ffmpeg-$2.log" ffmpeg -nostdin -v error -progress "$WORK/ffmpeg-$2.progress" -stats_period 1 \
-    -rtsp_transport tcp -i "$(cam_url "$1")" -an \
+    -rtsp_transport tcp -i "$(cam_url "$1")" -an -fps_mode passthrough \
     -c:v libx264 -preset "$p" -tune zerolatency -b:v "${BITRATE}k" -maxrate "${BITRATE}k" -bufsize "${BITRATE}k" \
     -g $((FPS * 2)) -bf 0 -profile:v main -f null -
 }
@@ -282,8 +282,8 @@ phase_ssim() {
 # ---- phase: overhead ratio, cordon vs plain gst-launch, same windows ----
 # Both run at once, pulling the same camera; CPU is sampled over the same
 # windows, so machine load hits both alike.
-overhead_one() { # CAMLABEL N PRESET
-  local cam=$1 n=$2 p=$3 conf=$WORK/overhead.conf i
+overhead_one() { # CAMLABEL N PRESET [NOTE]
+  local cam=$1 n=$2 p=$3 note=${4:-} conf=$WORK/overhead.conf i
   cam_moving "$cam"
   conf_head >"$conf"
   for i in $(seq 1 "$n"); do conf_cam "o$i" "$cam" "$p" >>"$conf"; done
@@ -293,7 +293,8 @@ overhead_one() { # CAMLABEL N PRESET
     plain_start "$cam" "$i" "$p"; plain+=("$LAST_PID")
     ffmpeg_start "$cam" "$i" "$p"; ff+=("$LAST_PID")
   done
-  sleep 5
+  # ffmpeg first reads 5 s of the stream (analyzeduration), then catches up.
+  sleep 12
   local rc=() rp=() rf=() rt=() r c0 p0 f0c t0 c1 p1 f1c t1 w0 w1 f0 f1
   f0=$(gwbench frames "$STATUS_URL")
   for r in $(seq 1 "$ROUNDS"); do
@@ -318,7 +319,7 @@ overhead_one() { # CAMLABEL N PRESET
   for k in "${!rc[@]}"; do ratios+=($(calc "${rc[$k]} / ${rp[$k]}")); fr+=($(calc "${rc[$k]} / max(${rf[$k]}, 1e-9)")); done
   local sc=$(bench stats "${rc[@]}") sp=$(bench stats "${rp[@]}") sf=$(bench stats "${rf[@]}") sr=$(bench stats "${ratios[@]}")
   local sfr=$(bench stats "${fr[@]}") st=$(bench stats "${rt[@]}")
-  CPU_PER_STREAM["$(size_of "$cam") $p"]=${sc%% *}
+  [ -z "$note" ] && CPU_PER_STREAM["$(size_of "$cam") $p"]=${sc%% *}
   CAMCPU[$cam]=${st%% *}
   echo "$cam $n $p cordon ${rc[*]} ffmpeg ${rf[*]} plain ${rp[*]} camera ${rt[*]} drops $drops plainfps $plainfps ffspeed $ffspeed" >>"$OUT/overhead.txt"
   set -- $sc; local cm=$1 cl=$2 ch=$3
@@ -326,24 +327,27 @@ overhead_one() { # CAMLABEL N PRESET
   set -- $sp; local pm=$1 pl=$2 ph=$3
   set -- $sr; local rm=$1 rl=$2 rh=$3
   set -- $sfr; local xm=$1 xl=$2 xh=$3
-  FIG[overhead_ratio_$cam]=$rm
-  FIG[ffmpeg_ratio_${cam}_$p]=$xm
-  report "| $(size_of "$cam")p$FPS | $p | $n | $cm ($cl–$ch) | $fm ($fl–$fh) | $pm ($pl–$ph) | **$xm** ($xl–$xh) | $rm ($rl–$rh) | ${drops} | ${ffspeed:-?} | ${plainfps:-?} |"
+  if [ -z "$note" ]; then FIG[overhead_ratio_$cam]=$rm; FIG[ffmpeg_ratio_${cam}_$p]=$xm; else FIG[ffmpeg_ratio_${cam}_${p}_threads1]=$xm; fi
+  report "| $(size_of "$cam")p$FPS | $p${note:+, $note} | $n | $cm ($cl–$ch) | $fm ($fl–$fh) | $pm ($pl–$ph) | **$xm** ($xl–$xh) | $rm ($rl–$rh) | ${drops} | ${ffspeed:-?} | ${plainfps:-?} |"
 }
 declare -A CAMCPU=()
 phase_overhead() {
   log "overhead: cordon vs ffmpeg vs plain gst-launch, $ROUNDS windows of $WIN s"
   report "### 1. Overhead: CPU seconds per stream-second, cordon vs ffmpeg vs plain gst-launch-1.0"
   report ""
-  report "All three at once, pulling the same replay camera (pre-encoded ${BENCH_CODEC:-h264} clip, no re-encode), CPU (utime+stime from /proc) sampled over the same $ROUNDS windows of $WIN s; median (min–max). ffmpeg: \`-rtsp_transport tcp -i … -c:v libx264 -preset P -tune zerolatency -b:v ${BITRATE}k -maxrate ${BITRATE}k -bufsize ${BITRATE}k -g $((FPS * 2)) -bf 0 -profile:v main -f null -\`. Plain: \`rtspsrc protocols=tcp latency=200 ! depay ! parse ! avdec ! videoconvert ! x264enc (cordon's settings) ! h264parse ! fakesink\`. One process per stream each. cordon: the whole daemon (RTSP server, status, firewall helper), no recorders attached, encoder-threads = auto."
+  report "All three at once, pulling the same replay camera (pre-encoded ${BENCH_CODEC:-h264} clip, no re-encode), CPU (utime+stime from /proc) sampled over the same $ROUNDS windows of $WIN s; median (min–max). ffmpeg: \`-rtsp_transport tcp -i … -an -fps_mode passthrough -c:v libx264 -preset P -tune zerolatency -b:v ${BITRATE}k -maxrate ${BITRATE}k -bufsize ${BITRATE}k -g $((FPS * 2)) -bf 0 -profile:v main -f null -\`. Plain: \`rtspsrc protocols=tcp latency=200 ! depay ! parse ! avdec ! queue (400 ms) ! videoconvert ! x264enc (cordon's settings) ! h264parse ! fakesink\`. One process per stream each. cordon: the whole daemon (RTSP server, status, firewall helper), no recorders attached, encoder-threads = auto."
   report ""
   report "| stream | preset | streams each | cordon CPU-s/stream-s | ffmpeg | plain | cordon/ffmpeg | cordon/plain | cordon dropped frames | ffmpeg fps (average) | plain fps (average) |"
   report "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   local p
-  for p in $PRESETS; do overhead_one m720 2 "$p"; done
-  cam_stop m720
-  for p in $PRESETS; do overhead_one m1080 1 "$p"; done
-  cam_stop m1080
+  local c
+  for c in m720 m1080; do
+    for p in $PRESETS; do overhead_one $c 1 "$p"; done
+    # The same camera with one x264 thread (what auto gives from as many
+    # encoders as CPUs), against x264's own slice threads above.
+    ENC_THREADS=1 overhead_one $c 1 "$PRESET" "encoder-threads 1"
+    cam_stop $c
+  done
   report ""
   report "Replay camera (not counted above): 720p ${CAMCPU[m720]:-?}, 1080p ${CAMCPU[m1080]:-?} CPU-s per second."
   report ""
