@@ -25,7 +25,7 @@
 # measure the contenders, not the test camera.
 # It reports figures; it never fails on speed. Raw data: tests/bench/results/.
 #
-#   sudo tests/bench/run.sh                 # full run (about 30 min on 2 cores)
+#   sudo tests/bench/run.sh                 # full run (about 25 min on 2 cores)
 #   sudo BENCH_QUICK=1 tests/bench/run.sh   # short windows, for development
 #   BENCH_PHASES="quality ssim overhead fanout latency memory substream slate capacity jail" selects phases
 #   (and "profile": perf over cordon, not in the default run).
