@@ -156,14 +156,10 @@ static void
 on_sigsys (int sig, siginfo_t *info, void *ucontext)
 {
   CordonWorkerMsg m;
-  struct timespec ts;
-  memset (&m, 0, sizeof m);
-  m.magic = CORDON_HANDOVER_MAGIC;
-  m.type = CORDON_MSG_FAILED;
+  /* Both only clock_gettime, memset and stores. */
+  cordon_worker_msg_init (&m, CORDON_MSG_FAILED, 0, 0, cordon_handover_now_ns ());
   m.code = CORDON_WORKER_SECCOMP;
   m.detail = (guint32) info->si_syscall;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  m.time_ns = (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
   if (report_fd >= 0)
     send (report_fd, &m, sizeof m, MSG_DONTWAIT | MSG_NOSIGNAL);
   _exit (128 + SIGSYS);

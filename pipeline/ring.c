@@ -177,3 +177,14 @@ cordon_handover_now_ns (void)
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+void
+cordon_worker_msg_init (CordonWorkerMsg *m, CordonMsgType type, guint slot, guint64 seq, gint64 time_ns)
+{
+  memset (m, 0, sizeof *m);
+  m->magic = CORDON_HANDOVER_MAGIC;
+  m->type = type;
+  m->slot = slot;
+  m->seq = seq;
+  m->time_ns = time_ns;
+}

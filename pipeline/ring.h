@@ -141,6 +141,10 @@ gboolean cordon_handover_slot_pages (gsize slot_size, guint slot, gsize page, gs
 /* CLOCK_MONOTONIC in ns: the clock of every time_ns on both sides. */
 gint64 cordon_handover_now_ns (void);
 
+/* Clears M and fills its header: magic, TYPE, SLOT, SEQ, TIME_NS. Only
+ * memset and stores: safe in a signal handler. */
+void cordon_worker_msg_init (CordonWorkerMsg *m, CordonMsgType type, guint slot, guint64 seq, gint64 time_ns);
+
 /* "h264", "h265", "jpeg" or NULL (static strings). */
 const char *cordon_codec_name (CordonCodecId codec);
 CordonCodecId cordon_codec_from_name (const char *name);

@@ -55,11 +55,7 @@ static void
 send_msg (CordonMsgType type, guint slot, guint64 seq, CordonWorkerCode code, const char *text)
 {
   CordonWorkerMsg m;
-  memset (&m, 0, sizeof m);
-  m.magic = CORDON_HANDOVER_MAGIC;
-  m.type = type;
-  m.slot = slot;
-  m.seq = seq;
+  cordon_worker_msg_init (&m, type, slot, seq, 0);
   m.code = code;
   if (w.p) {
     g_mutex_lock (&w.p->lock);
@@ -70,6 +66,7 @@ send_msg (CordonMsgType type, guint slot, guint64 seq, CordonWorkerCode code, co
   }
   if (text)
     g_strlcpy (m.text, text, sizeof m.text);
+  /* Last: the daemon checks that time stamps never go back. */
   m.time_ns = cordon_handover_now_ns ();
   if (send (w.control, &m, sizeof m, MSG_NOSIGNAL) < 0 && errno == EPIPE)
     _exit (0);

@@ -43,14 +43,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static gint64
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Silent from here on (nanosleep: pause() is not on the allow-list). */
 static void G_GNUC_NORETURN
 forever (void)
@@ -65,12 +57,7 @@ static CordonWorkerMsg
 msg (CordonMsgType type, guint slot, guint64 seq)
 {
   CordonWorkerMsg m;
-  memset (&m, 0, sizeof m);
-  m.magic = CORDON_HANDOVER_MAGIC;
-  m.type = type;
-  m.slot = slot;
-  m.seq = seq;
-  m.time_ns = now_ns ();
+  cordon_worker_msg_init (&m, type, slot, seq, cordon_handover_now_ns ());
   return m;
 }
 

@@ -12,12 +12,7 @@ static CordonWorkerMsg
 picture (guint slot, guint64 seq, gint64 time_ns)
 {
   CordonWorkerMsg m;
-  memset (&m, 0, sizeof m);
-  m.magic = CORDON_HANDOVER_MAGIC;
-  m.type = CORDON_MSG_PICTURE;
-  m.slot = slot;
-  m.seq = seq;
-  m.time_ns = time_ns;
+  cordon_worker_msg_init (&m, CORDON_MSG_PICTURE, slot, seq, time_ns);
   return m;
 }
 

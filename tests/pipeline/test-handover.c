@@ -183,12 +183,7 @@ announce (Pair *p, guint slot, guint8 byte)
 {
   memset (p->worker + slot * p->slot_size, byte, p->slot_size);
   CordonWorkerMsg m;
-  memset (&m, 0, sizeof m);
-  m.magic = CORDON_HANDOVER_MAGIC;
-  m.type = CORDON_MSG_PICTURE;
-  m.slot = slot;
-  m.seq = ++p->seq;
-  m.time_ns = cordon_handover_now_ns ();
+  cordon_worker_msg_init (&m, CORDON_MSG_PICTURE, slot, ++p->seq, cordon_handover_now_ns ());
   CordonHandoverEvent ev;
   const char *why = NULL;
   gboolean ok = cordon_ring_check (p->ring, &m, sizeof m, m.time_ns, &ev, &why);
