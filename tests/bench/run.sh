@@ -508,19 +508,15 @@ phase_fanout() {
       recs+=("$LAST_PID")
     done
     sleep 4
-    local xs=() r w0 w1 c0 c1
-    for r in $(seq 1 "$ROUNDS"); do
-      w0=$(date +%s.%N); c0=$(cpu_ticks "$CORDON_PID"); sleep "$WIN"; w1=$(date +%s.%N); c1=$(cpu_ticks "$CORDON_PID")
-      xs+=($(calc "($c1 - $c0) / $TICK / ($w1 - $w0)"))
-    done
-    local s=$(bench stats "${xs[@]}") enc=$(statusq camera f1 encoders) sess=$(statusq recorder nvr1 sessions 2>/dev/null)
+    cpu_rounds
+    local s=$CPU_STATS enc=$(statusq camera f1 encoders) sess=$(statusq recorder nvr1 sessions 2>/dev/null)
     set -- $s
     local per="–"
     [ "$k" = 0 ] && base=$1
     [ "$k" -gt 0 ] && [ -n "$base" ] && per=$(calc "round(($1 - $base) / $k, 4)")
     [ "$k" = 10 ] && FIG[fanout_cpu_per_recorder]=$per
     report "| $k | $1 ($2–$3) | $enc | $per |"
-    echo "fanout $k ${xs[*]} encoders $enc sessions $sess" >>"$OUT/fanout.txt"
+    echo "fanout $k cpu $s encoders $enc sessions $sess" >>"$OUT/fanout.txt"
   done
   for k in "${recs[@]}"; do stop_pid "$k"; done
   cordon_down
