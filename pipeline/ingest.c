@@ -245,6 +245,18 @@ audio_sample (GstAppSink *sink, gpointer data)
   return GST_FLOW_OK;
 }
 
+/* The video appsink's ALLOCATION answer: the picture slots (slotpool.h),
+ * so that the decoder or the scaler writes each picture where the daemon
+ * reads it. */
+static GstPadProbeReturn
+offer_slots (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+  if (GST_QUERY_TYPE (query) != GST_QUERY_ALLOCATION || !cordon_worker_propose_allocation (data, query))
+    return GST_PAD_PROBE_OK;
+  return GST_PAD_PROBE_HANDLED;
+}
+
 /* Notes the decoded camera size for the stats and the "live" log line. */
 static GstPadProbeReturn
 decoded_caps (GstPad *pad, GstPadProbeInfo *info, gpointer data)
@@ -410,6 +422,8 @@ build_video (Ingest *in, const Codec *codec, GError **error)
   gst_pad_add_probe (decoded, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, decoded_caps, in, NULL);
   g_autoptr (GstPad) to_rate = gst_element_get_static_pad (e[RATE], "sink");
   gst_pad_add_probe (to_rate, GST_PAD_PROBE_TYPE_BUFFER, half_frame_later, in, NULL);
+  g_autoptr (GstPad) to_sink = gst_element_get_static_pad (e[SINK], "sink");
+  gst_pad_add_probe (to_sink, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, offer_slots, in, NULL);
 
   g_mutex_lock (&p->lock);
   in->videorate = gst_object_ref (e[RATE]);

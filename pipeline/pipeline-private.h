@@ -207,6 +207,7 @@ void cordon_ingest_find_socket (Ingest *ingest);
 /* worker.c: ingest.c's appsinks hand their buffers here */
 void cordon_worker_picture (Ingest *ingest, GstBuffer *buffer);
 void cordon_worker_audio (Ingest *ingest, GstBuffer *buffer);
+gboolean cordon_worker_propose_allocation (Ingest *ingest, GstQuery *query);
 
 /* supervisor.c (in the daemon) */
 Attempt *cordon_supervisor_spawn (CordonPipeline *p, GError **error);

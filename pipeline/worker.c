@@ -17,6 +17,7 @@
 #include "launcher.h"
 #include "pipeline-private.h"
 #include "rtsp-guard.h"
+#include "slotpool.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -44,8 +45,8 @@ typedef struct {
   guint8 *ring;
   gsize slot_size;
   guint slots;
+  CordonSlotPool *pool; /* the slots, and which of them the daemon holds */
   /* under p->lock: */
-  gboolean busy[CORDON_HANDOVER_SLOTS];
   guint64 seq;
 } Worker;
 
@@ -85,42 +86,26 @@ void
 cordon_worker_picture (Ingest *in, GstBuffer *buffer)
 {
   CordonPipeline *p = in->p;
-  int slot = -1;
 
   g_mutex_lock (&p->lock);
   in->got_frame = TRUE;
   p->frames_in++;
-  for (guint i = 0; i < w.slots && slot < 0; i++)
-    if (!w.busy[i])
-      slot = (int) i;
-  if (slot >= 0)
-    w.busy[slot] = TRUE;
   guint64 seq = ++w.seq;
   g_mutex_unlock (&p->lock);
-  /* The daemon still holds every slot: this picture is dropped (the daemon
-   * sees the gap in the sequence). */
-  if (slot < 0)
-    return;
-  /* Planes into the slot in the standard I420 layout, whatever strides the
-   * scaler chose: the daemon reads the slot as exactly that. */
-  g_autoptr (GstBuffer) dst = gst_buffer_new_wrapped_full (0, w.ring + (gsize) slot * w.slot_size, w.slot_size, 0,
-                                                           w.slot_size, NULL, NULL);
-  GstVideoFrame from, to;
-  gboolean copied = FALSE;
-  if (gst_video_frame_map (&from, &p->raw_info, buffer, GST_MAP_READ)) {
-    if (gst_video_frame_map (&to, &p->raw_info, dst, GST_MAP_WRITE)) {
-      copied = gst_video_frame_copy (&to, &from);
-      gst_video_frame_unmap (&to);
-    }
-    gst_video_frame_unmap (&from);
-  }
-  if (!copied) {
-    g_mutex_lock (&p->lock);
-    w.busy[slot] = FALSE;
-    g_mutex_unlock (&p->lock);
-    return;
-  }
-  send_msg (CORDON_MSG_PICTURE, (guint) slot, seq, CORDON_WORKER_OK, NULL);
+  /* Most pictures are in a slot already (the decoder or scaler wrote them
+   * there); the rest are copied into one. With every slot held by the
+   * daemon, the picture is dropped: the daemon sees the gap in the
+   * sequence. */
+  int slot = cordon_slot_pool_lease (w.pool, buffer);
+  if (slot >= 0)
+    send_msg (CORDON_MSG_PICTURE, (guint) slot, seq, CORDON_WORKER_OK, NULL);
+}
+
+/* Streaming thread: ingest.c's video appsink offers the slots upstream. */
+gboolean
+cordon_worker_propose_allocation (Ingest *in, GstQuery *query)
+{
+  return cordon_slot_pool_propose (w.pool, query);
 }
 
 void
@@ -150,18 +135,10 @@ on_control (int fd, GIOCondition cond, gpointer data)
     _exit (0); /* the daemon is gone or let go of us */
   if (n != (ssize_t) sizeof r || r.slot >= w.slots)
     return G_SOURCE_CONTINUE;
-  g_mutex_lock (&w.p->lock);
-  if (r.magic == CORDON_HANDOVER_MAGIC) {
-    w.busy[r.slot] = FALSE;
-  } else if (r.magic == CORDON_HANDOVER_TRIM_MAGIC && !w.busy[r.slot]) {
-    /* An idle slot's pages go back (a hole in the memfd, size kept). Under
-     * the lock, so the streaming thread cannot be writing it now; a slot
-     * taken again since the daemon asked is left alone. */
-    gsize offset, length;
-    if (cordon_handover_slot_pages (w.slot_size, r.slot, (gsize) sysconf (_SC_PAGESIZE), &offset, &length))
-      madvise (w.ring + offset, length, MADV_REMOVE);
-  }
-  g_mutex_unlock (&w.p->lock);
+  if (r.magic == CORDON_HANDOVER_MAGIC)
+    cordon_slot_pool_release (w.pool, r.slot);
+  else if (r.magic == CORDON_HANDOVER_TRIM_MAGIC)
+    cordon_slot_pool_trim (w.pool, r.slot);
   return G_SOURCE_CONTINUE;
 }
 
@@ -325,6 +302,9 @@ worker_main (void)
 #endif
 
   w.p = pipeline_for (cam);
+  w.pool = cordon_slot_pool_new (w.ring, w.slots, w.slot_size, &w.p->raw_info);
+  if (!w.pool)
+    fail_and_exit (CORDON_WORKER_INTERNAL, "the picture slots do not fit the picture size");
   w.in = cordon_ingest_new (w.p, &error);
   if (!w.in)
     fail_and_exit (CORDON_WORKER_INTERNAL, error->message);

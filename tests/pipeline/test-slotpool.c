@@ -1,0 +1,274 @@
+/* Unit tests for pipeline/slotpool.c against real GStreamer elements: the
+ * worker's decoder and scaler write pictures straight into the ring's slots,
+ * a slot is never handed out while the daemon or the chain still holds it,
+ * and a daemon that holds every slot never blocks the decoder. */
+#define _GNU_SOURCE
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "ring.h"
+#include "slotpool.h"
+
+#define W 64
+#define H 48
+#define SLOTS 6
+
+typedef struct {
+  CordonSlotPool *pool;
+  GstVideoInfo info;
+  guint8 *ring;
+  gboolean hold_all;           /* the daemon never gives a slot back */
+  gboolean held[SLOTS];
+  guint pictures, leased, dropped, wrong_pixels, twice;
+} Fixture;
+
+static GstPadProbeReturn
+offer_slots (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Fixture *f = data;
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+  if (GST_QUERY_TYPE (query) != GST_QUERY_ALLOCATION || !cordon_slot_pool_propose (f->pool, query))
+    return GST_PAD_PROBE_OK;
+  return GST_PAD_PROBE_HANDLED;
+}
+
+/* What the daemon would read from SLOT is exactly BUFFER's picture. */
+static gboolean
+slot_matches (Fixture *f, guint slot, GstBuffer *buffer)
+{
+  g_autoptr (GstBuffer) in_slot = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY,
+                                                               f->ring + slot * f->info.size, f->info.size, 0,
+                                                               f->info.size, NULL, NULL);
+  GstVideoFrame a, b;
+  gboolean same = TRUE;
+  g_assert_true (gst_video_frame_map (&a, &f->info, in_slot, GST_MAP_READ));
+  g_assert_true (gst_video_frame_map (&b, &f->info, buffer, GST_MAP_READ));
+  for (guint p = 0; p < 3; p++)
+    for (int y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT (&a, p); y++)
+      same &= memcmp ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&a, p) + y * GST_VIDEO_FRAME_PLANE_STRIDE (&a, p),
+                      (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&b, p) + y * GST_VIDEO_FRAME_PLANE_STRIDE (&b, p),
+                      GST_VIDEO_FRAME_COMP_WIDTH (&a, p))
+              == 0;
+  gst_video_frame_unmap (&b);
+  gst_video_frame_unmap (&a);
+  return same;
+}
+
+static GstFlowReturn
+on_sample (GstAppSink *sink, gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
+  GstBuffer *buffer = gst_sample_get_buffer (sample);
+  f->pictures++;
+  int slot = cordon_slot_pool_lease (f->pool, buffer);
+  if (slot < 0) {
+    f->dropped++;
+    return GST_FLOW_OK;
+  }
+  g_assert_cmpint (slot, <, SLOTS);
+  if (f->held[slot])
+    f->twice++;
+  f->held[slot] = TRUE;
+  f->leased++;
+  if (!slot_matches (f, (guint) slot, buffer))
+    f->wrong_pixels++;
+  if (!f->hold_all) {
+    /* The daemon encodes and gives the slot back at once. */
+    f->held[slot] = FALSE;
+    cordon_slot_pool_release (f->pool, (guint) slot);
+  }
+  return GST_FLOW_OK;
+}
+
+/* The worker's video chain (ingest.c) after an encoder playing the camera:
+ * CAMERA is the camera's caps, the appsink wants W×H at 25 fps. */
+static void
+run_chain (Fixture *f, const char *camera, guint pictures)
+{
+  g_autofree char *desc = g_strdup_printf (
+    "videotestsrc num-buffers=%u pattern=ball ! %s ! x264enc tune=zerolatency speed-preset=ultrafast"
+    " ! h264parse ! avdec_h264 name=dec ! videoconvert ! videoscale ! videorate"
+    " ! video/x-raw,format=I420,width=%d,height=%d,framerate=25/1,pixel-aspect-ratio=1/1"
+    " ! appsink name=sink sync=false max-buffers=2 drop=true enable-last-sample=false",
+    pictures, camera, W, H);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) pipeline = gst_parse_launch (desc, &error);
+  g_assert_no_error (error);
+  g_autoptr (GstElement) dec = gst_bin_get_by_name (GST_BIN (pipeline), "dec");
+  g_object_set (dec, "max-threads", 1, NULL);
+  g_autoptr (GstElement) sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstAppSinkCallbacks callbacks = { .new_sample = on_sample };
+  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, f, NULL);
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, offer_slots, f, NULL);
+
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=, GST_STATE_CHANGE_FAILURE);
+  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
+  g_autoptr (GstMessage) msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+}
+
+static void
+fixture_init (Fixture *f)
+{
+  memset (f, 0, sizeof *f);
+  gst_video_info_set_format (&f->info, GST_VIDEO_FORMAT_I420, W, H);
+  f->ring = mmap (NULL, SLOTS * f->info.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  g_assert_true (f->ring != MAP_FAILED);
+  f->pool = cordon_slot_pool_new (f->ring, SLOTS, f->info.size, &f->info);
+  g_assert_nonnull (f->pool);
+}
+
+static void
+fixture_clear (Fixture *f)
+{
+  gst_object_unref (f->pool);
+  munmap (f->ring, SLOTS * f->info.size);
+}
+
+/* The camera's size is ours: the decoder writes into the slots. */
+static void
+test_decoder_writes_into_slots (void)
+{
+  Fixture f;
+  fixture_init (&f);
+  run_chain (&f, "video/x-raw,format=I420,width=64,height=48,framerate=25/1", 40);
+  guint64 lent, copied;
+  cordon_slot_pool_counts (f.pool, &lent, &copied);
+  g_assert_cmpuint (f.pictures, ==, 40);
+  g_assert_cmpuint (f.leased, ==, 40);
+  g_assert_cmpuint (lent, ==, 40);
+  g_assert_cmpuint (copied, ==, 0);
+  g_assert_cmpuint (f.wrong_pixels, ==, 0);
+  fixture_clear (&f);
+}
+
+/* Another size: the scaler writes into the slots. */
+static void
+test_scaler_writes_into_slots (void)
+{
+  Fixture f;
+  fixture_init (&f);
+  run_chain (&f, "video/x-raw,format=I420,width=160,height=120,framerate=25/1", 40);
+  guint64 lent, copied;
+  cordon_slot_pool_counts (f.pool, &lent, &copied);
+  g_assert_cmpuint (f.leased, ==, 40);
+  g_assert_cmpuint (lent, ==, 40);
+  g_assert_cmpuint (copied, ==, 0);
+  g_assert_cmpuint (f.wrong_pixels, ==, 0);
+  fixture_clear (&f);
+}
+
+/* 10 fps up to 25: videorate sends each picture more than once. A repeat
+ * whose slot the daemon still holds must go into another slot, never be
+ * announced twice. */
+static void
+test_repeats_are_copied_not_announced_twice (void)
+{
+  Fixture f;
+  fixture_init (&f);
+  f.hold_all = TRUE;
+  run_chain (&f, "video/x-raw,format=I420,width=64,height=48,framerate=10/1", 4);
+  guint64 lent, copied;
+  cordon_slot_pool_counts (f.pool, &lent, &copied);
+  g_assert_cmpuint (f.pictures, >, SLOTS);
+  g_assert_cmpuint (f.twice, ==, 0);
+  g_assert_cmpuint (f.wrong_pixels, ==, 0);
+  /* Every slot used once, the decoder's pictures lent, repeats copied; the
+   * rest dropped, the daemon holding all. */
+  g_assert_cmpuint (lent, >=, 1);
+  g_assert_cmpuint (copied, >=, 1);
+  g_assert_cmpuint (lent + copied, ==, SLOTS);
+  g_assert_cmpuint (f.leased, ==, SLOTS);
+  g_assert_cmpuint (f.dropped, ==, f.pictures - SLOTS);
+  fixture_clear (&f);
+}
+
+/* The daemon holds every slot: the decoder goes on to the end (ordinary
+ * buffers), the pictures past the slots are dropped, not waited for. */
+static void
+test_full_ring_never_blocks_the_decoder (void)
+{
+  Fixture f;
+  fixture_init (&f);
+  f.hold_all = TRUE;
+  run_chain (&f, "video/x-raw,format=I420,width=64,height=48,framerate=25/1", 30);
+  g_assert_cmpuint (f.pictures, ==, 30);
+  g_assert_cmpuint (f.leased, ==, SLOTS);
+  g_assert_cmpuint (f.dropped, ==, 30 - SLOTS);
+  g_assert_cmpuint (f.twice, ==, 0);
+  fixture_clear (&f);
+}
+
+/* Pages go back only from a slot nobody holds. */
+static void
+test_trim_only_idle_slots (void)
+{
+  Fixture f;
+  fixture_init (&f);
+  GstBuffer *buffer = NULL;
+  g_autoptr (GstCaps) caps = gst_video_info_to_caps (&f.info);
+  GstStructure *config = gst_buffer_pool_get_config (GST_BUFFER_POOL (f.pool));
+  gst_buffer_pool_config_set_params (config, caps, (guint) f.info.size, 1, 0);
+  g_assert_true (gst_buffer_pool_set_config (GST_BUFFER_POOL (f.pool), config));
+  g_assert_true (gst_buffer_pool_set_active (GST_BUFFER_POOL (f.pool), TRUE));
+  g_assert_cmpint (gst_buffer_pool_acquire_buffer (GST_BUFFER_POOL (f.pool), &buffer, NULL), ==, GST_FLOW_OK);
+  /* Slot 0 is in the chain's hands, then also leased, then only leased. */
+  g_assert_false (cordon_slot_pool_trim (f.pool, 0));
+  g_assert_cmpint (cordon_slot_pool_lease (f.pool, buffer), ==, 0);
+  GstBuffer *copy = gst_buffer_copy (buffer);
+  gst_buffer_unref (buffer);
+  g_assert_false (cordon_slot_pool_trim (f.pool, 0));
+  gst_buffer_unref (copy); /* the last reference to the slot's memory */
+  g_assert_false (cordon_slot_pool_trim (f.pool, 0));
+  cordon_slot_pool_release (f.pool, 0);
+  /* Nobody holds it: trimmed; the next acquire may take it again. */
+  f.ring[10] = 0x55;
+  g_assert_true (cordon_slot_pool_trim (f.pool, 0));
+  g_assert_cmpuint (f.ring[10], ==, 0);
+  g_assert_true (gst_buffer_pool_set_active (GST_BUFFER_POOL (f.pool), FALSE));
+  fixture_clear (&f);
+}
+
+/* Caps of another size or format get no slots: the chain keeps its own
+ * pool and the worker copies. */
+static void
+test_other_caps_get_no_slots (void)
+{
+  Fixture f;
+  fixture_init (&f);
+  const char *caps[] = { "video/x-raw,format=I420,width=64,height=50", "video/x-raw,format=NV12,width=64,height=48",
+                         "video/x-raw,format=I420,width=64,height=48,interlace-mode=interleaved" };
+  for (guint i = 0; i < G_N_ELEMENTS (caps); i++) {
+    g_autoptr (GstCaps) c = gst_caps_from_string (caps[i]);
+    g_autoptr (GstQuery) q = gst_query_new_allocation (c, TRUE);
+    g_assert_false (cordon_slot_pool_propose (f.pool, q));
+    g_assert_cmpuint (gst_query_get_n_allocation_pools (q), ==, 0);
+  }
+  g_autoptr (GstCaps) good = gst_caps_from_string ("video/x-raw,format=I420,width=64,height=48,framerate=15/1");
+  g_autoptr (GstQuery) q = gst_query_new_allocation (good, TRUE);
+  g_assert_true (cordon_slot_pool_propose (f.pool, q));
+  g_assert_cmpuint (gst_query_get_n_allocation_pools (q), ==, 1);
+  fixture_clear (&f);
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/slotpool/decoder-writes-into-slots", test_decoder_writes_into_slots);
+  g_test_add_func ("/slotpool/scaler-writes-into-slots", test_scaler_writes_into_slots);
+  g_test_add_func ("/slotpool/repeats-are-copied-not-announced-twice", test_repeats_are_copied_not_announced_twice);
+  g_test_add_func ("/slotpool/full-ring-never-blocks-the-decoder", test_full_ring_never_blocks_the_decoder);
+  g_test_add_func ("/slotpool/trim-only-idle-slots", test_trim_only_idle_slots);
+  g_test_add_func ("/slotpool/other-caps-get-no-slots", test_other_caps_get_no_slots);
+  return g_test_run ();
+}
