@@ -1,31 +1,41 @@
-/* cordon — the worker's picture slots as a GStreamer buffer pool (slotpool.h). */
+/* cordon — the worker's picture slots as GStreamer buffer pools (slotpool.h). */
 #define _GNU_SOURCE
 #define G_LOG_DOMAIN "cordon-worker"
 
 #include "slotpool.h"
-#include "ring.h"
 
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 typedef struct {
-  CordonSlotPool *pool;
+  CordonSlots *slots;
   guint index;
-  /* under pool->lock: */
+  /* under slots->lock: */
   gboolean in_gst; /* a GstMemory over the slot exists */
   gboolean leased; /* announced to the daemon, not given back yet */
 } Slot;
 
-struct _CordonSlotPool {
-  GstBufferPool parent;
+struct _CordonSlots {
+  gatomicrefcount refs;   /* the worker's, and one per GstMemory over a slot */
   guint8 *ring;
-  guint slots;
+  guint n;
   gsize slot_size;
-  GstVideoInfo info;
+  GstVideoInfo info;      /* the standard layout */
   GMutex lock;
   Slot slot[CORDON_HANDOVER_SLOTS];
-  guint64 lent, copied; /* under lock */
+  guint64 lent, copied;   /* under lock */
+};
+
+/* One allocation answer's pool over the slots. A decoder keeps its pool
+ * active while it asks again, and an active pool cannot take a new
+ * configuration: so every query gets a new pool, all over the same slots. */
+#define CORDON_TYPE_SLOT_POOL (cordon_slot_pool_get_type ())
+G_DECLARE_FINAL_TYPE (CordonSlotPool, cordon_slot_pool, CORDON, SLOT_POOL, GstBufferPool)
+
+struct _CordonSlotPool {
+  GstBufferPool parent;
+  CordonSlots *slots;
 };
 
 G_DEFINE_TYPE (CordonSlotPool, cordon_slot_pool, GST_TYPE_BUFFER_POOL)
@@ -39,19 +49,35 @@ slot_quark (void)
   return q;
 }
 
+static CordonSlots *
+slots_ref (CordonSlots *s)
+{
+  g_atomic_ref_count_inc (&s->refs);
+  return s;
+}
+
+void
+cordon_slots_unref (CordonSlots *s)
+{
+  if (!g_atomic_ref_count_dec (&s->refs))
+    return;
+  g_mutex_clear (&s->lock);
+  g_free (s);
+}
+
 /* Under lock: the first slot nobody holds, marked as IN_GST or leased. The
  * lowest first, so that the slots past what the stream needs stay idle and
  * give their pages back. */
 static int
-take_free (CordonSlotPool *pool, gboolean in_gst)
+take_free (CordonSlots *s, gboolean in_gst)
 {
-  for (guint i = 0; i < pool->slots; i++) {
-    Slot *s = &pool->slot[i];
-    if (!s->in_gst && !s->leased) {
+  for (guint i = 0; i < s->n; i++) {
+    Slot *slot = &s->slot[i];
+    if (!slot->in_gst && !slot->leased) {
       if (in_gst)
-        s->in_gst = TRUE;
+        slot->in_gst = TRUE;
       else
-        s->leased = TRUE;
+        slot->leased = TRUE;
       return (int) i;
     }
   }
@@ -63,34 +89,35 @@ take_free (CordonSlotPool *pool, gboolean in_gst)
 static void
 slot_memory_gone (gpointer data)
 {
-  Slot *s = data;
-  CordonSlotPool *pool = s->pool;
-  g_mutex_lock (&pool->lock);
-  s->in_gst = FALSE;
-  g_mutex_unlock (&pool->lock);
-  gst_object_unref (pool);
+  Slot *slot = data;
+  CordonSlots *s = slot->slots;
+  g_mutex_lock (&s->lock);
+  slot->in_gst = FALSE;
+  g_mutex_unlock (&s->lock);
+  cordon_slots_unref (s);
 }
 
 static GstFlowReturn
 acquire_buffer (GstBufferPool *bp, GstBuffer **buffer, GstBufferPoolAcquireParams *params)
 {
   CordonSlotPool *pool = CORDON_SLOT_POOL (bp);
+  CordonSlots *s = pool->slots;
   if (GST_BUFFER_POOL_IS_FLUSHING (bp))
     return GST_FLOW_FLUSHING;
-  g_mutex_lock (&pool->lock);
-  int i = take_free (pool, TRUE);
-  g_mutex_unlock (&pool->lock);
+  g_mutex_lock (&s->lock);
+  int i = take_free (s, TRUE);
+  g_mutex_unlock (&s->lock);
   if (i < 0) {
     /* The daemon holds every slot: never block the decoder, which must go on
      * decoding the reference pictures. */
-    *buffer = gst_buffer_new_allocate (NULL, pool->info.size, NULL);
+    *buffer = gst_buffer_new_allocate (NULL, s->info.size, NULL);
     return *buffer ? GST_FLOW_OK : GST_FLOW_ERROR;
   }
-  Slot *s = &pool->slot[i];
-  GstMemory *mem = gst_memory_new_wrapped (0, pool->ring + (gsize) i * pool->slot_size, pool->slot_size, 0,
-                                           pool->info.size, s, slot_memory_gone);
-  gst_object_ref (pool);
-  gst_mini_object_set_qdata (GST_MINI_OBJECT (mem), slot_quark (), s, NULL);
+  Slot *slot = &s->slot[i];
+  GstMemory *mem = gst_memory_new_wrapped (0, s->ring + (gsize) i * s->slot_size, s->slot_size, 0, s->info.size, slot,
+                                           slot_memory_gone);
+  slots_ref (s);
+  gst_mini_object_set_qdata (GST_MINI_OBJECT (mem), slot_quark (), slot, NULL);
   *buffer = gst_buffer_new ();
   gst_buffer_append_memory (*buffer, mem);
   return GST_FLOW_OK;
@@ -114,7 +141,10 @@ static const gchar **
 get_options (GstBufferPool *bp)
 {
   /* No video meta, no alignment: writers use the standard layout, which is
-   * how the daemon reads a slot. */
+   * how the daemon reads a slot. (avdec then copies each picture out of its
+   * own frames into a slot: decoding straight into the slots would need a
+   * padded layout, and gst-libav 1.22 still copied every picture but the
+   * first; see docs/performance.md.) */
   static const gchar *options[] = { NULL };
   return options;
 }
@@ -123,23 +153,33 @@ static gboolean
 same_picture (const GstVideoInfo *a, const GstVideoInfo *b)
 {
   return GST_VIDEO_INFO_FORMAT (a) == GST_VIDEO_INFO_FORMAT (b) && GST_VIDEO_INFO_WIDTH (a) == GST_VIDEO_INFO_WIDTH (b)
-         && GST_VIDEO_INFO_HEIGHT (a) == GST_VIDEO_INFO_HEIGHT (b) && GST_VIDEO_INFO_SIZE (a) == GST_VIDEO_INFO_SIZE (b)
-         && !GST_VIDEO_INFO_IS_INTERLACED (a) && !GST_VIDEO_INFO_IS_INTERLACED (b);
+         && GST_VIDEO_INFO_HEIGHT (a) == GST_VIDEO_INFO_HEIGHT (b) && !GST_VIDEO_INFO_IS_INTERLACED (a)
+         && !GST_VIDEO_INFO_IS_INTERLACED (b);
 }
 
 static gboolean
-caps_fit (CordonSlotPool *pool, GstCaps *caps)
+caps_fit (CordonSlots *s, GstCaps *caps)
 {
   GstVideoInfo info;
-  return caps && gst_video_info_from_caps (&info, caps) && same_picture (&info, &pool->info);
+  return caps && gst_video_info_from_caps (&info, caps) && same_picture (&info, &s->info);
+}
+
+static gboolean
+standard_layout (const CordonSlots *s, const gsize *offset, const gint *stride)
+{
+  for (guint p = 0; p < 3; p++)
+    if (offset[p] != GST_VIDEO_INFO_PLANE_OFFSET (&s->info, p) || stride[p] != GST_VIDEO_INFO_PLANE_STRIDE (&s->info, p))
+      return FALSE;
+  return TRUE;
 }
 
 static gboolean
 set_config (GstBufferPool *bp, GstStructure *config)
 {
   CordonSlotPool *pool = CORDON_SLOT_POOL (bp);
+  CordonSlots *s = pool->slots;
   GstCaps *caps = NULL;
-  if (!gst_buffer_pool_config_get_params (config, &caps, NULL, NULL, NULL) || !caps_fit (pool, caps))
+  if (!gst_buffer_pool_config_get_params (config, &caps, NULL, NULL, NULL) || !caps_fit (s, caps))
     return FALSE;
   return GST_BUFFER_POOL_CLASS (cordon_slot_pool_parent_class)->set_config (bp, config);
 }
@@ -147,7 +187,7 @@ set_config (GstBufferPool *bp, GstStructure *config)
 static void
 finalize (GObject *object)
 {
-  g_mutex_clear (&CORDON_SLOT_POOL (object)->lock);
+  cordon_slots_unref (CORDON_SLOT_POOL (object)->slots);
   G_OBJECT_CLASS (cordon_slot_pool_parent_class)->finalize (object);
 }
 
@@ -167,130 +207,134 @@ cordon_slot_pool_class_init (CordonSlotPoolClass *klass)
 static void
 cordon_slot_pool_init (CordonSlotPool *pool)
 {
-  g_mutex_init (&pool->lock);
 }
 
-CordonSlotPool *
-cordon_slot_pool_new (guint8 *ring, guint slots, gsize slot_size, const GstVideoInfo *info)
+CordonSlots *
+cordon_slots_new (guint8 *ring, guint n, gsize slot_size, const GstVideoInfo *info)
 {
-  g_return_val_if_fail (slots > 0 && slots <= CORDON_HANDOVER_SLOTS, NULL);
+  g_return_val_if_fail (n > 0 && n <= CORDON_HANDOVER_SLOTS, NULL);
   g_return_val_if_fail (GST_VIDEO_INFO_FORMAT (info) == GST_VIDEO_FORMAT_I420, NULL);
-  g_return_val_if_fail (slot_size == GST_VIDEO_INFO_SIZE (info), NULL);
-  CordonSlotPool *pool = g_object_new (CORDON_TYPE_SLOT_POOL, NULL);
-  gst_object_ref_sink (pool);
-  pool->ring = ring;
-  pool->slots = slots;
-  pool->slot_size = slot_size;
-  pool->info = *info;
-  for (guint i = 0; i < slots; i++)
-    pool->slot[i] = (Slot) { .pool = pool, .index = i };
-  return pool;
+  g_return_val_if_fail (slot_size >= GST_VIDEO_INFO_SIZE (info), NULL);
+  CordonSlots *s = g_new0 (CordonSlots, 1);
+  g_atomic_ref_count_init (&s->refs);
+  g_mutex_init (&s->lock);
+  s->ring = ring;
+  s->n = n;
+  s->slot_size = slot_size;
+  s->info = *info;
+  for (guint i = 0; i < n; i++)
+    s->slot[i] = (Slot) { .slots = s, .index = i };
+  return s;
 }
 
-gboolean
-cordon_slot_pool_propose (CordonSlotPool *pool, GstQuery *query)
+GstBufferPool *
+cordon_slots_propose (CordonSlots *s, GstQuery *query)
 {
   GstCaps *caps = NULL;
   gst_query_parse_allocation (query, &caps, NULL);
-  if (!caps_fit (pool, caps))
-    return FALSE;
+  if (!caps_fit (s, caps))
+    return NULL;
+  CordonSlotPool *pool = g_object_new (CORDON_TYPE_SLOT_POOL, NULL);
+  gst_object_ref_sink (pool);
+  pool->slots = slots_ref (s);
   /* No maximum: the pool never blocks, and avdec refuses a pool with a
    * small one. A minimum of one, because videorate drops a pool whose
    * minimum and maximum are equal. */
-  gst_query_add_allocation_pool (query, GST_BUFFER_POOL (pool), (guint) pool->info.size, 1, 0);
-  return TRUE;
+  gst_query_add_allocation_pool (query, GST_BUFFER_POOL (pool), (guint) s->info.size, 1, 0);
+  return GST_BUFFER_POOL (pool);
 }
 
-/* BUFFER's slot if its pixels are one whole slot of POOL's in the standard
- * layout, else NULL. */
+/* BUFFER's slot if its pixels are one whole slot, in the standard layout;
+ * else NULL. */
 static Slot *
-slot_of (CordonSlotPool *pool, GstBuffer *buffer)
+slot_of (CordonSlots *s, GstBuffer *buffer)
 {
   if (gst_buffer_n_memory (buffer) != 1)
     return NULL;
   GstMemory *mem = gst_buffer_peek_memory (buffer, 0);
-  Slot *s = gst_mini_object_get_qdata (GST_MINI_OBJECT (mem), slot_quark ());
+  /* A copy of the buffer may share the slot's memory: a GstMemory whose
+   * parent is ours. */
+  GstMemory *own = mem->parent ? mem->parent : mem;
+  Slot *slot = gst_mini_object_get_qdata (GST_MINI_OBJECT (own), slot_quark ());
   gsize offset, maxsize;
-  if (!s || s->pool != pool || gst_memory_get_sizes (mem, &offset, &maxsize) != pool->info.size || offset != 0)
+  if (!slot || slot->slots != s || gst_memory_get_sizes (mem, &offset, &maxsize) != s->info.size || offset != 0)
     return NULL;
   GstVideoMeta *meta = gst_buffer_get_video_meta (buffer);
-  if (meta) {
-    for (guint p = 0; p < meta->n_planes; p++)
-      if (meta->offset[p] != GST_VIDEO_INFO_PLANE_OFFSET (&pool->info, p)
-          || meta->stride[p] != GST_VIDEO_INFO_PLANE_STRIDE (&pool->info, p))
-        return NULL;
-  }
-  return s;
+  if (meta && (meta->format != GST_VIDEO_FORMAT_I420 || meta->width != (guint) GST_VIDEO_INFO_WIDTH (&s->info)
+               || meta->height != (guint) GST_VIDEO_INFO_HEIGHT (&s->info) || meta->n_planes != 3
+               || !standard_layout (s, meta->offset, meta->stride)))
+    return NULL;
+  return slot;
 }
 
 int
-cordon_slot_pool_lease (CordonSlotPool *pool, GstBuffer *buffer)
+cordon_slots_lease (CordonSlots *s, GstBuffer *buffer)
 {
-  Slot *own = slot_of (pool, buffer);
-  g_mutex_lock (&pool->lock);
+  Slot *own = slot_of (s, buffer);
+  g_mutex_lock (&s->lock);
   if (own && !own->leased) {
     own->leased = TRUE;
-    pool->lent++;
-    g_mutex_unlock (&pool->lock);
+    s->lent++;
+    g_mutex_unlock (&s->lock);
     return (int) own->index;
   }
   /* A picture from another pool, or one sent already (videorate repeats
    * it): into a free slot, in the standard layout whatever the source's. */
-  int i = take_free (pool, FALSE);
-  g_mutex_unlock (&pool->lock);
+  int i = take_free (s, FALSE);
+  g_mutex_unlock (&s->lock);
   if (i < 0)
     return -1;
-  g_autoptr (GstBuffer) dst = gst_buffer_new_wrapped_full (0, pool->ring + (gsize) i * pool->slot_size,
-                                                           pool->slot_size, 0, pool->slot_size, NULL, NULL);
+  g_autoptr (GstBuffer) dst = gst_buffer_new_wrapped_full (0, s->ring + (gsize) i * s->slot_size, s->slot_size, 0,
+                                                           s->info.size, NULL, NULL);
   GstVideoFrame from, to;
   gboolean copied = FALSE;
-  if (gst_video_frame_map (&from, &pool->info, buffer, GST_MAP_READ)) {
-    if (gst_video_frame_map (&to, &pool->info, dst, GST_MAP_WRITE)) {
+  if (gst_video_frame_map (&from, &s->info, buffer, GST_MAP_READ)) {
+    if (gst_video_frame_map (&to, &s->info, dst, GST_MAP_WRITE)) {
       copied = gst_video_frame_copy (&to, &from);
       gst_video_frame_unmap (&to);
     }
     gst_video_frame_unmap (&from);
   }
-  g_mutex_lock (&pool->lock);
+  g_mutex_lock (&s->lock);
   if (copied)
-    pool->copied++;
+    s->copied++;
   else
-    pool->slot[i].leased = FALSE;
-  g_mutex_unlock (&pool->lock);
+    s->slot[i].leased = FALSE;
+  g_mutex_unlock (&s->lock);
   return copied ? i : -1;
 }
 
 void
-cordon_slot_pool_release (CordonSlotPool *pool, guint slot)
+cordon_slots_release (CordonSlots *s, guint slot)
 {
-  g_return_if_fail (slot < pool->slots);
-  g_mutex_lock (&pool->lock);
-  pool->slot[slot].leased = FALSE;
-  g_mutex_unlock (&pool->lock);
+  g_return_if_fail (slot < s->n);
+  g_mutex_lock (&s->lock);
+  s->slot[slot].leased = FALSE;
+  g_mutex_unlock (&s->lock);
 }
 
 gboolean
-cordon_slot_pool_trim (CordonSlotPool *pool, guint slot)
+cordon_slots_trim (CordonSlots *s, guint slot)
 {
   gsize offset, length;
   gboolean done = FALSE;
-  g_return_val_if_fail (slot < pool->slots, FALSE);
-  g_mutex_lock (&pool->lock);
+  g_return_val_if_fail (slot < s->n, FALSE);
+  g_mutex_lock (&s->lock);
   /* Under the lock, so no memory over the slot can appear meanwhile: a slot
    * taken again since the daemon asked is left alone. */
-  Slot *s = &pool->slot[slot];
-  if (!s->in_gst && !s->leased
-      && cordon_handover_slot_pages (pool->slot_size, slot, (gsize) sysconf (_SC_PAGESIZE), &offset, &length))
-    done = madvise (pool->ring + offset, length, MADV_REMOVE) == 0;
-  g_mutex_unlock (&pool->lock);
+  Slot *sl = &s->slot[slot];
+  if (!sl->in_gst && !sl->leased
+      && cordon_handover_slot_pages (s->slot_size, slot, (gsize) sysconf (_SC_PAGESIZE), &offset, &length))
+    done = madvise (s->ring + offset, length, MADV_REMOVE) == 0;
+  g_mutex_unlock (&s->lock);
   return done;
 }
 
 void
-cordon_slot_pool_counts (CordonSlotPool *pool, guint64 *lent, guint64 *copied)
+cordon_slots_counts (CordonSlots *s, guint64 *lent, guint64 *copied)
 {
-  g_mutex_lock (&pool->lock);
-  *lent = pool->lent;
-  *copied = pool->copied;
-  g_mutex_unlock (&pool->lock);
+  g_mutex_lock (&s->lock);
+  *lent = s->lent;
+  *copied = s->copied;
+  g_mutex_unlock (&s->lock);
 }

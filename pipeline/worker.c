@@ -44,8 +44,8 @@ typedef struct {
   int control;
   guint8 *ring;
   gsize slot_size;
-  guint slots;
-  CordonSlotPool *pool; /* the slots, and which of them the daemon holds */
+  guint n_slots;
+  CordonSlots *slots; /* the slots, and which of them the daemon holds */
   /* under p->lock: */
   guint64 seq;
 } Worker;
@@ -96,7 +96,7 @@ cordon_worker_picture (Ingest *in, GstBuffer *buffer)
    * there); the rest are copied into one. With every slot held by the
    * daemon, the picture is dropped: the daemon sees the gap in the
    * sequence. */
-  int slot = cordon_slot_pool_lease (w.pool, buffer);
+  int slot = cordon_slots_lease (w.slots, buffer);
   if (slot >= 0)
     send_msg (CORDON_MSG_PICTURE, (guint) slot, seq, CORDON_WORKER_OK, NULL);
 }
@@ -105,7 +105,8 @@ cordon_worker_picture (Ingest *in, GstBuffer *buffer)
 gboolean
 cordon_worker_propose_allocation (Ingest *in, GstQuery *query)
 {
-  return cordon_slot_pool_propose (w.pool, query);
+  g_autoptr (GstBufferPool) pool = cordon_slots_propose (w.slots, query);
+  return pool != NULL;
 }
 
 void
@@ -133,12 +134,12 @@ on_control (int fd, GIOCondition cond, gpointer data)
   ssize_t n = recv (fd, &r, sizeof r, MSG_DONTWAIT);
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
     _exit (0); /* the daemon is gone or let go of us */
-  if (n != (ssize_t) sizeof r || r.slot >= w.slots)
+  if (n != (ssize_t) sizeof r || r.slot >= w.n_slots)
     return G_SOURCE_CONTINUE;
   if (r.magic == CORDON_HANDOVER_MAGIC)
-    cordon_slot_pool_release (w.pool, r.slot);
+    cordon_slots_release (w.slots, r.slot);
   else if (r.magic == CORDON_HANDOVER_TRIM_MAGIC)
-    cordon_slot_pool_trim (w.pool, r.slot);
+    cordon_slots_trim (w.slots, r.slot);
   return G_SOURCE_CONTINUE;
 }
 
@@ -272,13 +273,13 @@ worker_main (void)
   if (fstat (CORDON_WORKER_FD_CONTROL, &st) < 0 || !S_ISSOCK (st.st_mode) || fstat (CORDON_WORKER_FD_RING, &st) < 0
       || fstat (CORDON_WORKER_FD_PARAMS, &st) < 0)
     _exit (2);
-  CordonCamera *cam = read_params (kf, &w.slots, &w.slot_size, &daemon_pid, &error);
+  CordonCamera *cam = read_params (kf, &w.n_slots, &w.slot_size, &daemon_pid, &error);
   if (!cam)
     fail_and_exit (CORDON_WORKER_INTERNAL, error->message);
 
-  if (fstat (CORDON_WORKER_FD_RING, &st) < 0 || (gsize) st.st_size != w.slots * w.slot_size)
+  if (fstat (CORDON_WORKER_FD_RING, &st) < 0 || (gsize) st.st_size != w.n_slots * w.slot_size)
     fail_and_exit (CORDON_WORKER_INTERNAL, "the picture ring has the wrong size");
-  w.ring = mmap (NULL, w.slots * w.slot_size, PROT_READ | PROT_WRITE, MAP_SHARED, CORDON_WORKER_FD_RING, 0);
+  w.ring = mmap (NULL, w.n_slots * w.slot_size, PROT_READ | PROT_WRITE, MAP_SHARED, CORDON_WORKER_FD_RING, 0);
   if (w.ring == MAP_FAILED)
     fail_and_exit (CORDON_WORKER_INTERNAL, "cannot map the picture ring");
   close (CORDON_WORKER_FD_RING);
@@ -296,14 +297,14 @@ worker_main (void)
   send_msg (CORDON_MSG_STATUS, 0, 0, CORDON_WORKER_OK, jail);
 
 #ifdef CORDON_HOSTILE_WORKER
-  CordonHostileEnv env = { w.control, w.ring, w.slot_size, w.slots, cam->url, cam->host, cam->port, daemon_pid };
+  CordonHostileEnv env = { w.control, w.ring, w.slot_size, w.n_slots, cam->url, cam->host, cam->port, daemon_pid };
   if (cordon_hostile_run (&env))
     _exit (0);
 #endif
 
   w.p = pipeline_for (cam);
-  w.pool = cordon_slot_pool_new (w.ring, w.slots, w.slot_size, &w.p->raw_info);
-  if (!w.pool)
+  w.slots = cordon_slots_new (w.ring, w.n_slots, w.slot_size, &w.p->raw_info);
+  if (!w.slots)
     fail_and_exit (CORDON_WORKER_INTERNAL, "the picture slots do not fit the picture size");
   w.in = cordon_ingest_new (w.p, &error);
   if (!w.in)

@@ -18,8 +18,9 @@
 #define SLOTS 6
 
 typedef struct {
-  CordonSlotPool *pool;
+  CordonSlots *slots;
   GstVideoInfo info;
+  gsize slot_size;
   guint8 *ring;
   gboolean hold_all;           /* the daemon never gives a slot back */
   gboolean held[SLOTS];
@@ -31,7 +32,10 @@ offer_slots (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   Fixture *f = data;
   GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
-  if (GST_QUERY_TYPE (query) != GST_QUERY_ALLOCATION || !cordon_slot_pool_propose (f->pool, query))
+  if (GST_QUERY_TYPE (query) != GST_QUERY_ALLOCATION)
+    return GST_PAD_PROBE_OK;
+  g_autoptr (GstBufferPool) pool = cordon_slots_propose (f->slots, query);
+  if (!pool)
     return GST_PAD_PROBE_OK;
   return GST_PAD_PROBE_HANDLED;
 }
@@ -41,8 +45,8 @@ static gboolean
 slot_matches (Fixture *f, guint slot, GstBuffer *buffer)
 {
   g_autoptr (GstBuffer) in_slot = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY,
-                                                               f->ring + slot * f->info.size, f->info.size, 0,
-                                                               f->info.size, NULL, NULL);
+                                                               f->ring + slot * f->slot_size, f->slot_size, 0,
+                                                               f->slot_size, NULL, NULL);
   GstVideoFrame a, b;
   gboolean same = TRUE;
   g_assert_true (gst_video_frame_map (&a, &f->info, in_slot, GST_MAP_READ));
@@ -65,7 +69,7 @@ on_sample (GstAppSink *sink, gpointer data)
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
   GstBuffer *buffer = gst_sample_get_buffer (sample);
   f->pictures++;
-  int slot = cordon_slot_pool_lease (f->pool, buffer);
+  int slot = cordon_slots_lease (f->slots, buffer);
   if (slot < 0) {
     f->dropped++;
     return GST_FLOW_OK;
@@ -80,7 +84,7 @@ on_sample (GstAppSink *sink, gpointer data)
   if (!f->hold_all) {
     /* The daemon encodes and gives the slot back at once. */
     f->held[slot] = FALSE;
-    cordon_slot_pool_release (f->pool, (guint) slot);
+    cordon_slots_release (f->slots, (guint) slot);
   }
   return GST_FLOW_OK;
 }
@@ -120,17 +124,18 @@ fixture_init (Fixture *f)
 {
   memset (f, 0, sizeof *f);
   gst_video_info_set_format (&f->info, GST_VIDEO_FORMAT_I420, W, H);
-  f->ring = mmap (NULL, SLOTS * f->info.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  f->slot_size = cordon_handover_picture_size (W, H);
+  f->ring = mmap (NULL, SLOTS * f->slot_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   g_assert_true (f->ring != MAP_FAILED);
-  f->pool = cordon_slot_pool_new (f->ring, SLOTS, f->info.size, &f->info);
-  g_assert_nonnull (f->pool);
+  f->slots = cordon_slots_new (f->ring, SLOTS, f->slot_size, &f->info);
+  g_assert_nonnull (f->slots);
 }
 
 static void
 fixture_clear (Fixture *f)
 {
-  gst_object_unref (f->pool);
-  munmap (f->ring, SLOTS * f->info.size);
+  cordon_slots_unref (f->slots);
+  munmap (f->ring, SLOTS * f->slot_size);
 }
 
 /* The camera's size is ours: the decoder writes into the slots. */
@@ -141,7 +146,7 @@ test_decoder_writes_into_slots (void)
   fixture_init (&f);
   run_chain (&f, "video/x-raw,format=I420,width=64,height=48,framerate=25/1", 40);
   guint64 lent, copied;
-  cordon_slot_pool_counts (f.pool, &lent, &copied);
+  cordon_slots_counts (f.slots, &lent, &copied);
   g_assert_cmpuint (f.pictures, ==, 40);
   g_assert_cmpuint (f.leased, ==, 40);
   g_assert_cmpuint (lent, ==, 40);
@@ -158,7 +163,7 @@ test_scaler_writes_into_slots (void)
   fixture_init (&f);
   run_chain (&f, "video/x-raw,format=I420,width=160,height=120,framerate=25/1", 40);
   guint64 lent, copied;
-  cordon_slot_pool_counts (f.pool, &lent, &copied);
+  cordon_slots_counts (f.slots, &lent, &copied);
   g_assert_cmpuint (f.leased, ==, 40);
   g_assert_cmpuint (lent, ==, 40);
   g_assert_cmpuint (copied, ==, 0);
@@ -177,7 +182,7 @@ test_repeats_are_copied_not_announced_twice (void)
   f.hold_all = TRUE;
   run_chain (&f, "video/x-raw,format=I420,width=64,height=48,framerate=10/1", 4);
   guint64 lent, copied;
-  cordon_slot_pool_counts (f.pool, &lent, &copied);
+  cordon_slots_counts (f.slots, &lent, &copied);
   g_assert_cmpuint (f.pictures, >, SLOTS);
   g_assert_cmpuint (f.twice, ==, 0);
   g_assert_cmpuint (f.wrong_pixels, ==, 0);
@@ -207,33 +212,73 @@ test_full_ring_never_blocks_the_decoder (void)
   fixture_clear (&f);
 }
 
+static GstBufferPool *
+active_pool (Fixture *f)
+{
+  g_autoptr (GstCaps) caps = gst_video_info_to_caps (&f->info);
+  g_autoptr (GstQuery) q = gst_query_new_allocation (caps, TRUE);
+  GstBufferPool *pool = cordon_slots_propose (f->slots, q);
+  g_assert_nonnull (pool);
+  GstStructure *config = gst_buffer_pool_get_config (pool);
+  gst_buffer_pool_config_set_params (config, caps, (guint) f->info.size, 1, 0);
+  g_assert_true (gst_buffer_pool_set_config (pool, config));
+  g_assert_true (gst_buffer_pool_set_active (pool, TRUE));
+  return pool;
+}
+
 /* Pages go back only from a slot nobody holds. */
 static void
 test_trim_only_idle_slots (void)
 {
   Fixture f;
   fixture_init (&f);
+  g_autoptr (GstBufferPool) pool = active_pool (&f);
   GstBuffer *buffer = NULL;
-  g_autoptr (GstCaps) caps = gst_video_info_to_caps (&f.info);
-  GstStructure *config = gst_buffer_pool_get_config (GST_BUFFER_POOL (f.pool));
-  gst_buffer_pool_config_set_params (config, caps, (guint) f.info.size, 1, 0);
-  g_assert_true (gst_buffer_pool_set_config (GST_BUFFER_POOL (f.pool), config));
-  g_assert_true (gst_buffer_pool_set_active (GST_BUFFER_POOL (f.pool), TRUE));
-  g_assert_cmpint (gst_buffer_pool_acquire_buffer (GST_BUFFER_POOL (f.pool), &buffer, NULL), ==, GST_FLOW_OK);
+  g_assert_cmpint (gst_buffer_pool_acquire_buffer (pool, &buffer, NULL), ==, GST_FLOW_OK);
   /* Slot 0 is in the chain's hands, then also leased, then only leased. */
-  g_assert_false (cordon_slot_pool_trim (f.pool, 0));
-  g_assert_cmpint (cordon_slot_pool_lease (f.pool, buffer), ==, 0);
+  g_assert_false (cordon_slots_trim (f.slots, 0));
+  g_assert_cmpint (cordon_slots_lease (f.slots, buffer), ==, 0);
   GstBuffer *copy = gst_buffer_copy (buffer);
   gst_buffer_unref (buffer);
-  g_assert_false (cordon_slot_pool_trim (f.pool, 0));
+  g_assert_false (cordon_slots_trim (f.slots, 0));
   gst_buffer_unref (copy); /* the last reference to the slot's memory */
-  g_assert_false (cordon_slot_pool_trim (f.pool, 0));
-  cordon_slot_pool_release (f.pool, 0);
+  g_assert_false (cordon_slots_trim (f.slots, 0));
+  cordon_slots_release (f.slots, 0);
   /* Nobody holds it: trimmed; the next acquire may take it again. */
   f.ring[10] = 0x55;
-  g_assert_true (cordon_slot_pool_trim (f.pool, 0));
+  g_assert_true (cordon_slots_trim (f.slots, 0));
   g_assert_cmpuint (f.ring[10], ==, 0);
-  g_assert_true (gst_buffer_pool_set_active (GST_BUFFER_POOL (f.pool), FALSE));
+  g_assert_true (gst_buffer_pool_set_active (pool, FALSE));
+  fixture_clear (&f);
+}
+
+/* A decoder that asks again (new caps from the camera) while its first pool
+ * is active gets a second pool it can configure, over the same slots: a
+ * slot taken through one is not handed out through the other. */
+static void
+test_second_query_gets_a_new_pool_over_the_same_slots (void)
+{
+  Fixture f;
+  fixture_init (&f);
+  g_autoptr (GstBufferPool) first = active_pool (&f);
+  g_autoptr (GstBufferPool) second = active_pool (&f);
+  g_assert_true (first != second);
+  GstBuffer *held[SLOTS];
+  for (guint i = 0; i < SLOTS; i++) {
+    g_assert_cmpint (gst_buffer_pool_acquire_buffer (i % 2 ? second : first, &held[i], NULL), ==, GST_FLOW_OK);
+    g_assert_cmpint (cordon_slots_lease (f.slots, held[i]), ==, (int) i);
+  }
+  /* Every slot is taken: a further picture is an ordinary buffer, dropped. */
+  GstBuffer *extra = NULL;
+  g_assert_cmpint (gst_buffer_pool_acquire_buffer (second, &extra, NULL), ==, GST_FLOW_OK);
+  g_assert_cmpint (cordon_slots_lease (f.slots, extra), ==, -1);
+  gst_buffer_unref (extra);
+  for (guint i = 0; i < SLOTS; i++) {
+    gst_buffer_unref (held[i]);
+    cordon_slots_release (f.slots, i);
+  }
+  g_assert_true (gst_buffer_pool_set_active (first, FALSE));
+  g_assert_true (gst_buffer_pool_set_active (second, FALSE));
   fixture_clear (&f);
 }
 
@@ -249,12 +294,13 @@ test_other_caps_get_no_slots (void)
   for (guint i = 0; i < G_N_ELEMENTS (caps); i++) {
     g_autoptr (GstCaps) c = gst_caps_from_string (caps[i]);
     g_autoptr (GstQuery) q = gst_query_new_allocation (c, TRUE);
-    g_assert_false (cordon_slot_pool_propose (f.pool, q));
+    g_assert_null (cordon_slots_propose (f.slots, q));
     g_assert_cmpuint (gst_query_get_n_allocation_pools (q), ==, 0);
   }
   g_autoptr (GstCaps) good = gst_caps_from_string ("video/x-raw,format=I420,width=64,height=48,framerate=15/1");
   g_autoptr (GstQuery) q = gst_query_new_allocation (good, TRUE);
-  g_assert_true (cordon_slot_pool_propose (f.pool, q));
+  g_autoptr (GstBufferPool) pool = cordon_slots_propose (f.slots, q);
+  g_assert_nonnull (pool);
   g_assert_cmpuint (gst_query_get_n_allocation_pools (q), ==, 1);
   fixture_clear (&f);
 }
@@ -269,6 +315,8 @@ main (int argc, char **argv)
   g_test_add_func ("/slotpool/repeats-are-copied-not-announced-twice", test_repeats_are_copied_not_announced_twice);
   g_test_add_func ("/slotpool/full-ring-never-blocks-the-decoder", test_full_ring_never_blocks_the_decoder);
   g_test_add_func ("/slotpool/trim-only-idle-slots", test_trim_only_idle_slots);
+  g_test_add_func ("/slotpool/second-query-gets-a-new-pool-over-the-same-slots",
+                   test_second_query_gets_a_new_pool_over_the_same_slots);
   g_test_add_func ("/slotpool/other-caps-get-no-slots", test_other_caps_get_no_slots);
   return g_test_run ();
 }
