@@ -3,6 +3,9 @@
  * rtspsrc (TCP only) ! <depay ! parse ! decoder chosen from a fixed table>
  *   ! videoconvert ! videoscale ! videorate ! capsfilter(I420 W×H F) ! appsink
  *
+ * The video appsink offers the worker's picture slots upstream (slotpool.h),
+ * so the decoder or the scaler writes each picture where the daemon reads it.
+ *
  * The camera must not choose which code parses its data, so there is no
  * decodebin: the RTP encoding-name picks a row of `codecs`, or the stream is
  * refused.

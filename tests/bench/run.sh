@@ -640,7 +640,7 @@ phase_jail() {
   conf_cam j1 m720 >>"$conf"
   report "### 9. The jail's cost: one 720p$FPS camera, no recorder"
   report ""
-  report "CPU (utime+stime of every process of the variant), $ROUNDS windows of $WIN s, median (min–max); PSS summed over the processes 8 s after live; hand-over: worker sent → daemon copied out (moving average from /status). Load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
+  report "CPU (utime+stime of every process of the variant), $ROUNDS windows of $WIN s, median (min–max); PSS summed over the processes 8 s after live; hand-over: worker sent → daemon has lent the slot to the encoder (moving average from /status). Load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
   report ""
   report "| variant | processes | CPU-s per second | PSS MiB | hand-over latency |"
   report "| --- | --- | --- | --- | --- |"
