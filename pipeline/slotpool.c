@@ -137,18 +137,6 @@ start_stop (GstBufferPool *bp)
   return TRUE;
 }
 
-static const gchar **
-get_options (GstBufferPool *bp)
-{
-  /* No video meta, no alignment: writers use the standard layout, which is
-   * how the daemon reads a slot. (avdec then copies each picture out of its
-   * own frames into a slot: decoding straight into the slots would need a
-   * padded layout, and gst-libav 1.22 still copied every picture but the
-   * first; see docs/performance.md.) */
-  static const gchar *options[] = { NULL };
-  return options;
-}
-
 static gboolean
 same_picture (const GstVideoInfo *a, const GstVideoInfo *b)
 {
@@ -199,7 +187,6 @@ cordon_slot_pool_class_init (CordonSlotPoolClass *klass)
   bp->release_buffer = release_buffer;
   bp->start = start_stop;
   bp->stop = start_stop;
-  bp->get_options = get_options;
   bp->set_config = set_config;
   G_OBJECT_CLASS (klass)->finalize = finalize;
 }
@@ -237,7 +224,13 @@ cordon_slots_propose (CordonSlots *s, GstQuery *query)
   CordonSlotPool *pool = g_object_new (CORDON_TYPE_SLOT_POOL, NULL);
   gst_object_ref_sink (pool);
   pool->slots = slots_ref (s);
-  /* No maximum: the pool never blocks, and avdec refuses a pool with a
+  /* No video meta in the answer and no pool options (GstBufferPool's
+   * default: none): writers use the standard layout, which is how the
+   * daemon reads a slot. avdec then copies each picture out of its own
+   * frames into a slot; decoding straight into the slots would need a
+   * padded layout, and gst-libav 1.22 still copied every picture but the
+   * first (docs/performance.md).
+   * No maximum: the pool never blocks, and avdec refuses a pool with a
    * small one. A minimum of one, because videorate drops a pool whose
    * minimum and maximum are equal. */
   gst_query_add_allocation_pool (query, GST_BUFFER_POOL (pool), (guint) s->info.size, 1, 0);
@@ -256,8 +249,8 @@ slot_of (CordonSlots *s, GstBuffer *buffer)
    * parent is ours. */
   GstMemory *own = mem->parent ? mem->parent : mem;
   Slot *slot = gst_mini_object_get_qdata (GST_MINI_OBJECT (own), slot_quark ());
-  gsize offset, maxsize;
-  if (!slot || slot->slots != s || gst_memory_get_sizes (mem, &offset, &maxsize) != s->info.size || offset != 0)
+  gsize offset;
+  if (!slot || slot->slots != s || gst_memory_get_sizes (mem, &offset, NULL) != s->info.size || offset != 0)
     return NULL;
   GstVideoMeta *meta = gst_buffer_get_video_meta (buffer);
   if (meta && (meta->format != GST_VIDEO_FORMAT_I420 || meta->width != (guint) GST_VIDEO_INFO_WIDTH (&s->info)
