@@ -6,6 +6,8 @@ bench.py stats X...                  "median min max" of the numbers
 bench.py latency FILE                "pictures unreadable median p95" (ms) of latency-probe output
 bench.py ssim A B                    SSIM (All, YUV 4:2:0) of two pictures via ffmpeg
 bench.py history FILE NPROC CPU      median (min-max) of each figure over the runs of history.tsv
+bench.py shares CPU DSOFILE          "x264 libavcodec kernel libc gstreamer other" CPU-s/s: CPU split
+                                     by the shares of a `perf report --sort dso` listing
 """
 import json
 import statistics
@@ -99,6 +101,32 @@ def main(args):
         for k in sorted(figs):
             xs = figs[k]
             print(f"| {k} | {len(xs)} | {statistics.median(xs):g} | {min(xs):g} | {max(xs):g} |")
+    elif cmd == "shares":
+        # Libraries grouped by what they do: the two codecs, the kernel,
+        # libc (memcpy, malloc), the GStreamer/GLib plumbing, the rest.
+        cpu, groups = float(args[1]), {}
+        order = ["x264", "libavcodec", "kernel", "libc", "gstreamer", "other"]
+        with open(args[2]) as f:
+            for line in f:
+                cols = line.split()
+                if len(cols) < 2 or not cols[0].endswith("%"):
+                    continue
+                share, dso = float(cols[0][:-1]) / 100, cols[1]
+                if "libx264" in dso:
+                    g = "x264"
+                elif "libavcodec" in dso or "libavutil" in dso:
+                    g = "libavcodec"
+                elif "kernel" in dso:
+                    g = "kernel"
+                elif dso.startswith("libc.so") or dso.startswith("libm.so"):
+                    g = "libc"
+                elif dso.startswith(("libgst", "libglib", "libgobject", "libgio", "libgmodule", "libsoup")):
+                    g = "gstreamer"
+                else:
+                    g = "other"
+                groups[g] = groups.get(g, 0.0) + share
+        total = sum(groups.values()) or 1.0
+        print(" ".join(f"{cpu * groups.get(g, 0.0) / total:.4f}" for g in order))
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -28,7 +28,7 @@
 #   sudo tests/bench/run.sh                 # full run (about 25 min on 2 cores)
 #   sudo BENCH_QUICK=1 tests/bench/run.sh   # short windows, for development
 #   BENCH_PHASES="quality ssim overhead fanout latency memory substream slate capacity jail" selects phases
-#   (and "profile": perf over cordon, not in the default run).
+#   (and "profile": perf over cordon, plain and ffmpeg side by side, not in the default run).
 #   The report replaces the bench:begin/bench:end part of docs/performance.md
 #   (BENCH_DOC=FILE for another file); BENCH_BUDGET=seconds bounds the run.
 set -u
@@ -204,17 +204,39 @@ plain_start() {
     ! x264enc tune=zerolatency speed-preset=$p pass=cbr bitrate=$BITRATE vbv-buf-capacity=1000 \
       key-int-max=$((FPS * 2)) bframes=0 b-adapt=false \
     ! video/x-h264,profile=main ! h264parse config-interval=-1 \
-    ! fpsdisplaysink video-sink=fakesink text-overlay=false sync=false signal-fps-measurements=true
+    ! fpsdisplaysink video-sink=fakesink text-overlay=false sync=false signal-fps-measurements=true fps-update-interval=100
 }
 # ffmpeg_start CAMLABEL N [PRESET]: the same with ffmpeg (libx264, cordon's
 # settings: CBR cap with a 1 s VBV, GOP 2 s, no B-frames, Main); sets LAST_PID.
 ffmpeg_start() {
   local p=${3:-$PRESET}
   rm -f "$WORK/ffmpeg-$2.progress"
-  bg gw "$WORK/ffmpeg-$2.log" ffmpeg -nostdin -v error -progress "$WORK/ffmpeg-$2.progress" -stats_period 1 \
+  bg gw "$WORK/ffmpeg-$2.log" ffmpeg -nostdin -v error -progress "$WORK/ffmpeg-$2.progress" -stats_period 0.1 \
     -rtsp_transport tcp -i "$(cam_url "$1")" -an -fps_mode passthrough \
     -c:v libx264 -preset "$p" -tune zerolatency -b:v "${BITRATE}k" -maxrate "${BITRATE}k" -bufsize "${BITRATE}k" \
     -g $((FPS * 2)) -bf 0 -profile:v main -f null -
+}
+
+# cordon_frames_out: pictures encoded so far, every camera of cordon.
+cordon_frames_out() { gwbench frames "$STATUS_URL" | awk '{ s += $4 } END { print s + 0 }'; }
+# plain_frames N: pictures the plain pipelines 1..N put out so far (their
+# fpsdisplaysink's last message, every 100 ms).
+plain_frames() {
+  local i total=0 f
+  for i in $(seq 1 "$1"); do
+    f=$(grep -o 'rendered: [0-9]*' "$WORK/plain-$i.log" 2>/dev/null | tail -1 | awk '{print $2}')
+    total=$((total + ${f:-0}))
+  done
+  echo "$total"
+}
+# ffmpeg_frames N: pictures encoded so far by ffmpeg 1..N (their -progress files).
+ffmpeg_frames() {
+  local i total=0 f
+  for i in $(seq 1 "$1"); do
+    f=$(sed -n 's/^frame=//p' "$WORK/ffmpeg-$i.progress" 2>/dev/null | tail -1)
+    total=$((total + ${f:-0}))
+  done
+  echo "$total"
 }
 
 # ---- report ----
@@ -297,24 +319,36 @@ overhead_one() { # CAMLABEL N PRESET [NOTE]
   done
   # ffmpeg first reads 5 s of the stream (analyzeduration), then catches up.
   sleep 12
-  local rc=() rp=() rf=() rt=() r c0 p0 f0c t0 c1 p1 f1c t1 w0 w1 f0 f1
+  # CPU per stream-second = CPU over a window per FPS pictures each
+  # contender put out in it: a contender that falls behind, or ffmpeg
+  # still catching up on its start-up backlog, is charged for the pictures
+  # it made, not for the seconds.
+  local rc=() rp=() rf=() rt=() r c0 p0 f0c t0 c1 p1 f1c t1 w0 w1 f0 f1 n0 n1
   f0=$(gwbench frames "$STATUS_URL")
+  local ffw0=$(date +%s.%N) fff0=$(ffmpeg_frames "$n") pfr=() ffr=()
   for r in $(seq 1 "$ROUNDS"); do
     w0=$(date +%s.%N); c0=$(cpu_ticks "$CORDON_PID"); p0=$(cpu_ticks "${plain[@]}"); f0c=$(cpu_ticks "${ff[@]}"); t0=$(cpu_ticks "${CAM_PID[$cam]}")
+    n0="$(cordon_frames_out) $(plain_frames "$n") $(ffmpeg_frames "$n")"
     sleep "$WIN"
     w1=$(date +%s.%N); c1=$(cpu_ticks "$CORDON_PID"); p1=$(cpu_ticks "${plain[@]}"); f1c=$(cpu_ticks "${ff[@]}"); t1=$(cpu_ticks "${CAM_PID[$cam]}")
+    n1="$(cordon_frames_out) $(plain_frames "$n") $(ffmpeg_frames "$n")"
     local secs=$(calc "$w1 - $w0")
-    rc+=($(calc "($c1 - $c0) / $TICK / ($n * $secs)"))
-    rp+=($(calc "($p1 - $p0) / $TICK / ($n * $secs)"))
-    rf+=($(calc "($f1c - $f0c) / $TICK / ($n * $secs)"))
+    set -- $n0 $n1 # cordon plain ffmpeg, at the start and at the end
+    rc+=($(calc "($c1 - $c0) / $TICK / (max($4 - $1, 1) / $FPS)"))
+    rp+=($(calc "($p1 - $p0) / $TICK / (max($5 - $2, 1) / $FPS)"))
+    rf+=($(calc "($f1c - $f0c) / $TICK / (max($6 - $3, 1) / $FPS)"))
+    pfr+=($(calc "($5 - $2) / ($n * $secs)"))
+    ffr+=($(calc "($6 - $3) / ($n * $secs)"))
     rt+=($(calc "($t1 - $t0) / $TICK / $secs"))
   done
   f1=$(gwbench frames "$STATUS_URL")
-  # Did every stream keep up? cordon: its counters; plain: fpsdisplaysink's average.
+  local ffw1=$(date +%s.%N) fff1=$(ffmpeg_frames "$n")
+  # Did every stream keep up? cordon: its counters; the others: pictures
+  # per second over the windows (ffmpeg never drops: behind, or catching
+  # up, it makes fewer or more pictures than the rate).
   local drops=$(paste <(echo "$f0") <(echo "$f1") | awk '{ d += $10 - $5 } END { print d + 0 }')
-  local plainfps=$(for i in $(seq 1 "$n"); do grep -o 'average: [0-9.]*' "$WORK/plain-$i.log" | tail -1 | awk '{print $2}'; done | tr '\n' ' ')
-  # ffmpeg never drops: behind, its average fps falls below the rate.
-  local ffspeed=$(for i in $(seq 1 "$n"); do sed -n 's/^fps= *//p' "$WORK/ffmpeg-$i.progress" 2>/dev/null | tail -1; done | tr '\n' ' ')
+  local plainfps=$(bench stats "${pfr[@]}") ffspeed=$(calc "round(($fff1 - $fff0) / ($n * ($ffw1 - $ffw0)), 2)")
+  plainfps=$(calc "round(${plainfps%% *}, 2)")
   for pid in "${plain[@]}" "${ff[@]}"; do stop_pid "$pid"; done
   cordon_down
   local ratios=() fr=() k
@@ -337,9 +371,9 @@ phase_overhead() {
   log "overhead: cordon vs ffmpeg vs plain gst-launch, $ROUNDS windows of $WIN s"
   report "### 1. Overhead: CPU seconds per stream-second, cordon vs ffmpeg vs plain gst-launch-1.0"
   report ""
-  report "All three at once, pulling the same replay camera (pre-encoded ${BENCH_CODEC:-h264} clip, no re-encode), CPU (utime+stime from /proc) sampled over the same $ROUNDS windows of $WIN s; median (min–max). ffmpeg: \`-rtsp_transport tcp -i … -an -fps_mode passthrough -c:v libx264 -preset P -tune zerolatency -b:v ${BITRATE}k -maxrate ${BITRATE}k -bufsize ${BITRATE}k -g $((FPS * 2)) -bf 0 -profile:v main -f null -\`. Plain: \`rtspsrc protocols=tcp latency=200 ! depay ! parse ! avdec ! queue (400 ms) ! videoconvert ! x264enc (cordon's settings) ! h264parse ! fakesink\`. One process per stream each. cordon: the whole daemon (RTSP server, status, firewall helper), no recorders attached, encoder-threads = auto."
+  report "All three at once, pulling the same replay camera (pre-encoded ${BENCH_CODEC:-h264} clip, no re-encode), CPU (utime+stime from /proc) sampled over the same $ROUNDS windows of $WIN s, per stream-second: per $FPS pictures each contender put out in the window (so one that falls behind, or ffmpeg catching up on its start-up backlog, is charged for the pictures it made); median (min–max). ffmpeg: \`-rtsp_transport tcp -i … -an -fps_mode passthrough -c:v libx264 -preset P -tune zerolatency -b:v ${BITRATE}k -maxrate ${BITRATE}k -bufsize ${BITRATE}k -g $((FPS * 2)) -bf 0 -profile:v main -f null -\`. Plain: \`rtspsrc protocols=tcp latency=200 ! depay ! parse ! avdec ! queue (400 ms) ! videoconvert ! x264enc (cordon's settings) ! h264parse ! fakesink\`. One process per stream each. cordon: the whole daemon (RTSP server, status, firewall helper), no recorders attached, encoder-threads = auto."
   report ""
-  report "| stream | preset | streams each | cordon CPU-s/stream-s | ffmpeg | plain | cordon/ffmpeg | cordon/plain | cordon dropped frames | ffmpeg fps (average) | plain fps (average) |"
+  report "| stream | preset | streams each | cordon CPU-s/stream-s | ffmpeg | plain | cordon/ffmpeg | cordon/plain | cordon dropped frames | ffmpeg fps | plain fps |"
   report "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   local p
   local c
@@ -803,29 +837,54 @@ threading_check() {
   report ""
 }
 
-# ---- phase (optional): where cordon's CPU goes ----
-# perf over the daemon with 2 cameras: shares by library and the top symbols
-# outside the codecs. BENCH_PHASES=profile; not in the default run.
+# ---- phase (optional): where each contender's CPU goes ----
+# cordon, plain gst-launch and ffmpeg side by side on one camera (as in the
+# overhead phase), perf over each for the same window: CPU-s per second split
+# into the two codecs, the kernel, libc and the GStreamer/GLib plumbing, and
+# every contender against ffmpeg's total. BENCH_PHASES=profile (not in the
+# default run); PROFILE_CAM=m720|m1080, PROFILE_PRESET (default ultrafast,
+# where the codecs are cheapest and the rest shows most).
 phase_profile() {
-  log "profile: perf record, 2 x 720p25, ${WIN} s"
-  cam_moving m720
+  local cam=${PROFILE_CAM:-m720} p=${PROFILE_PRESET:-ultrafast} secs=$((WIN * 2)) w
+  log "profile: perf over cordon, plain and ffmpeg, $(size_of $cam) $p, $secs s"
+  cam_moving "$cam"
   local conf=$WORK/profile.conf
-  { conf_head; conf_cam p1 m720; conf_cam p2 m720; } >"$conf"
-  cordon_up "$conf" 2 || { cordon_down; return; }
-  sleep 3
-  perf record -q -F 499 -g -p "$CORDON_PID" -o "$OUT/perf.data" -- sleep "$WIN" >/dev/null 2>&1
+  { conf_head; conf_cam o1 "$cam" "$p"; } >"$conf"
+  cordon_up "$conf" 1 || { cordon_down; cam_stop "$cam"; return; }
+  plain_start "$cam" 1 "$p"; local plain=$LAST_PID
+  ffmpeg_start "$cam" 1 "$p"; local ff=$LAST_PID
+  sleep 12
+  declare -A root=([cordon]=$CORDON_PID [plain]=$plain [ffmpeg]=$ff) t0=() t1=()
+  local perfs=()
+  for w in cordon plain ffmpeg; do
+    t0[$w]=$(cpu_ticks "${root[$w]}")
+    perf record -q -F 499 -p "$(tree "${root[$w]}" | paste -sd,)" -o "$OUT/perf-$w.data" -- sleep "$secs" >/dev/null 2>&1 &
+    perfs+=($!)
+  done
+  local s0=$(date +%s.%N)
+  wait "${perfs[@]}"
+  local s1=$(date +%s.%N)
+  for w in cordon plain ffmpeg; do t1[$w]=$(cpu_ticks "${root[$w]}"); done
+  stop_pid "$plain"; stop_pid "$ff"
   cordon_down
-  cam_stop m720
-  perf report -i "$OUT/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 >"$OUT/perf-dso.txt"
-  perf report -i "$OUT/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' \
-    | grep -v 'libx264\|libavcodec' | head -40 >"$OUT/perf-sym.txt"
-  report "### Profile (perf, 2 x 720p25 cameras, $WIN s): share of cordon's samples by library"
+  cam_stop "$cam"
+  report "### Profile: where each contender's CPU goes ($(size_of $cam)p$FPS, $p, one stream each, all three at once, perf over $secs s)"
   report ""
-  report '```'
-  while IFS= read -r line; do report "$line"; done <"$OUT/perf-dso.txt"
-  report '```'
+  report "CPU-s per second of each, split by the shares of perf's samples per library. cordon: daemon and worker; plain: gst-launch-1.0 as in table 1 (decoder slice threads, one picture copy out of libavcodec); ffmpeg: frame-threaded decoder, no copy. The last column is each total over ffmpeg's."
   report ""
-  report "Top symbols outside libx264/libavcodec: tests/bench/results/$STAMP/perf-sym.txt"
+  report "| contender | total | x264 | libavcodec (decode) | kernel | libc (memcpy, malloc) | GStreamer, GLib | other | / ffmpeg |"
+  report "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  local ffcpu=$(calc "(${t1[ffmpeg]} - ${t0[ffmpeg]}) / $TICK / ($s1 - $s0)")
+  for w in cordon plain ffmpeg; do
+    local cpu=$(calc "(${t1[$w]} - ${t0[$w]}) / $TICK / ($s1 - $s0)")
+    perf report -i "$OUT/perf-$w.data" --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' >"$OUT/perf-$w-dso.txt"
+    perf report -i "$OUT/perf-$w.data" --no-children --sort dso,sym --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' \
+      | grep -v 'libx264\|libavcodec' | head -40 >"$OUT/perf-$w-sym.txt"
+    set -- $(bench shares "$cpu" "$OUT/perf-$w-dso.txt")
+    report "| $w | $(calc "round($cpu, 4)") | $1 | $2 | $3 | $4 | $5 | $6 | $(calc "round($cpu / max($ffcpu, 1e-9), 3)") |"
+  done
+  report ""
+  report "Top symbols outside libx264/libavcodec: tests/bench/results/$STAMP/perf-*-sym.txt"
   report ""
 }
 
