@@ -27,8 +27,8 @@
 #
 #   sudo tests/bench/run.sh                 # full run (about 25 min on 2 cores)
 #   sudo BENCH_QUICK=1 tests/bench/run.sh   # short windows, for development
-#   BENCH_PHASES="quality ssim overhead fanout latency memory substream slate capacity jail" selects phases
-#   (and "profile": perf over cordon, plain and ffmpeg side by side, not in the default run).
+#   BENCH_PHASES="quality ssim overhead fanout latency memory substream slate capacity jail profile" selects phases
+#   ("profile": perf over cordon, plain and ffmpeg side by side).
 #   The report replaces the bench:begin/bench:end part of docs/performance.md
 #   (BENCH_DOC=FILE for another file); BENCH_BUDGET=seconds bounds the run.
 set -u
@@ -38,7 +38,7 @@ export CORDON_SOURCE_DIR=${CORDON_SOURCE_DIR:-$SRC_DIR}
 export CORDON_BUILD_DIR=${CORDON_BUILD_DIR:-$SRC_DIR/build-bench}
 START=$SECONDS
 QUICK=${BENCH_QUICK:-0}
-PHASES=${BENCH_PHASES:-quality ssim overhead fanout latency memory substream slate capacity jail}
+PHASES=${BENCH_PHASES:-quality ssim overhead fanout latency memory substream slate capacity jail profile}
 RESULTS=${BENCH_RESULTS:-$HERE/results}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=$RESULTS/$STAMP
@@ -841,11 +841,15 @@ threading_check() {
 # cordon, plain gst-launch and ffmpeg side by side on one camera (as in the
 # overhead phase), perf over each for the same window: CPU-s per second split
 # into the two codecs, the kernel, libc and the GStreamer/GLib plumbing, and
-# every contender against ffmpeg's total. BENCH_PHASES=profile (not in the
-# default run); PROFILE_CAM=m720|m1080, PROFILE_PRESET (default ultrafast,
-# where the codecs are cheapest and the rest shows most).
+# every contender against ffmpeg's total. PROFILE_CAM=m720|m1080,
+# PROFILE_PRESET (default ultrafast, where the codecs are cheapest and the
+# rest shows most).
 phase_profile() {
   local cam=${PROFILE_CAM:-m720} p=${PROFILE_PRESET:-ultrafast} secs=$((WIN * 2)) w
+  if ! command -v perf >/dev/null; then
+    log "profile: no perf on this machine (Debian: linux-perf); skipped"
+    return
+  fi
   log "profile: perf over cordon, plain and ffmpeg, $(size_of $cam) $p, $secs s"
   cam_moving "$cam"
   local conf=$WORK/profile.conf
@@ -855,28 +859,29 @@ phase_profile() {
   ffmpeg_start "$cam" 1 "$p"; local ff=$LAST_PID
   sleep 12
   declare -A root=([cordon]=$CORDON_PID [plain]=$plain [ffmpeg]=$ff) t0=() t1=()
-  local perfs=()
+  local perfs=() n0="$(cordon_frames_out) $(plain_frames 1) $(ffmpeg_frames 1)"
   for w in cordon plain ffmpeg; do
     t0[$w]=$(cpu_ticks "${root[$w]}")
     perf record -q -F 499 -p "$(tree "${root[$w]}" | paste -sd,)" -o "$OUT/perf-$w.data" -- sleep "$secs" >/dev/null 2>&1 &
     perfs+=($!)
   done
-  local s0=$(date +%s.%N)
   wait "${perfs[@]}"
-  local s1=$(date +%s.%N)
   for w in cordon plain ffmpeg; do t1[$w]=$(cpu_ticks "${root[$w]}"); done
+  # Pictures each put out over the window: CPU per stream-second as in table 1.
+  set -- $n0 $(cordon_frames_out) $(plain_frames 1) $(ffmpeg_frames 1)
+  declare -A pics=([cordon]=$(($4 - $1)) [plain]=$(($5 - $2)) [ffmpeg]=$(($6 - $3)))
   stop_pid "$plain"; stop_pid "$ff"
   cordon_down
   cam_stop "$cam"
   report "### Profile: where each contender's CPU goes ($(size_of $cam)p$FPS, $p, one stream each, all three at once, perf over $secs s)"
   report ""
-  report "CPU-s per second of each, split by the shares of perf's samples per library. cordon: daemon and worker; plain: gst-launch-1.0 as in table 1 (decoder slice threads, one picture copy out of libavcodec); ffmpeg: frame-threaded decoder, no copy. The last column is each total over ffmpeg's."
+  report "CPU-s per stream-second of each (per $FPS pictures it put out, as in table 1), split by the shares of perf's samples per library. cordon: daemon and worker; plain: gst-launch-1.0 as in table 1 (decoder slice threads, one picture copy out of libavcodec); ffmpeg: frame-threaded decoder, no copy. The last column is each total over ffmpeg's."
   report ""
   report "| contender | total | x264 | libavcodec (decode) | kernel | libc (memcpy, malloc) | GStreamer, GLib | other | / ffmpeg |"
   report "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-  local ffcpu=$(calc "(${t1[ffmpeg]} - ${t0[ffmpeg]}) / $TICK / ($s1 - $s0)")
+  local ffcpu=$(calc "(${t1[ffmpeg]} - ${t0[ffmpeg]}) / $TICK / (max(${pics[ffmpeg]}, 1) / $FPS)")
   for w in cordon plain ffmpeg; do
-    local cpu=$(calc "(${t1[$w]} - ${t0[$w]}) / $TICK / ($s1 - $s0)")
+    local cpu=$(calc "(${t1[$w]} - ${t0[$w]}) / $TICK / (max(${pics[$w]}, 1) / $FPS)")
     perf report -i "$OUT/perf-$w.data" --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' >"$OUT/perf-$w-dso.txt"
     perf report -i "$OUT/perf-$w.data" --no-children --sort dso,sym --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' \
       | grep -v 'libx264\|libavcodec' | head -40 >"$OUT/perf-$w-sym.txt"
