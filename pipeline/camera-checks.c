@@ -136,6 +136,16 @@ cordon_camera_check_bounds (const CordonCamera *camera, int width, int height, i
   return TRUE;
 }
 
+guint
+cordon_camera_decoder_threads (int width, int height, int fps_n, int fps_d, guint cost, guint ncpu)
+{
+  const double unit = 3840.0 * 2160 * 25; /* H.264 pixels a second one thread decodes with room to spare */
+  double fps = fps_n > 0 && fps_d > 0 ? (double) fps_n / fps_d : 25;
+  double load = (double) MAX (width, 0) * MAX (height, 0) * fps * MAX (cost, 1) / unit;
+  guint threads = load >= 4 ? 4 : (guint) load + (load > (guint) load);
+  return CLAMP (MIN (threads, ncpu), 1, 4);
+}
+
 gboolean
 cordon_camera_meter_rate (const CordonCamera *camera, CordonRateMeter *meter, gint64 now, char **reason)
 {

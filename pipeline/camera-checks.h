@@ -30,6 +30,14 @@ gboolean cordon_camera_filter_auth (const CordonCamera *camera, GstRTSPMessage *
 gboolean cordon_camera_check_bounds (const CordonCamera *camera, int width, int height,
                                      int fps_n, int fps_d, char **reason);
 
+/* Decoder threads for a stream of WIDTH×HEIGHT pictures at FPS_N/FPS_D (25
+ * when not announced), of a codec that costs COST per pixel to decode (1:
+ * H.264, 2: H.265), on NCPU CPUs. One thread decodes up to 4K25 H.264, or
+ * half that in H.265, with room to spare (docs/performance.md: 4K25 H.265 at
+ * 8 Mbit/s takes 71 % of one core here); a bigger load gets a frame thread
+ * more per such unit, at most 4 and at most NCPU. */
+guint cordon_camera_decoder_threads (int width, int height, int fps_n, int fps_d, guint cost, guint ncpu);
+
 /* Pictures counted as they arrive, for streams that announce no rate or lie
  * about it. Zero-initialised before the first picture. */
 typedef struct {

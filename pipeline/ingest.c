@@ -154,6 +154,32 @@ within_bounds (Ingest *in, const GstStructure *s, gboolean sdp)
   return FALSE;
 }
 
+/* Before the decoder opens its codec for these caps (it reads its thread
+ * settings then, and again on new caps): one thread while one core decodes
+ * the stream with room to spare, frame threads for a bigger load
+ * (camera-checks.c). Slice threads, avdec's choice for a live stream, help
+ * only a camera that sends several slices per picture. */
+static void
+decoder_threads (Ingest *in, GstPad *pad, const GstStructure *s)
+{
+  int w = 0, h = 0, fps_n = 0, fps_d = 1;
+  gst_structure_get_int (s, "width", &w);
+  gst_structure_get_int (s, "height", &h);
+  if (!gst_structure_get_fraction (s, "framerate", &fps_n, &fps_d))
+    fps_n = 0, fps_d = 1;
+  guint cost = gst_structure_has_name (s, "video/x-h265") ? 2 : 1;
+  guint threads = cordon_camera_decoder_threads (w, h, fps_n, fps_d, cost, g_get_num_processors ());
+  g_autoptr (GstElement) dec = gst_pad_get_parent_element (pad);
+  if (!dec || !g_object_class_find_property (G_OBJECT_GET_CLASS (dec), "max-threads"))
+    return;
+  g_object_set (dec, "max-threads", (int) threads, NULL);
+  if (threads > 1 && g_object_class_find_property (G_OBJECT_GET_CLASS (dec), "thread-type")) {
+    gst_util_set_object_arg (G_OBJECT (dec), "thread-type", "frame");
+    g_message ("%s: %dx%d %s pictures: %u frame threads in the decoder", in->p->camera->name, w, h,
+               cost > 1 ? "H.265" : "H.264", threads);
+  }
+}
+
 static GstPadProbeReturn
 bounded_caps (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -179,6 +205,8 @@ bounded_caps (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   const GstStructure *s = gst_caps_get_structure (caps, 0);
   if (s && !within_bounds (in, s, FALSE))
     return GST_PAD_PROBE_DROP;
+  if (s)
+    decoder_threads (in, pad, s);
   return GST_PAD_PROBE_OK;
 }
 
@@ -404,10 +432,10 @@ build_video (Ingest *in, const Codec *codec, GError **error)
   /* Corrupt slices are the camera's problem: keep decoding what we can
    * rather than failing the stream on the first bad frame. */
   gst_video_decoder_set_max_errors (GST_VIDEO_DECODER (e[DEC]), -1);
-  /* One decoding thread. From a live source avdec picks slice threads, one
+  /* One decoding thread until the stream's caps say otherwise
+   * (decoder_threads). From a live source avdec picks slice threads, one
    * per core; most cameras send one slice per picture, so the others only
-   * wait, holding a slice context and a stack each. Cameras outnumber cores,
-   * so they could not speed up the whole anyway (docs/performance.md). */
+   * wait, holding a slice context and a stack each (docs/performance.md). */
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (e[DEC]), "max-threads"))
     g_object_set (e[DEC], "max-threads", 1, NULL);
   /* A camera that jumps its timestamps must not make us invent hours of

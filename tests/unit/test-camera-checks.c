@@ -157,6 +157,31 @@ test_bounds (void)
 }
 
 static void
+test_decoder_threads (void)
+{
+  /* H.264: one thread up to 4K25, whatever the CPUs. */
+  g_assert_cmpuint (cordon_camera_decoder_threads (640, 360, 25, 1, 1, 16), ==, 1);
+  g_assert_cmpuint (cordon_camera_decoder_threads (1920, 1080, 30, 1, 1, 16), ==, 1);
+  g_assert_cmpuint (cordon_camera_decoder_threads (3840, 2160, 25, 1, 1, 16), ==, 1);
+  g_assert_cmpuint (cordon_camera_decoder_threads (3840, 2160, 0, 1, 1, 16), ==, 1);   /* rate not announced: 25 */
+  g_assert_cmpuint (cordon_camera_decoder_threads (3840, 2160, 30, 1, 1, 16), ==, 2);
+  g_assert_cmpuint (cordon_camera_decoder_threads (4096, 2160, 25, 1, 1, 16), ==, 2);
+  /* H.265 costs twice as much a pixel. */
+  g_assert_cmpuint (cordon_camera_decoder_threads (1920, 1080, 25, 1, 2, 16), ==, 1);
+  g_assert_cmpuint (cordon_camera_decoder_threads (2560, 1440, 25, 1, 2, 16), ==, 1);
+  g_assert_cmpuint (cordon_camera_decoder_threads (2592, 1944, 25, 1, 2, 16), ==, 2);
+  g_assert_cmpuint (cordon_camera_decoder_threads (3840, 2160, 25, 1, 2, 16), ==, 2);
+  g_assert_cmpuint (cordon_camera_decoder_threads (3840, 2160, 60, 1, 2, 16), ==, 4);
+  /* At most 4, at most the CPUs, at least one; nonsense or no size yet: one. */
+  g_assert_cmpuint (cordon_camera_decoder_threads (4096, 2160, 60, 1, 2, 16), ==, 4);
+  g_assert_cmpuint (cordon_camera_decoder_threads (3840, 2160, 60, 1, 2, 2), ==, 2);
+  g_assert_cmpuint (cordon_camera_decoder_threads (3840, 2160, 60, 1, 2, 0), ==, 1);
+  g_assert_cmpuint (cordon_camera_decoder_threads (0, 0, 25, 1, 2, 16), ==, 1);
+  g_assert_cmpuint (cordon_camera_decoder_threads (-5, 1080, 25, 1, 1, 16), ==, 1);
+  g_assert_cmpuint (cordon_camera_decoder_threads (1920, 1080, 25, 0, 1, 16), ==, 1);
+}
+
+static void
 test_rate_meter (void)
 {
   g_autoptr (CordonCamera) cam = camera ("198.18.1.10", 554, FALSE);
@@ -215,5 +240,6 @@ main (int argc, char **argv)
   g_test_add_func ("/camera-checks/bounds-size-and-rate", test_bounds);
   g_test_add_func ("/camera-checks/sdp-bounds-parsed", test_sdp_bounds);
   g_test_add_func ("/camera-checks/rate-measured-on-arrival", test_rate_meter);
+  g_test_add_func ("/camera-checks/decoder-threads-by-picture-size", test_decoder_threads);
   return g_test_run ();
 }
