@@ -143,7 +143,7 @@ cordon_camera_decoder_threads (int width, int height, int fps_n, int fps_d, guin
   double fps = fps_n > 0 && fps_d > 0 ? (double) fps_n / fps_d : 25;
   double load = (double) MAX (width, 0) * MAX (height, 0) * fps * MAX (cost, 1) / unit;
   guint threads = load >= 4 ? 4 : (guint) load + (load > (guint) load);
-  return CLAMP (MIN (threads, ncpu), 1, 4);
+  return MAX (MIN (threads, ncpu), 1);
 }
 
 gboolean

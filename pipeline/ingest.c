@@ -130,6 +130,17 @@ before_send (GstElement *src, GstRTSPMessage *msg, gpointer data)
   return FALSE;
 }
 
+/* The size and rate parsed caps announce (0, and 0/1, when they do not). */
+static void
+stream_size_rate (const GstStructure *s, int *w, int *h, int *fps_n, int *fps_d)
+{
+  *w = *h = 0;
+  gst_structure_get_int (s, "width", w);
+  gst_structure_get_int (s, "height", h);
+  if (!gst_structure_get_fraction (s, "framerate", fps_n, fps_d))
+    *fps_n = 0, *fps_d = 1;
+}
+
 /* Bounds before decode: a size or rate the camera announces, in its SDP or
  * in the parsed stream, above max-input-size or max-input-framerate ends the
  * attempt before a decoder allocates for it. */
@@ -141,12 +152,8 @@ within_bounds (Ingest *in, const GstStructure *s, gboolean sdp)
 
   if (sdp)
     cordon_camera_sdp_bounds (s, &w, &h, &fps_n, &fps_d);
-  else {
-    gst_structure_get_int (s, "width", &w);
-    gst_structure_get_int (s, "height", &h);
-    if (!gst_structure_get_fraction (s, "framerate", &fps_n, &fps_d))
-      fps_n = 0, fps_d = 1;
-  }
+  else
+    stream_size_rate (s, &w, &h, &fps_n, &fps_d);
   if (cordon_camera_check_bounds (in->p->camera, w, h, fps_n, fps_d, &why))
     return TRUE;
   g_autofree char *reason = g_strdup_printf ("%s%s", why, sdp ? " (its SDP)" : "");
@@ -157,16 +164,14 @@ within_bounds (Ingest *in, const GstStructure *s, gboolean sdp)
 /* Before the decoder opens its codec for these caps (it reads its thread
  * settings then, and again on new caps): one thread while one core decodes
  * the stream with room to spare, frame threads for a bigger load
- * (camera-checks.c). Slice threads, avdec's choice for a live stream, help
- * only a camera that sends several slices per picture. */
+ * (camera-checks.c). From a live source avdec would pick slice threads, one
+ * per core; most cameras send one slice per picture, so the others would
+ * only wait, holding a slice context and a stack each (docs/performance.md). */
 static void
 decoder_threads (Ingest *in, GstPad *pad, const GstStructure *s)
 {
-  int w = 0, h = 0, fps_n = 0, fps_d = 1;
-  gst_structure_get_int (s, "width", &w);
-  gst_structure_get_int (s, "height", &h);
-  if (!gst_structure_get_fraction (s, "framerate", &fps_n, &fps_d))
-    fps_n = 0, fps_d = 1;
+  int w, h, fps_n, fps_d;
+  stream_size_rate (s, &w, &h, &fps_n, &fps_d);
   guint cost = gst_structure_has_name (s, "video/x-h265") ? 2 : 1;
   guint threads = cordon_camera_decoder_threads (w, h, fps_n, fps_d, cost, g_get_num_processors ());
   g_autoptr (GstElement) dec = gst_pad_get_parent_element (pad);
@@ -432,12 +437,6 @@ build_video (Ingest *in, const Codec *codec, GError **error)
   /* Corrupt slices are the camera's problem: keep decoding what we can
    * rather than failing the stream on the first bad frame. */
   gst_video_decoder_set_max_errors (GST_VIDEO_DECODER (e[DEC]), -1);
-  /* One decoding thread until the stream's caps say otherwise
-   * (decoder_threads). From a live source avdec picks slice threads, one
-   * per core; most cameras send one slice per picture, so the others only
-   * wait, holding a slice context and a stack each (docs/performance.md). */
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (e[DEC]), "max-threads"))
-    g_object_set (e[DEC], "max-threads", 1, NULL);
   /* A camera that jumps its timestamps must not make us invent hours of
    * duplicate frames. */
   g_object_set (e[RATE], "max-duplication-time", (guint64) GST_SECOND, NULL);
