@@ -219,25 +219,21 @@ ffmpeg_start() {
 
 # cordon_frames_out: pictures encoded so far, every camera of cordon.
 cordon_frames_out() { gwbench frames "$STATUS_URL" | awk '{ s += $4 } END { print s + 0 }'; }
+# last_sum FILE-PREFIX FILE-SUFFIX SED-EXPR N: the sum over files 1..N of the
+# last number SED-EXPR prints from each (a counter its writer updates).
+last_sum() {
+  local i total=0 f
+  for i in $(seq 1 "$4"); do
+    f=$(sed -n "$3" "$1$i$2" 2>/dev/null | tail -1)
+    total=$((total + ${f:-0}))
+  done
+  echo "$total"
+}
 # plain_frames N: pictures the plain pipelines 1..N put out so far (their
 # fpsdisplaysink's last message, every 100 ms).
-plain_frames() {
-  local i total=0 f
-  for i in $(seq 1 "$1"); do
-    f=$(grep -o 'rendered: [0-9]*' "$WORK/plain-$i.log" 2>/dev/null | tail -1 | awk '{print $2}')
-    total=$((total + ${f:-0}))
-  done
-  echo "$total"
-}
+plain_frames() { last_sum "$WORK/plain-" .log 's/.*rendered: \([0-9]*\).*/\1/p' "$1"; }
 # ffmpeg_frames N: pictures encoded so far by ffmpeg 1..N (their -progress files).
-ffmpeg_frames() {
-  local i total=0 f
-  for i in $(seq 1 "$1"); do
-    f=$(sed -n 's/^frame=//p' "$WORK/ffmpeg-$i.progress" 2>/dev/null | tail -1)
-    total=$((total + ${f:-0}))
-  done
-  echo "$total"
-}
+ffmpeg_frames() { last_sum "$WORK/ffmpeg-" .progress 's/^frame=//p' "$1"; }
 
 # ---- report ----
 REPORT=$OUT/report.md
@@ -325,7 +321,7 @@ overhead_one() { # CAMLABEL N PRESET [NOTE]
   # it made, not for the seconds.
   local rc=() rp=() rf=() rt=() r c0 p0 f0c t0 c1 p1 f1c t1 w0 w1 f0 f1 n0 n1
   f0=$(gwbench frames "$STATUS_URL")
-  local ffw0=$(date +%s.%N) fff0=$(ffmpeg_frames "$n") pfr=() ffr=()
+  local pfr=() ffr=()
   for r in $(seq 1 "$ROUNDS"); do
     w0=$(date +%s.%N); c0=$(cpu_ticks "$CORDON_PID"); p0=$(cpu_ticks "${plain[@]}"); f0c=$(cpu_ticks "${ff[@]}"); t0=$(cpu_ticks "${CAM_PID[$cam]}")
     n0="$(cordon_frames_out) $(plain_frames "$n") $(ffmpeg_frames "$n")"
@@ -342,13 +338,12 @@ overhead_one() { # CAMLABEL N PRESET [NOTE]
     rt+=($(calc "($t1 - $t0) / $TICK / $secs"))
   done
   f1=$(gwbench frames "$STATUS_URL")
-  local ffw1=$(date +%s.%N) fff1=$(ffmpeg_frames "$n")
   # Did every stream keep up? cordon: its counters; the others: pictures
   # per second over the windows (ffmpeg never drops: behind, or catching
   # up, it makes fewer or more pictures than the rate).
   local drops=$(paste <(echo "$f0") <(echo "$f1") | awk '{ d += $10 - $5 } END { print d + 0 }')
-  local plainfps=$(bench stats "${pfr[@]}") ffspeed=$(calc "round(($fff1 - $fff0) / ($n * ($ffw1 - $ffw0)), 2)")
-  plainfps=$(calc "round(${plainfps%% *}, 2)")
+  local plainfps=$(bench stats "${pfr[@]}") ffspeed=$(bench stats "${ffr[@]}")
+  plainfps=$(calc "round(${plainfps%% *}, 2)") ffspeed=$(calc "round(${ffspeed%% *}, 2)")
   for pid in "${plain[@]}" "${ff[@]}"; do stop_pid "$pid"; done
   cordon_down
   local ratios=() fr=() k
