@@ -121,10 +121,15 @@ loan_returned (gpointer data)
 }
 
 GstBuffer *
-cordon_ring_lend (CordonRing *r, guint slot)
+cordon_ring_lend (CordonRing *r, guint slot, const GstVideoInfo *info, CordonPictureLayout layout)
 {
+  /* Where the planes are is ours to say, from the size we chose: the worker
+   * only picks one of the two layouts, and both fit in a slot. */
+  CordonPlanes planes;
+  cordon_handover_layout (GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info), layout, &planes);
   g_mutex_lock (&r->lock);
-  gboolean ok = slot < r->handover.slots && r->handover.held[slot] && !r->lent[slot];
+  gboolean ok = slot < r->handover.slots && r->handover.held[slot] && !r->lent[slot]
+                && planes.size <= r->handover.slot_size;
   if (ok)
     r->lent[slot] = TRUE;
   g_mutex_unlock (&r->lock);
@@ -137,9 +142,13 @@ cordon_ring_lend (CordonRing *r, guint slot)
   gsize size = r->handover.slot_size;
   /* Read-only memory over read-only pages: an element that wants to write
    * gets its own copy. Only the bytes of a slot of the size we chose: the
-   * buffer is new, so it has no meta, flags or stamps from the worker. */
-  return gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY, (gpointer) (r->base + slot * size), size, 0, size,
-                                      loan, loan_returned);
+   * buffer is new, so it has no meta, flags or stamps from the worker; the
+   * one meta it gets, for the padded layout, is made here. */
+  GstBuffer *buffer = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY, (gpointer) (r->base + slot * size), size,
+                                                   0, size, loan, loan_returned);
+  if (layout == CORDON_LAYOUT_DECODER)
+    cordon_planes_add_meta (buffer, &planes, GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info));
+  return buffer;
 }
 
 guint

@@ -37,10 +37,11 @@ gboolean cordon_ring_check (CordonRing *ring, const void *data, gsize len, gint6
                             CordonHandoverEvent *event, const char **why);
 
 /* A read-only buffer of the bytes of held SLOT, as the daemon sized it: no
- * meta, no flags, no time stamps. When its memory's last reference goes,
- * SLOT is released and the worker told. NULL when SLOT is not held or is
- * lent out already. */
-GstBuffer *cordon_ring_lend (CordonRing *ring, guint slot);
+ * flags, no time stamps, and no meta but, for LAYOUT's padded planes, the
+ * GstVideoMeta the daemon computes from INFO (the configured I420 W×H).
+ * When its memory's last reference goes, SLOT is released and the worker
+ * told. NULL when SLOT is not held or is lent out already. */
+GstBuffer *cordon_ring_lend (CordonRing *ring, guint slot, const GstVideoInfo *info, CordonPictureLayout layout);
 
 /* Main context: asks the worker to give back the pages of every slot
  * written since the last such request and neither held nor lent for
@@ -50,6 +51,16 @@ guint cordon_ring_trim (CordonRing *ring, gint64 now_ns, gint64 idle_ns);
 
 /* Slots whose pages may be in memory (used since their last trim request). */
 guint cordon_ring_resident (CordonRing *ring);
+
+/* The GstVideoMeta of PLANES (ring.h) for a WIDTH × HEIGHT I420 picture. */
+static inline void
+cordon_planes_add_meta (GstBuffer *buffer, const CordonPlanes *planes, guint width, guint height)
+{
+  gsize offset[GST_VIDEO_MAX_PLANES] = { planes->offset[0], planes->offset[1], planes->offset[2] };
+  gint stride[GST_VIDEO_MAX_PLANES] = { (gint) planes->stride[0], (gint) planes->stride[1], (gint) planes->stride[2] };
+  gst_buffer_add_video_meta_full (buffer, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_FORMAT_I420, width, height, 3, offset,
+                                  stride);
+}
 
 /* A new buffer holding only the pixels of FRAME, which must be a picture
  * described by INFO (the configured I420 W×H; its GstVideoMeta strides are

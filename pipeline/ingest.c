@@ -4,7 +4,8 @@
  *   ! videoconvert ! videoscale ! videorate ! capsfilter(I420 W×H F) ! appsink
  *
  * The video appsink offers the worker's picture slots upstream (slotpool.h),
- * so the decoder or the scaler writes each picture where the daemon reads it.
+ * so the decoder (cordondec, decoder.h: in place, reference pictures
+ * included) or the scaler writes each picture where the daemon reads it.
  *
  * The camera must not choose which code parses its data, so there is no
  * decodebin: the RTP encoding-name picks a row of `codecs`, or the stream is
@@ -37,8 +38,8 @@ typedef struct {
 } Codec;
 
 static const Codec codecs[] = {
-  { "video", "H264", "h264", "H.264", "rtph264depay", "h264parse", "avdec_h264" },
-  { "video", "H265", "h265", "H.265", "rtph265depay", "h265parse", "avdec_h265" },
+  { "video", "H264", "h264", "H.264", "rtph264depay", "h264parse", "cordondec" },
+  { "video", "H265", "h265", "H.265", "rtph265depay", "h265parse", "cordondec" },
   { "video", "JPEG", "jpeg", "JPEG", "rtpjpegdepay", NULL, "jpegdec" },
   { "audio", "PCMA", "pcma", "PCMA", "rtppcmadepay", NULL, "alawdec" },
   { "audio", "PCMU", "pcmu", "PCMU", "rtppcmudepay", NULL, "mulawdec" },
@@ -161,12 +162,11 @@ within_bounds (Ingest *in, const GstStructure *s, gboolean sdp)
   return FALSE;
 }
 
-/* Before the decoder opens its codec for these caps (it reads its thread
- * settings then, and again on new caps): one thread while one core decodes
+/* Before the decoder opens its codec for these caps (cordondec reads its
+ * threads then, and again on new caps): one thread while one core decodes
  * the stream with room to spare, frame threads for a bigger load
- * (camera-checks.c). From a live source avdec would pick slice threads, one
- * per core; most cameras send one slice per picture, so the others would
- * only wait, holding a slice context and a stack each (docs/performance.md). */
+ * (camera-checks.c). Slice threads would mostly wait: most cameras send one
+ * slice per picture (docs/performance.md). */
 static void
 decoder_threads (Ingest *in, GstPad *pad, const GstStructure *s)
 {
@@ -178,11 +178,9 @@ decoder_threads (Ingest *in, GstPad *pad, const GstStructure *s)
   if (!dec || !g_object_class_find_property (G_OBJECT_GET_CLASS (dec), "max-threads"))
     return;
   g_object_set (dec, "max-threads", (int) threads, NULL);
-  if (threads > 1 && g_object_class_find_property (G_OBJECT_GET_CLASS (dec), "thread-type")) {
-    gst_util_set_object_arg (G_OBJECT (dec), "thread-type", "frame");
+  if (threads > 1)
     g_message ("%s: %dx%d %s pictures: %u frame threads in the decoder", in->p->camera->name, w, h,
                cost > 1 ? "H.265" : "H.264", threads);
-  }
 }
 
 static GstPadProbeReturn

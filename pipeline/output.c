@@ -390,9 +390,10 @@ static void
 encode_into (CordonPipeline *p, GstElement *src, CordonSkip *skip, GstBuffer *pixels, gboolean force)
 {
   guint64 level = 0;
-  g_object_get (src, "current-level-bytes", &level, NULL);
+  /* Counted in pictures: a camera picture's buffer is its whole slot. */
+  g_object_get (src, "current-level-buffers", &level, NULL);
   g_mutex_lock (&p->lock);
-  if (level >= (guint64) p->encoder_queue * p->raw_info.size) {
+  if (level >= (guint64) p->encoder_queue) {
     p->dropped_encoder++;
     g_mutex_unlock (&p->lock);
     return;

@@ -17,7 +17,7 @@ guint
 cordon_handover_slot_count (guint framerate, guint queue_ms)
 {
   guint64 queued = ((guint64) framerate * queue_ms + 999) / 1000;
-  return (guint) MIN (queued + CORDON_HANDOVER_SPARE_SLOTS, CORDON_HANDOVER_SLOTS);
+  return (guint) MIN (queued + CORDON_HANDOVER_SPARE_SLOTS + CORDON_HANDOVER_REFERENCE_SLOTS, CORDON_HANDOVER_SLOTS);
 }
 
 gboolean
@@ -58,12 +58,49 @@ cordon_codec_from_name (const char *name)
 gsize
 cordon_handover_picture_size (guint width, guint height)
 {
-  /* GstVideoInfo's I420 layout: the Y stride rounds up to 4, the chroma
-   * stride (half width, rounded up) to 4 as well. */
-  gsize ys = ((gsize) width + 3) & ~(gsize) 3;
-  gsize cs = (((gsize) width + 1) / 2 + 3) & ~(gsize) 3;
-  gsize ch = ((gsize) height + 1) / 2;
-  return ys * 2 * ch + 2 * cs * ch;
+  CordonPlanes planes;
+  cordon_handover_layout (width, height, CORDON_LAYOUT_STANDARD, &planes);
+  return planes.size;
+}
+
+static gsize
+round_up (gsize v, gsize to)
+{
+  return (v + to - 1) / to * to;
+}
+
+void
+cordon_handover_layout (guint width, guint height, CordonPictureLayout layout, CordonPlanes *planes)
+{
+  gsize w = width, h = height, ys, cs, yrows, crows;
+  if (layout == CORDON_LAYOUT_DECODER) {
+    ys = round_up (MAX (w, 32), 64);
+    cs = round_up ((w + 1) / 2, 64);
+    yrows = round_up (h, 32) + 2;
+    crows = yrows / 2;
+  } else {
+    /* GstVideoInfo's I420 layout: the Y stride rounds up to 4, the chroma
+     * stride (half width, rounded up) to 4 as well. */
+    ys = round_up (w, 4);
+    cs = round_up ((w + 1) / 2, 4);
+    crows = (h + 1) / 2;
+    yrows = 2 * crows; /* an odd height's last chroma row has two luma rows */
+  }
+  planes->stride[0] = ys;
+  planes->stride[1] = planes->stride[2] = cs;
+  planes->offset[0] = 0;
+  planes->offset[1] = ys * yrows;
+  planes->offset[2] = planes->offset[1] + cs * crows;
+  planes->size = planes->offset[2] + cs * crows;
+}
+
+gsize
+cordon_handover_slot_size (guint width, guint height)
+{
+  CordonPlanes standard, decoder;
+  cordon_handover_layout (width, height, CORDON_LAYOUT_STANDARD, &standard);
+  cordon_handover_layout (width, height, CORDON_LAYOUT_DECODER, &decoder);
+  return MAX (standard.size, decoder.size);
 }
 
 /* Camera-side text: printable ASCII only, bounded, always terminated. */
@@ -117,8 +154,10 @@ cordon_handover_check (CordonHandover *h, const void *data, gsize len, gint64 no
   memcpy (&m, data, sizeof m);
   if (m.type != CORDON_MSG_PICTURE && m.type != CORDON_MSG_STATUS && m.type != CORDON_MSG_FAILED)
     return refuse (why, "unknown message type");
-  if (m.reserved != 0)
-    return refuse (why, "reserved field set");
+  if (m.layout > CORDON_LAYOUT_DECODER)
+    return refuse (why, "unknown picture layout");
+  if (m.layout != CORDON_LAYOUT_STANDARD && m.type != CORDON_MSG_PICTURE)
+    return refuse (why, "picture layout on a message without a picture");
   if (m.codec > CORDON_CODEC_JPEG)
     return refuse (why, "unknown codec");
   if (m.code > CORDON_WORKER_REFUSED)
@@ -153,6 +192,7 @@ cordon_handover_check (CordonHandover *h, const void *data, gsize len, gint64 no
   event->seq = m.seq;
   event->time_ns = m.time_ns;
   event->codec = m.codec;
+  event->layout = m.layout;
   event->input_width = m.input_width;
   event->input_height = m.input_height;
   event->code = m.code;

@@ -24,6 +24,9 @@ G_BEGIN_DECLS
  * the last one kept for snapshots, the sub-stream encoder's, the one the
  * worker is writing. */
 #define CORDON_HANDOVER_SPARE_SLOTS 4
+/* Slots the decoder may hold as reference pictures while the daemon holds
+ * others (pipeline/decoder.c decodes into the slots). */
+#define CORDON_HANDOVER_REFERENCE_SLOTS 4
 #define CORDON_HANDOVER_TEXT 256          /* bytes of status text, NUL padded */
 #define CORDON_HANDOVER_AUDIO_MAX 1024    /* A-law bytes in one audio message */
 /* A picture stamped further from the daemon's clock than this is refused. */
@@ -36,6 +39,20 @@ typedef enum {
   CORDON_MSG_FAILED = 3,  /* the attempt failed; text says why; the worker exits */
   CORDON_MSG_AUDIO = 4,   /* A-law 8 kHz mono bytes inline */
 } CordonMsgType;
+
+/* How a picture lies in its slot. Only these two, both computed by the
+ * daemon from the configured size (cordon_handover_layout): the worker says
+ * which, never where the planes are. */
+typedef enum {
+  CORDON_LAYOUT_STANDARD = 0, /* GstVideoInfo's I420 layout */
+  CORDON_LAYOUT_DECODER = 1,  /* padded for a decoder that writes in place */
+} CordonPictureLayout;
+
+typedef struct {
+  gsize offset[3];
+  gsize stride[3];
+  gsize size; /* bytes from the slot's start to the end of the last plane */
+} CordonPlanes;
 
 typedef enum {
   CORDON_CODEC_NONE = 0,
@@ -56,7 +73,7 @@ typedef enum {
 typedef struct {
   guint32 magic;
   guint16 type;          /* CordonMsgType */
-  guint16 reserved;
+  guint16 layout;        /* PICTURE: CordonPictureLayout; 0 otherwise */
   guint32 slot;          /* PICTURE: 0 … slots-1 */
   guint32 codec;         /* CordonCodecId */
   guint64 seq;           /* PICTURE: strictly increasing */
@@ -104,6 +121,7 @@ typedef struct {
   guint64 seq;
   gint64 time_ns;
   CordonCodecId codec;
+  CordonPictureLayout layout; /* PICTURE */
   guint input_width;
   guint input_height;
   CordonWorkerCode code;
@@ -151,5 +169,15 @@ CordonCodecId cordon_codec_from_name (const char *name);
 
 /* The I420 picture size for WIDTH × HEIGHT (GStreamer's default layout). */
 gsize cordon_handover_picture_size (guint width, guint height);
+
+/* Where LAYOUT puts the three planes of a WIDTH × HEIGHT I420 picture.
+ * CORDON_LAYOUT_DECODER: every stride a multiple of 64 bytes (so is every
+ * plane's start), the luma rows the height rounded up to 32 and 2 more, the
+ * chroma rows half that: what libavcodec's H.264 and H.265 decoders need to
+ * write their pictures in place (avcodec_align_dimensions2). */
+void cordon_handover_layout (guint width, guint height, CordonPictureLayout layout, CordonPlanes *planes);
+
+/* A slot's size for WIDTH × HEIGHT: room for either layout. */
+gsize cordon_handover_slot_size (guint width, guint height);
 
 G_END_DECLS

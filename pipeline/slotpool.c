@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "cordon-worker"
 
 #include "slotpool.h"
+#include "handover.h"
 
 #include <string.h>
 #include <sys/mman.h>
@@ -22,6 +23,9 @@ struct _CordonSlots {
   guint n;
   gsize slot_size;
   GstVideoInfo info;      /* the standard layout */
+  CordonPlanes standard;  /* INFO's layout, as the daemon computes it (ring.h) */
+  CordonPlanes padded;    /* the decoder's layout */
+  gboolean can_pad;       /* a slot holds the padded layout */
   GMutex lock;
   Slot slot[CORDON_HANDOVER_SLOTS];
   guint64 lent, copied;   /* under lock */
@@ -36,6 +40,7 @@ G_DECLARE_FINAL_TYPE (CordonSlotPool, cordon_slot_pool, CORDON, SLOT_POOL, GstBu
 struct _CordonSlotPool {
   GstBufferPool parent;
   CordonSlots *slots;
+  gboolean padded; /* configured for the decoder's layout */
 };
 
 G_DEFINE_TYPE (CordonSlotPool, cordon_slot_pool, GST_TYPE_BUFFER_POOL)
@@ -102,6 +107,7 @@ acquire_buffer (GstBufferPool *bp, GstBuffer **buffer, GstBufferPoolAcquireParam
 {
   CordonSlotPool *pool = CORDON_SLOT_POOL (bp);
   CordonSlots *s = pool->slots;
+  gsize size = pool->padded ? s->padded.size : s->info.size;
   if (GST_BUFFER_POOL_IS_FLUSHING (bp))
     return GST_FLOW_FLUSHING;
   g_mutex_lock (&s->lock);
@@ -109,17 +115,23 @@ acquire_buffer (GstBufferPool *bp, GstBuffer **buffer, GstBufferPoolAcquireParam
   g_mutex_unlock (&s->lock);
   if (i < 0) {
     /* The daemon holds every slot: never block the decoder, which must go on
-     * decoding the reference pictures. */
-    *buffer = gst_buffer_new_allocate (NULL, s->info.size, NULL);
-    return *buffer ? GST_FLOW_OK : GST_FLOW_ERROR;
+     * decoding the reference pictures. Aligned like a slot, so that a
+     * decoder keeps decoding in place. */
+    GstAllocationParams aligned = { .align = 63 };
+    *buffer = gst_buffer_new_allocate (NULL, size, &aligned);
+  } else {
+    Slot *slot = &s->slot[i];
+    GstMemory *mem = gst_memory_new_wrapped (0, s->ring + (gsize) i * s->slot_size, s->slot_size, 0, size, slot,
+                                             slot_memory_gone);
+    slots_ref (s);
+    gst_mini_object_set_qdata (GST_MINI_OBJECT (mem), slot_quark (), slot, NULL);
+    *buffer = gst_buffer_new ();
+    gst_buffer_append_memory (*buffer, mem);
   }
-  Slot *slot = &s->slot[i];
-  GstMemory *mem = gst_memory_new_wrapped (0, s->ring + (gsize) i * s->slot_size, s->slot_size, 0, s->info.size, slot,
-                                           slot_memory_gone);
-  slots_ref (s);
-  gst_mini_object_set_qdata (GST_MINI_OBJECT (mem), slot_quark (), slot, NULL);
-  *buffer = gst_buffer_new ();
-  gst_buffer_append_memory (*buffer, mem);
+  if (!*buffer)
+    return GST_FLOW_ERROR;
+  if (pool->padded)
+    cordon_planes_add_meta (*buffer, &s->padded, GST_VIDEO_INFO_WIDTH (&s->info), GST_VIDEO_INFO_HEIGHT (&s->info));
   return GST_FLOW_OK;
 }
 
@@ -152,11 +164,22 @@ caps_fit (CordonSlots *s, GstCaps *caps)
   return caps && gst_video_info_from_caps (&info, caps) && same_picture (&info, &s->info);
 }
 
+/* Does the padded layout give what ALIGN asks: no padding above or to the
+ * left, at least the rows and the width it asks, every stride and plane
+ * start aligned as it asks? */
 static gboolean
-standard_layout (const CordonSlots *s, const gsize *offset, const gint *stride)
+padded_fits (const CordonSlots *s, const GstVideoAlignment *align)
 {
+  if (!s->can_pad || align->padding_top || align->padding_left)
+    return FALSE;
+  gsize w = (gsize) GST_VIDEO_INFO_WIDTH (&s->info) + align->padding_right;
+  gsize h = (gsize) GST_VIDEO_INFO_HEIGHT (&s->info) + align->padding_bottom;
+  const CordonPlanes *pl = &s->padded;
+  gsize luma_rows = pl->offset[1] / pl->stride[0], chroma_rows = (pl->offset[2] - pl->offset[1]) / pl->stride[1];
+  if (pl->stride[0] < w || pl->stride[1] < (w + 1) / 2 || luma_rows < h || chroma_rows < (h + 1) / 2)
+    return FALSE;
   for (guint p = 0; p < 3; p++)
-    if (offset[p] != GST_VIDEO_INFO_PLANE_OFFSET (&s->info, p) || stride[p] != GST_VIDEO_INFO_PLANE_STRIDE (&s->info, p))
+    if ((pl->stride[p] & align->stride_align[p]) || (pl->offset[p] & align->stride_align[p]))
       return FALSE;
   return TRUE;
 }
@@ -169,7 +192,23 @@ set_config (GstBufferPool *bp, GstStructure *config)
   GstCaps *caps = NULL;
   if (!gst_buffer_pool_config_get_params (config, &caps, NULL, NULL, NULL) || !caps_fit (s, caps))
     return FALSE;
+  pool->padded = FALSE;
+  if (gst_buffer_pool_config_has_option (config, GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT)) {
+    GstVideoAlignment align;
+    if (!gst_buffer_pool_config_has_option (config, GST_BUFFER_POOL_OPTION_VIDEO_META)
+        || !gst_buffer_pool_config_get_video_alignment (config, &align) || !padded_fits (s, &align))
+      return FALSE;
+    pool->padded = TRUE;
+  }
   return GST_BUFFER_POOL_CLASS (cordon_slot_pool_parent_class)->set_config (bp, config);
+}
+
+static const gchar **
+get_options (GstBufferPool *bp)
+{
+  static const gchar *padded[] = { GST_BUFFER_POOL_OPTION_VIDEO_META, GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT, NULL };
+  static const gchar *none[] = { NULL };
+  return CORDON_SLOT_POOL (bp)->slots->can_pad ? padded : none;
 }
 
 static void
@@ -188,6 +227,7 @@ cordon_slot_pool_class_init (CordonSlotPoolClass *klass)
   bp->start = start_stop;
   bp->stop = start_stop;
   bp->set_config = set_config;
+  bp->get_options = get_options;
   G_OBJECT_CLASS (klass)->finalize = finalize;
 }
 
@@ -209,6 +249,10 @@ cordon_slots_new (guint8 *ring, guint n, gsize slot_size, const GstVideoInfo *in
   s->n = n;
   s->slot_size = slot_size;
   s->info = *info;
+  cordon_handover_layout (GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info), CORDON_LAYOUT_STANDARD, &s->standard);
+  cordon_handover_layout (GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info), CORDON_LAYOUT_DECODER, &s->padded);
+  /* Plane starts keep their alignment in every slot. */
+  s->can_pad = slot_size >= s->padded.size && slot_size % 64 == 0;
   for (guint i = 0; i < n; i++)
     s->slot[i] = (Slot) { .slots = s, .index = i };
   return s;
@@ -224,23 +268,31 @@ cordon_slots_propose (CordonSlots *s, GstQuery *query)
   CordonSlotPool *pool = g_object_new (CORDON_TYPE_SLOT_POOL, NULL);
   gst_object_ref_sink (pool);
   pool->slots = slots_ref (s);
-  /* No video meta in the answer and no pool options (GstBufferPool's
-   * default: none): writers use the standard layout, which is how the
-   * daemon reads a slot. avdec then copies each picture out of its own
-   * frames into a slot; decoding straight into the slots would need a
-   * padded layout, and gst-libav 1.22 still copied every picture but the
-   * first (docs/performance.md).
-   * No maximum: the pool never blocks, and avdec refuses a pool with a
-   * small one. A minimum of one, because videorate drops a pool whose
+  /* Writers that ask for nothing use the standard layout. A decoder that
+   * asks for padding and aligned strides gets the padded layout, with a
+   * GstVideoMeta saying where the planes are (set_config).
+   * No maximum: the pool never blocks, and a decoder may refuse a pool with
+   * a small one. A minimum of one, because videorate drops a pool whose
    * minimum and maximum are equal. */
   gst_query_add_allocation_pool (query, GST_BUFFER_POOL (pool), (guint) s->info.size, 1, 0);
+  if (s->can_pad)
+    gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
   return GST_BUFFER_POOL (pool);
 }
 
-/* BUFFER's slot if its pixels are one whole slot, in the standard layout;
- * else NULL. */
+static gboolean
+same_planes (const GstVideoMeta *meta, const gsize *offset, const gsize *stride)
+{
+  for (guint p = 0; p < 3; p++)
+    if (meta->offset[p] != offset[p] || meta->stride[p] != (gint) stride[p])
+      return FALSE;
+  return TRUE;
+}
+
+/* BUFFER's slot if its pixels are one whole slot, in one of the ring's
+ * layouts (*LAYOUT); else NULL. */
 static Slot *
-slot_of (CordonSlots *s, GstBuffer *buffer)
+slot_of (CordonSlots *s, GstBuffer *buffer, CordonPictureLayout *layout)
 {
   if (gst_buffer_n_memory (buffer) != 1)
     return NULL;
@@ -249,21 +301,28 @@ slot_of (CordonSlots *s, GstBuffer *buffer)
    * parent is ours. */
   GstMemory *own = mem->parent ? mem->parent : mem;
   Slot *slot = gst_mini_object_get_qdata (GST_MINI_OBJECT (own), slot_quark ());
-  gsize offset;
-  if (!slot || slot->slots != s || gst_memory_get_sizes (mem, &offset, NULL) != s->info.size || offset != 0)
+  gsize offset, size;
+  if (!slot || slot->slots != s || (size = gst_memory_get_sizes (mem, &offset, NULL), offset != 0))
     return NULL;
   GstVideoMeta *meta = gst_buffer_get_video_meta (buffer);
   if (meta && (meta->format != GST_VIDEO_FORMAT_I420 || meta->width != (guint) GST_VIDEO_INFO_WIDTH (&s->info)
-               || meta->height != (guint) GST_VIDEO_INFO_HEIGHT (&s->info) || meta->n_planes != 3
-               || !standard_layout (s, meta->offset, meta->stride)))
+               || meta->height != (guint) GST_VIDEO_INFO_HEIGHT (&s->info) || meta->n_planes != 3))
     return NULL;
-  return slot;
+  if (size == s->standard.size && (!meta || same_planes (meta, s->standard.offset, s->standard.stride))) {
+    *layout = CORDON_LAYOUT_STANDARD;
+    return slot;
+  }
+  if (s->can_pad && size == s->padded.size && meta && same_planes (meta, s->padded.offset, s->padded.stride)) {
+    *layout = CORDON_LAYOUT_DECODER;
+    return slot;
+  }
+  return NULL;
 }
 
 int
-cordon_slots_lease (CordonSlots *s, GstBuffer *buffer)
+cordon_slots_lease (CordonSlots *s, GstBuffer *buffer, CordonPictureLayout *layout)
 {
-  Slot *own = slot_of (s, buffer);
+  Slot *own = slot_of (s, buffer, layout);
   g_mutex_lock (&s->lock);
   if (own && !own->leased) {
     own->leased = TRUE;
@@ -273,6 +332,7 @@ cordon_slots_lease (CordonSlots *s, GstBuffer *buffer)
   }
   /* A picture from another pool, or one sent already (videorate repeats
    * it): into a free slot, in the standard layout whatever the source's. */
+  *layout = CORDON_LAYOUT_STANDARD;
   int i = take_free (s, FALSE);
   g_mutex_unlock (&s->lock);
   if (i < 0)

@@ -2,9 +2,12 @@
  *
  * The worker's appsink offers a pool over the slots to the chain before
  * it, so the decoder (or the scaler, when the camera's size is not ours)
- * writes each picture straight into a slot of the shared ring, in the
- * standard layout of the configured caps; the worker then only announces
- * the slot. A slot can be handed out when GStreamer holds no reference to
+ * writes each picture straight into a slot of the shared ring, and the
+ * worker then only announces the slot. A writer that asks for no alignment
+ * gets the standard layout of the configured caps; one that asks for
+ * padding and aligned strides (a decoder that keeps its reference pictures
+ * where it wrote them, pipeline/decoder.c) gets the ring's padded layout
+ * (cordon_handover_layout), if that gives what it asks. A slot can be handed out when GStreamer holds no reference to
  * its memory and the daemon has given it back. The pool never blocks the
  * decoder: with every slot taken it hands out an ordinary buffer, which the
  * worker later copies into a slot, or drops.
@@ -36,10 +39,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CordonSlots, cordon_slots_unref)
 GstBufferPool *cordon_slots_propose (CordonSlots *slots, GstQuery *query);
 
 /* Streaming thread: leases BUFFER's picture to the daemon and returns its
- * slot. A buffer whose pixels are one whole slot, in the standard layout,
- * not leased already, is lent as it is; any other is copied into a free
- * slot. -1 when no slot is free: the picture is dropped. */
-int cordon_slots_lease (CordonSlots *slots, GstBuffer *buffer);
+ * slot, with its layout in *LAYOUT. A buffer whose pixels are one whole
+ * slot, in either layout, not leased already, is lent as it is; any other
+ * is copied into a free slot, in the standard layout. -1 when no slot is
+ * free: the picture is dropped. */
+int cordon_slots_lease (CordonSlots *slots, GstBuffer *buffer, CordonPictureLayout *layout);
 
 /* The daemon gave SLOT back. */
 void cordon_slots_release (CordonSlots *slots, guint slot);

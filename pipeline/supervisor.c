@@ -100,7 +100,7 @@ picture (Attempt *a, const CordonHandoverEvent *ev)
    * the worker when the last user of the picture lets go. The worker can
    * still scribble over it meanwhile, but only its pixel values: the size,
    * layout and everything else about the buffer are ours. */
-  g_autoptr (GstBuffer) buffer = cordon_ring_lend (a->ring, ev->slot);
+  g_autoptr (GstBuffer) buffer = cordon_ring_lend (a->ring, ev->slot, &p->raw_info, ev->layout);
   if (!buffer)
     return;
 
@@ -226,7 +226,7 @@ Attempt *
 cordon_supervisor_spawn (CordonPipeline *p, GError **error)
 {
   const CordonCamera *cam = p->camera;
-  gsize slot_size = cordon_handover_picture_size (cam->width, cam->height);
+  gsize slot_size = cordon_handover_slot_size (cam->width, cam->height);
   guint slots = cordon_handover_slot_count (cam->framerate, CORDON_ENCODER_QUEUE_MS);
   int sv[2] = { -1, -1 };
 

@@ -18,6 +18,7 @@
 #include "pipeline-private.h"
 #include "rtsp-guard.h"
 #include "slotpool.h"
+#include "decoder.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -53,10 +54,12 @@ typedef struct {
 static Worker w;
 
 static void
-send_msg (CordonMsgType type, guint slot, guint64 seq, CordonWorkerCode code, const char *text)
+send_msg (CordonMsgType type, guint slot, guint64 seq, CordonPictureLayout layout, CordonWorkerCode code,
+          const char *text)
 {
   CordonWorkerMsg m;
   cordon_worker_msg_init (&m, type, slot, seq, 0);
+  m.layout = (guint16) layout;
   m.code = code;
   if (w.p) {
     g_mutex_lock (&w.p->lock);
@@ -76,7 +79,7 @@ send_msg (CordonMsgType type, guint slot, guint64 seq, CordonWorkerCode code, co
 static void G_GNUC_NORETURN
 fail_and_exit (CordonWorkerCode code, const char *text)
 {
-  send_msg (CORDON_MSG_FAILED, 0, 0, code, text);
+  send_msg (CORDON_MSG_FAILED, 0, 0, CORDON_LAYOUT_STANDARD, code, text);
   /* No teardown: the process ends, the kernel closes the camera's socket. */
   _exit (0);
 }
@@ -96,9 +99,10 @@ cordon_worker_picture (Ingest *in, GstBuffer *buffer)
    * there); the rest are copied into one. With every slot held by the
    * daemon, the picture is dropped: the daemon sees the gap in the
    * sequence. */
-  int slot = cordon_slots_lease (w.slots, buffer);
+  CordonPictureLayout layout;
+  int slot = cordon_slots_lease (w.slots, buffer, &layout);
   if (slot >= 0)
-    send_msg (CORDON_MSG_PICTURE, (guint) slot, seq, CORDON_WORKER_OK, NULL);
+    send_msg (CORDON_MSG_PICTURE, (guint) slot, seq, layout, CORDON_WORKER_OK, NULL);
 }
 
 /* Streaming thread: ingest.c's video appsink offers the slots upstream. */
@@ -154,7 +158,7 @@ heartbeat (gpointer data)
     cordon_ingest_find_socket (w.in);
     why = cordon_ingest_describe_silence (w.in);
   }
-  send_msg (CORDON_MSG_STATUS, 0, 0, CORDON_WORKER_OK, why);
+  send_msg (CORDON_MSG_STATUS, 0, 0, CORDON_LAYOUT_STANDARD, CORDON_WORKER_OK, why);
   return G_SOURCE_CONTINUE;
 }
 
@@ -218,7 +222,7 @@ read_params (GKeyFile *kf, guint *slots, gsize *slot_size, int *daemon_pid, GErr
   g_key_file_remove_key (kf, g, "password", NULL);
   if (!cam->name || !cam->url || !cam->address || !cam->width || !cam->height || !cam->framerate || *slots == 0
       || *slots > CORDON_HANDOVER_SLOTS
-      || *slot_size != cordon_handover_picture_size (cam->width, cam->height)) {
+      || *slot_size != cordon_handover_slot_size (cam->width, cam->height)) {
     g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED, "incomplete worker parameters");
     return NULL;
   }
@@ -294,7 +298,7 @@ worker_main (void)
                                            report.landlock_net ? " (tcp port)" : "",
                                            report.landlock_signal ? " (signal scope)" : "",
                                            report.seccomp ? "on" : "off");
-  send_msg (CORDON_MSG_STATUS, 0, 0, CORDON_WORKER_OK, jail);
+  send_msg (CORDON_MSG_STATUS, 0, 0, CORDON_LAYOUT_STANDARD, CORDON_WORKER_OK, jail);
 
 #ifdef CORDON_HOSTILE_WORKER
   CordonHostileEnv env = { w.control, w.ring, w.slot_size, w.n_slots, cam->url, cam->host, cam->port, daemon_pid };
@@ -333,6 +337,10 @@ preload (GError **error)
     return FALSE;
   }
   load_plugins (NULL);
+  if (!cordon_decoder_register ()) {
+    g_set_error (error, CORDON_PIPELINE_ERROR, CORDON_PIPELINE_ERROR_FAILED, "cannot register the decoder");
+    return FALSE;
+  }
   /* GIO's resolver and proxy defaults, now, while files can still be read:
    * direct connections and no name lookups (rtsp-guard.c). */
   if (!cordon_rtsp_guard_direct_only ()) {

@@ -6,7 +6,7 @@ set -eu
 PACKAGES="
 meson ninja-build pkg-config gcc clang libclang-rt-14-dev llvm
 libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
-libgstreamer-plugins-bad1.0-dev libgstrtspserver-1.0-dev
+libgstreamer-plugins-bad1.0-dev libgstrtspserver-1.0-dev libavcodec-dev libavutil-dev
 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 gstreamer1.0-rtsp gstreamer1.0-x fonts-dejavu-core

@@ -112,8 +112,12 @@ test_garbage_and_wrong_sizes_are_refused (void)
   m.input_width = 1u << 20;
   g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "input size out of range");
   m = picture (0, 1, NOW);
-  m.reserved = 1;
-  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "reserved field set");
+  m.layout = CORDON_LAYOUT_DECODER + 1;
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "unknown picture layout");
+  m = picture (0, 1, NOW);
+  m.type = CORDON_MSG_STATUS;
+  m.layout = CORDON_LAYOUT_DECODER;
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "picture layout on a message without a picture");
   /* Nothing was accepted: no slot is held. */
   for (guint i = 0; i < CORDON_HANDOVER_SLOTS; i++)
     g_assert_false (h.held[i]);
@@ -172,17 +176,49 @@ test_picture_size_matches_gstreamer (void)
   }
 }
 
-/* Enough slots for 400 ms of pictures waiting for the encoder and the four
- * others (encoding, snapshot, sub stream, being written); never more than
- * the ring's maximum. */
+/* The standard layout is GStreamer's; the decoder's has 64-byte strides
+ * and plane starts, at least the rows libavcodec writes (the height rounded
+ * up to 32, and 2), planes that never overlap, and a slot holds either. */
+static void
+test_layouts_fit_their_slot (void)
+{
+  static const guint sizes[][2] = { { 640, 360 }, { 1280, 720 }, { 1920, 1080 }, { 322, 242 }, { 176, 144 }, { 2, 2 },
+                                    { 3840, 2160 }, { 704, 576 }, { 1000, 563 } };
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++) {
+    guint w = sizes[i][0], h = sizes[i][1];
+    GstVideoInfo info;
+    CordonPlanes std, dec;
+    gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, w, h);
+    cordon_handover_layout (w, h, CORDON_LAYOUT_STANDARD, &std);
+    cordon_handover_layout (w, h, CORDON_LAYOUT_DECODER, &dec);
+    for (guint p = 0; p < 3; p++) {
+      g_assert_cmpuint (std.offset[p], ==, GST_VIDEO_INFO_PLANE_OFFSET (&info, p));
+      g_assert_cmpuint (std.stride[p], ==, GST_VIDEO_INFO_PLANE_STRIDE (&info, p));
+      g_assert_cmpuint (dec.stride[p] % 64, ==, 0);
+      g_assert_cmpuint (dec.offset[p] % 64, ==, 0);
+      g_assert_cmpuint (dec.stride[p], >=, p ? (w + 1) / 2 : w);
+    }
+    gsize rows = (h + 31) / 32 * 32 + 2;
+    g_assert_cmpuint (dec.offset[1], >=, dec.stride[0] * rows);
+    g_assert_cmpuint (dec.offset[2], >=, dec.offset[1] + dec.stride[1] * (rows / 2));
+    g_assert_cmpuint (dec.size, >=, dec.offset[2] + dec.stride[2] * (rows / 2));
+    g_assert_cmpuint (std.size, ==, GST_VIDEO_INFO_SIZE (&info));
+    g_assert_cmpuint (cordon_handover_slot_size (w, h), ==, MAX (std.size, dec.size));
+  }
+}
+
+/* Enough slots for 400 ms of pictures waiting for the encoder, the four
+ * others (encoding, snapshot, sub stream, being written) and four reference
+ * pictures the decoder keeps; never more than the ring's maximum. */
 static void
 test_slot_count_follows_the_frame_rate (void)
 {
-  g_assert_cmpuint (cordon_handover_slot_count (25, 400), ==, 14);
-  g_assert_cmpuint (cordon_handover_slot_count (30, 400), ==, 16);
-  g_assert_cmpuint (cordon_handover_slot_count (12, 400), ==, 9);  /* 4.8 rounds up */
-  g_assert_cmpuint (cordon_handover_slot_count (1, 400), ==, 5);
-  g_assert_cmpuint (cordon_handover_slot_count (60, 400), ==, 28);
+  /* The queue's pictures, 4 spare and 4 for the decoder's references. */
+  g_assert_cmpuint (cordon_handover_slot_count (25, 400), ==, 18);
+  g_assert_cmpuint (cordon_handover_slot_count (30, 400), ==, 20);
+  g_assert_cmpuint (cordon_handover_slot_count (12, 400), ==, 13);  /* 4.8 rounds up */
+  g_assert_cmpuint (cordon_handover_slot_count (1, 400), ==, 9);
+  g_assert_cmpuint (cordon_handover_slot_count (60, 400), ==, CORDON_HANDOVER_SLOTS);
   g_assert_cmpuint (cordon_handover_slot_count (240, 400), ==, CORDON_HANDOVER_SLOTS);
   g_assert_cmpuint (cordon_handover_slot_count (G_MAXUINT, G_MAXUINT), ==, CORDON_HANDOVER_SLOTS);
   /* A ring set up for more than the maximum is capped, and so is its check. */
@@ -246,6 +282,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ring/status-text-is-bounded-and-sanitised", test_status_text_is_bounded_and_sanitised);
   g_test_add_func ("/ring/audio-length-is-checked", test_audio_length_is_checked);
   g_test_add_func ("/ring/picture-size-matches-gstreamer", test_picture_size_matches_gstreamer);
+  g_test_add_func ("/ring/layouts-fit-their-slot", test_layouts_fit_their_slot);
   g_test_add_func ("/ring/slot-count-follows-the-frame-rate", test_slot_count_follows_the_frame_rate);
   g_test_add_func ("/ring/double-release-is-refused", test_double_release_is_refused);
   g_test_add_func ("/ring/slot-pages-stay-inside-the-slot", test_slot_pages_stay_inside_the_slot);

@@ -139,6 +139,7 @@ typedef struct {
   CordonRing *ring;
   guint8 *worker;           /* the worker's mapping */
   gsize slot_size;
+  GstVideoInfo info;        /* the configured picture */
   int daemon_end;
   int worker_end;
   guint64 seq;
@@ -148,7 +149,8 @@ static void
 pair_init (Pair *p)
 {
   int sv[2];
-  p->slot_size = cordon_handover_picture_size (RW, RH);
+  p->slot_size = cordon_handover_slot_size (RW, RH);
+  gst_video_info_set_format (&p->info, GST_VIDEO_FORMAT_I420, RW, RH);
   int fd = memfd_create ("test-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   g_assert_cmpint (fd, >=, 0);
   g_assert_cmpint (ftruncate (fd, RSLOTS * p->slot_size), ==, 0);
@@ -225,7 +227,7 @@ test_slot_released_on_last_unref (void)
   Pair p;
   pair_init (&p);
   g_assert_null (announce (&p, 2, 0x5a));
-  GstBuffer *picture = cordon_ring_lend (p.ring, 2);
+  GstBuffer *picture = cordon_ring_lend (p.ring, 2, &p.info, CORDON_LAYOUT_STANDARD);
   g_assert_nonnull (picture);
   /* Only the bytes of the slot, of the size the daemon chose. */
   g_assert_cmpuint (gst_buffer_get_size (picture), ==, p.slot_size);
@@ -235,7 +237,7 @@ test_slot_released_on_last_unref (void)
   g_assert_true (GST_MEMORY_IS_READONLY (gst_buffer_peek_memory (picture, 0)));
   g_assert_true (all_bytes (picture, 0x5a));
   /* A slot is lent once. */
-  g_assert_null (cordon_ring_lend (p.ring, 2));
+  g_assert_null (cordon_ring_lend (p.ring, 2, &p.info, CORDON_LAYOUT_STANDARD));
 
   GstBuffer *copy = gst_buffer_copy (picture);
   gst_buffer_unref (picture);
@@ -247,9 +249,58 @@ test_slot_released_on_last_unref (void)
   g_assert_cmpint (released (&p), ==, 2);
   g_assert_cmpint (released (&p), ==, -1);
   /* Free again: a slot not held is not lent, so it cannot be released twice. */
-  g_assert_null (cordon_ring_lend (p.ring, 2));
-  g_assert_null (cordon_ring_lend (p.ring, RSLOTS));
+  g_assert_null (cordon_ring_lend (p.ring, 2, &p.info, CORDON_LAYOUT_STANDARD));
+  g_assert_null (cordon_ring_lend (p.ring, RSLOTS, &p.info, CORDON_LAYOUT_STANDARD));
   g_assert_null (announce (&p, 2, 0x22));
+  pair_clear (&p);
+}
+
+/* A picture in the decoder's padded layout gets the one meta the daemon
+ * makes, with the planes it computes itself; the standard layout none. */
+static void
+test_decoder_layout_gets_the_daemons_planes (void)
+{
+  Pair p;
+  pair_init (&p);
+  g_assert_null (announce (&p, 1, 0x44));
+  g_autoptr (GstBuffer) picture = cordon_ring_lend (p.ring, 1, &p.info, CORDON_LAYOUT_DECODER);
+  g_assert_nonnull (picture);
+  g_assert_cmpuint (gst_buffer_get_size (picture), ==, p.slot_size);
+  g_assert_cmpuint (count_metas (picture), ==, 1);
+  GstVideoMeta *meta = gst_buffer_get_video_meta (picture);
+  g_assert_nonnull (meta);
+  CordonPlanes planes;
+  cordon_handover_layout (RW, RH, CORDON_LAYOUT_DECODER, &planes);
+  g_assert_cmpuint (meta->width, ==, RW);
+  g_assert_cmpuint (meta->height, ==, RH);
+  g_assert_cmpint (meta->format, ==, GST_VIDEO_FORMAT_I420);
+  for (guint i = 0; i < 3; i++) {
+    g_assert_cmpuint (meta->offset[i], ==, planes.offset[i]);
+    g_assert_cmpint (meta->stride[i], ==, (gint) planes.stride[i]);
+  }
+  /* The encoder maps it through the meta: the planes are the slot's bytes. */
+  GstVideoFrame frame;
+  g_assert_true (gst_video_frame_map (&frame, &p.info, picture, GST_MAP_READ));
+  g_assert_cmpint (GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 1), ==, (gint) planes.stride[1]);
+  g_assert_cmpuint (((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 2))[0], ==, 0x44);
+  gst_video_frame_unmap (&frame);
+  pair_clear (&p);
+}
+
+/* A ring whose slots are too small for the padded layout lends no such
+ * picture: the daemon never reads past a slot. */
+static void
+test_decoder_layout_refused_in_small_slots (void)
+{
+  Pair p;
+  pair_init (&p);
+  /* Planes computed for a bigger picture than the ring's slots were made for. */
+  GstVideoInfo big;
+  gst_video_info_set_format (&big, GST_VIDEO_FORMAT_I420, RW * 2, RH);
+  g_assert_null (announce (&p, 0, 0x10));
+  g_assert_null (cordon_ring_lend (p.ring, 0, &big, CORDON_LAYOUT_DECODER));
+  g_autoptr (GstBuffer) picture = cordon_ring_lend (p.ring, 0, &p.info, CORDON_LAYOUT_DECODER);
+  g_assert_nonnull (picture);
   pair_clear (&p);
 }
 
@@ -261,7 +312,7 @@ test_release_after_worker_gone_is_a_no_op (void)
   Pair p;
   pair_init (&p);
   g_assert_null (announce (&p, 0, 0x33));
-  g_autoptr (GstBuffer) picture = cordon_ring_lend (p.ring, 0);
+  g_autoptr (GstBuffer) picture = cordon_ring_lend (p.ring, 0, &p.info, CORDON_LAYOUT_STANDARD);
   g_assert_nonnull (picture);
   /* What cordon_supervisor_free() does. */
   cordon_ring_detach (p.ring);
@@ -295,7 +346,7 @@ test_releases_from_many_threads (void)
     for (guint i = 0; i < RSLOTS; i++) {
       g_assert_null (announce (&p, i, (guint8) round));
       GPtrArray *pictures = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
-      GstBuffer *picture = cordon_ring_lend (p.ring, i);
+      GstBuffer *picture = cordon_ring_lend (p.ring, i, &p.info, CORDON_LAYOUT_STANDARD);
       g_assert_nonnull (picture);
       g_ptr_array_add (pictures, gst_buffer_copy (picture));
       g_ptr_array_add (pictures, picture);
@@ -345,8 +396,8 @@ test_idle_slots_give_their_pages_back (void)
   const gint64 idle = 10 * G_GINT64_CONSTANT (1000000000);
   g_assert_null (announce (&p, 0, 0x44));
   g_assert_null (announce (&p, 1, 0x55));
-  g_autoptr (GstBuffer) held = cordon_ring_lend (p.ring, 0);
-  gst_buffer_unref (cordon_ring_lend (p.ring, 1));
+  g_autoptr (GstBuffer) held = cordon_ring_lend (p.ring, 0, &p.info, CORDON_LAYOUT_STANDARD);
+  gst_buffer_unref (cordon_ring_lend (p.ring, 1, &p.info, CORDON_LAYOUT_STANDARD));
   g_assert_cmpint (released (&p), ==, 1);
   g_assert_cmpuint (cordon_ring_resident (p.ring), ==, 2);
 
@@ -378,7 +429,7 @@ test_idle_slots_give_their_pages_back (void)
   g_assert_cmpuint (cordon_ring_resident (p.ring), ==, 0);
   /* A worker gone: nothing is asked. */
   g_assert_null (announce (&p, 3, 0x66));
-  gst_buffer_unref (cordon_ring_lend (p.ring, 3));
+  gst_buffer_unref (cordon_ring_lend (p.ring, 3, &p.info, CORDON_LAYOUT_STANDARD));
   g_assert_cmpint (released (&p), ==, 3);
   cordon_ring_detach (p.ring);
   g_assert_cmpuint (cordon_ring_trim (p.ring, cordon_handover_now_ns () + 3 * idle, idle), ==, 0);
@@ -390,6 +441,8 @@ main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/handover/decoder-layout-gets-the-daemons-planes", test_decoder_layout_gets_the_daemons_planes);
+  g_test_add_func ("/handover/decoder-layout-refused-in-small-slots", test_decoder_layout_refused_in_small_slots);
   g_test_add_func ("/handover/pixels-only-no-meta-flags-or-padding", test_pixels_only);
   g_test_add_func ("/handover/too-small-picture-refused", test_too_small);
   g_test_add_func ("/handover/samples-only", test_samples_only);

@@ -10,6 +10,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "decoder.h"
+#include "handover.h"
 #include "ring.h"
 #include "slotpool.h"
 
@@ -25,6 +27,8 @@ typedef struct {
   gboolean hold_all;           /* the daemon never gives a slot back */
   gboolean held[SLOTS];
   guint pictures, leased, dropped, wrong_pixels, twice;
+  guint padded;                /* leases in the decoder's layout */
+  guint64 decoder_copied;      /* cordondec's own count */
 } Fixture;
 
 static GstPadProbeReturn
@@ -40,13 +44,18 @@ offer_slots (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_HANDLED;
 }
 
-/* What the daemon would read from SLOT is exactly BUFFER's picture. */
+/* What the daemon would read from SLOT in LAYOUT (the planes it computes
+ * itself) is exactly BUFFER's picture. */
 static gboolean
-slot_matches (Fixture *f, guint slot, GstBuffer *buffer)
+slot_matches (Fixture *f, guint slot, CordonPictureLayout layout, GstBuffer *buffer)
 {
   g_autoptr (GstBuffer) in_slot = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY,
                                                                f->ring + slot * f->slot_size, f->slot_size, 0,
                                                                f->slot_size, NULL, NULL);
+  CordonPlanes planes;
+  cordon_handover_layout (W, H, layout, &planes);
+  if (layout == CORDON_LAYOUT_DECODER)
+    cordon_planes_add_meta (in_slot, &planes, W, H);
   GstVideoFrame a, b;
   gboolean same = TRUE;
   g_assert_true (gst_video_frame_map (&a, &f->info, in_slot, GST_MAP_READ));
@@ -69,7 +78,8 @@ on_sample (GstAppSink *sink, gpointer data)
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
   GstBuffer *buffer = gst_sample_get_buffer (sample);
   f->pictures++;
-  int slot = cordon_slots_lease (f->slots, buffer);
+  CordonPictureLayout layout;
+  int slot = cordon_slots_lease (f->slots, buffer, &layout);
   if (slot < 0) {
     f->dropped++;
     return GST_FLOW_OK;
@@ -79,7 +89,9 @@ on_sample (GstAppSink *sink, gpointer data)
     f->twice++;
   f->held[slot] = TRUE;
   f->leased++;
-  if (!slot_matches (f, (guint) slot, buffer))
+  if (layout == CORDON_LAYOUT_DECODER)
+    f->padded++;
+  if (!slot_matches (f, (guint) slot, layout, buffer))
     f->wrong_pixels++;
   if (!f->hold_all) {
     /* The daemon encodes and gives the slot back at once. */
@@ -90,16 +102,17 @@ on_sample (GstAppSink *sink, gpointer data)
 }
 
 /* The worker's video chain (ingest.c) after an encoder playing the camera:
- * CAMERA is the camera's caps, the appsink wants W×H at 25 fps. */
+ * CAMERA is the camera's caps, the appsink wants W×H at 25 fps; DECODER is
+ * the worker's cordondec, or another to compare. */
 static void
-run_chain (Fixture *f, const char *camera, guint pictures)
+run_chain_with (Fixture *f, const char *decoder, const char *camera, guint pictures)
 {
   g_autofree char *desc = g_strdup_printf (
     "videotestsrc num-buffers=%u pattern=ball ! %s ! x264enc tune=zerolatency speed-preset=ultrafast"
-    " ! h264parse ! avdec_h264 name=dec ! videoconvert ! videoscale ! videorate"
+    " ! h264parse ! %s name=dec ! videoconvert ! videoscale ! videorate"
     " ! video/x-raw,format=I420,width=%d,height=%d,framerate=25/1,pixel-aspect-ratio=1/1"
     " ! appsink name=sink sync=false max-buffers=2 drop=true enable-last-sample=false",
-    pictures, camera, W, H);
+    pictures, camera, decoder, W, H);
   g_autoptr (GError) error = NULL;
   g_autoptr (GstElement) pipeline = gst_parse_launch (desc, &error);
   g_assert_no_error (error);
@@ -116,7 +129,72 @@ run_chain (Fixture *f, const char *camera, guint pictures)
   g_autoptr (GstMessage) msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   g_assert_nonnull (msg);
   g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (dec), "copied"))
+    g_object_get (dec, "copied", &f->decoder_copied, NULL);
   gst_element_set_state (pipeline, GST_STATE_NULL);
+}
+
+static void
+run_chain (Fixture *f, const char *camera, guint pictures)
+{
+  run_chain_with (f, "cordondec", camera, pictures);
+}
+
+static void fixture_init (Fixture *f);
+static void fixture_clear (Fixture *f);
+
+/* Every picture cordondec decodes in place has avdec's pixels. */
+static void
+test_decoder_pixels_match_avdec (void)
+{
+  Fixture f;
+  fixture_init (&f);
+  g_autofree char *desc = g_strdup_printf (
+    "videotestsrc num-buffers=30 pattern=ball ! video/x-raw,format=I420,width=%d,height=%d,framerate=25/1"
+    " ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 ! h264parse ! tee name=t"
+    " t. ! queue ! cordondec name=dec ! appsink name=a sync=false"
+    " t. ! queue ! avdec_h264 max-threads=1 ! appsink name=b sync=false",
+    W, H);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) pipeline = gst_parse_launch (desc, &error);
+  g_assert_no_error (error);
+  g_autoptr (GstElement) dec = gst_bin_get_by_name (GST_BIN (pipeline), "dec");
+  g_autoptr (GstElement) a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  g_autoptr (GstElement) b = gst_bin_get_by_name (GST_BIN (pipeline), "b");
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (a, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, offer_slots, &f, NULL);
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=, GST_STATE_CHANGE_FAILURE);
+  guint n = 0, different = 0;
+  for (;;) {
+    g_autoptr (GstSample) sa = gst_app_sink_pull_sample (GST_APP_SINK (a));
+    g_autoptr (GstSample) sb = gst_app_sink_pull_sample (GST_APP_SINK (b));
+    if (!sa || !sb) {
+      g_assert_true (!sa && !sb);
+      break;
+    }
+    GstVideoInfo ia, ib;
+    g_assert_true (gst_video_info_from_caps (&ia, gst_sample_get_caps (sa)));
+    g_assert_true (gst_video_info_from_caps (&ib, gst_sample_get_caps (sb)));
+    GstVideoFrame fa, fb;
+    g_assert_true (gst_video_frame_map (&fa, &ia, gst_sample_get_buffer (sa), GST_MAP_READ));
+    g_assert_true (gst_video_frame_map (&fb, &ib, gst_sample_get_buffer (sb), GST_MAP_READ));
+    for (guint p = 0; p < 3; p++)
+      for (int y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT (&fa, p); y++)
+        different += memcmp ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&fa, p) + y * GST_VIDEO_FRAME_PLANE_STRIDE (&fa, p),
+                             (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&fb, p) + y * GST_VIDEO_FRAME_PLANE_STRIDE (&fb, p),
+                             GST_VIDEO_FRAME_COMP_WIDTH (&fa, p))
+                     != 0;
+    gst_video_frame_unmap (&fb);
+    gst_video_frame_unmap (&fa);
+    n++;
+  }
+  guint64 copied = 0;
+  g_object_get (dec, "copied", &copied, NULL);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_assert_cmpuint (n, ==, 30);
+  g_assert_cmpuint (different, ==, 0);
+  g_assert_cmpuint (copied, <=, 1);
+  fixture_clear (&f);
 }
 
 static void
@@ -124,7 +202,7 @@ fixture_init (Fixture *f)
 {
   memset (f, 0, sizeof *f);
   gst_video_info_set_format (&f->info, GST_VIDEO_FORMAT_I420, W, H);
-  f->slot_size = cordon_handover_picture_size (W, H);
+  f->slot_size = cordon_handover_slot_size (W, H);
   f->ring = mmap (NULL, SLOTS * f->slot_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   g_assert_true (f->ring != MAP_FAILED);
   f->slots = cordon_slots_new (f->ring, SLOTS, f->slot_size, &f->info);
@@ -138,36 +216,50 @@ fixture_clear (Fixture *f)
   munmap (f->ring, SLOTS * f->slot_size);
 }
 
-/* A camera sending CAMERA (caps): each of 40 pictures is lent from the slot
- * it was written into, with its pixels, none copied. */
+/* A camera sending CAMERA (caps) through DECODER: each of 40 pictures is
+ * lent from the slot it was written into, with its pixels, none copied by
+ * the worker; PADDED of them in the decoder's layout. cordondec copies no
+ * picture but the first (decoded before the caps downstream were known). */
 static void
-assert_every_picture_lent (const char *camera)
+assert_every_picture_lent (const char *decoder, const char *camera, guint padded)
 {
   Fixture f;
   fixture_init (&f);
-  run_chain (&f, camera, 40);
+  run_chain_with (&f, decoder, camera, 40);
   guint64 lent, copied;
   cordon_slots_counts (f.slots, &lent, &copied);
   g_assert_cmpuint (f.pictures, ==, 40);
   g_assert_cmpuint (f.leased, ==, 40);
   g_assert_cmpuint (lent, ==, 40);
   g_assert_cmpuint (copied, ==, 0);
+  g_assert_cmpuint (f.padded, ==, padded);
   g_assert_cmpuint (f.wrong_pixels, ==, 0);
+  g_assert_cmpuint (f.decoder_copied, <=, 1);
   fixture_clear (&f);
 }
 
-/* The camera's size is ours: the decoder writes into the slots. */
+/* The camera's size is ours: cordondec decodes into the slots, in the
+ * padded layout. */
 static void
-test_decoder_writes_into_slots (void)
+test_decoder_decodes_into_slots (void)
 {
-  assert_every_picture_lent ("video/x-raw,format=I420,width=64,height=48,framerate=25/1");
+  assert_every_picture_lent ("cordondec", "video/x-raw,format=I420,width=64,height=48,framerate=25/1", 40);
 }
 
-/* Another size: the scaler writes into the slots. */
+/* Another size: cordondec decodes into the scaler's pool, and the scaler
+ * writes into the slots in the standard layout. */
 static void
 test_scaler_writes_into_slots (void)
 {
-  assert_every_picture_lent ("video/x-raw,format=I420,width=160,height=120,framerate=25/1");
+  assert_every_picture_lent ("cordondec", "video/x-raw,format=I420,width=160,height=120,framerate=25/1", 0);
+}
+
+/* A writer that asks for no padding (avdec, which copies each picture out
+ * of its own frames) gets the standard layout. */
+static void
+test_avdec_writes_the_standard_layout (void)
+{
+  assert_every_picture_lent ("avdec_h264 direct-rendering=false", "video/x-raw,format=I420,width=64,height=48,framerate=25/1", 0);
 }
 
 /* 10 fps up to 25: videorate sends each picture more than once. A repeat
@@ -233,10 +325,11 @@ test_trim_only_idle_slots (void)
   fixture_init (&f);
   g_autoptr (GstBufferPool) pool = active_pool (&f);
   GstBuffer *buffer = NULL;
+  CordonPictureLayout layout;
   g_assert_cmpint (gst_buffer_pool_acquire_buffer (pool, &buffer, NULL), ==, GST_FLOW_OK);
   /* Slot 0 is in the chain's hands, then also leased, then only leased. */
   g_assert_false (cordon_slots_trim (f.slots, 0));
-  g_assert_cmpint (cordon_slots_lease (f.slots, buffer), ==, 0);
+  g_assert_cmpint (cordon_slots_lease (f.slots, buffer, &layout), ==, 0);
   GstBuffer *copy = gst_buffer_copy (buffer);
   gst_buffer_unref (buffer);
   g_assert_false (cordon_slots_trim (f.slots, 0));
@@ -263,14 +356,15 @@ test_second_query_gets_a_new_pool_over_the_same_slots (void)
   g_autoptr (GstBufferPool) second = active_pool (&f);
   g_assert_true (first != second);
   GstBuffer *held[SLOTS];
+  CordonPictureLayout layout;
   for (guint i = 0; i < SLOTS; i++) {
     g_assert_cmpint (gst_buffer_pool_acquire_buffer (i % 2 ? second : first, &held[i], NULL), ==, GST_FLOW_OK);
-    g_assert_cmpint (cordon_slots_lease (f.slots, held[i]), ==, (int) i);
+    g_assert_cmpint (cordon_slots_lease (f.slots, held[i], &layout), ==, (int) i);
   }
   /* Every slot is taken: a further picture is an ordinary buffer, dropped. */
   GstBuffer *extra = NULL;
   g_assert_cmpint (gst_buffer_pool_acquire_buffer (second, &extra, NULL), ==, GST_FLOW_OK);
-  g_assert_cmpint (cordon_slots_lease (f.slots, extra), ==, -1);
+  g_assert_cmpint (cordon_slots_lease (f.slots, extra, &layout), ==, -1);
   gst_buffer_unref (extra);
   for (guint i = 0; i < SLOTS; i++) {
     gst_buffer_unref (held[i]);
@@ -308,8 +402,11 @@ int
 main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
+  g_assert_true (cordon_decoder_register ());
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/slotpool/decoder-writes-into-slots", test_decoder_writes_into_slots);
+  g_test_add_func ("/slotpool/decoder-decodes-into-slots", test_decoder_decodes_into_slots);
+  g_test_add_func ("/slotpool/decoder-pixels-match-avdec", test_decoder_pixels_match_avdec);
+  g_test_add_func ("/slotpool/avdec-writes-the-standard-layout", test_avdec_writes_the_standard_layout);
   g_test_add_func ("/slotpool/scaler-writes-into-slots", test_scaler_writes_into_slots);
   g_test_add_func ("/slotpool/repeats-are-copied-not-announced-twice", test_repeats_are_copied_not_announced_twice);
   g_test_add_func ("/slotpool/full-ring-never-blocks-the-decoder", test_full_ring_never_blocks_the_decoder);
