@@ -273,6 +273,7 @@ get_buffer (AVCodecContext *ctx, AVFrame *pic, int flags)
   ip->width = GST_VIDEO_FRAME_WIDTH (&frame);
   ip->height = GST_VIDEO_FRAME_HEIGHT (&frame);
   ip->n_planes = GST_VIDEO_FRAME_N_PLANES (&frame);
+  gsize first = GST_VIDEO_FRAME_PLANE_OFFSET (&frame, 0);
   for (guint p = 0; p < ip->n_planes; p++) {
     ip->data[p] = GST_VIDEO_FRAME_PLANE_DATA (&frame, p);
     ip->stride[p] = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, p);
@@ -282,7 +283,7 @@ get_buffer (AVCodecContext *ctx, AVFrame *pic, int flags)
   ok = ok && same_lines (self, pic, ip->stride);
   g_mutex_unlock (&self->lock);
   if (ok)
-    pic->buf[0] = av_buffer_create (ip->data[0], (size_t) gst_buffer_get_size (buffer), in_place_free, ip, 0);
+    pic->buf[0] = av_buffer_create (ip->data[0], (size_t) (gst_buffer_get_size (buffer) - first), in_place_free, ip, 0);
   if (!pic->buf[0]) {
     g_free (ip);
     goto own;
@@ -360,6 +361,7 @@ close_codec (CordonDecoder *self)
 
 static gboolean ensure_output (CordonDecoder *self, int width, int height, GstVideoFormat format, gboolean full,
                                AVRational sar);
+static GstFlowReturn drain (GstVideoDecoder *dec);
 
 /* The parser's caps say the picture size, and mostly the chroma format and
  * bit depth: with 4:2:0 at 8 bits, the output caps and the pool are known
@@ -386,6 +388,9 @@ set_format (GstVideoDecoder *dec, GstVideoCodecState *state)
   const GstStructure *s = gst_caps_get_structure (state->caps, 0);
   enum AVCodecID id = gst_structure_has_name (s, "video/x-h265") ? AV_CODEC_ID_HEVC : AV_CODEC_ID_H264;
 
+  /* New caps: the pictures of the old stream come out first. */
+  if (self->ctx)
+    drain (dec);
   close_codec (self);
   const AVCodec *codec = avcodec_find_decoder (id);
   AVCodecContext *ctx = codec ? avcodec_alloc_context3 (codec) : NULL;

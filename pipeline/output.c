@@ -340,13 +340,18 @@ slate_tick (GstClock *clock, GstClockTime time, GstClockID id, gpointer data)
   return TRUE;
 }
 
+static gboolean build_slate (CordonPipeline *p, GError **error);
+
 /* Main context. */
 void
 cordon_output_slate_start (CordonPipeline *p)
 {
   if (p->slate_tick)
     return;
-  if (gst_element_set_state (p->slate, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+  g_autoptr (GError) error = NULL;
+  if (!p->slate && !build_slate (p, &error))
+    g_warning ("%s: %s", p->camera->name, error->message);
+  else if (gst_element_set_state (p->slate, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     g_warning ("%s: the offline slate does not start", p->camera->name);
   /* A periodic clock id: its times are start + n × interval, however late
    * one callback runs, so the output keeps exactly the configured rate. */
@@ -369,7 +374,16 @@ cordon_output_slate_stop (CordonPipeline *p)
   g_clear_pointer (&p->slate_ticker, ticker_release);
   gst_clock_id_unschedule (p->slate_tick);
   g_clear_pointer (&p->slate_tick, gst_clock_id_unref);
-  gst_element_set_state (p->slate, GST_STATE_NULL);
+  /* Gone, not only stopped: its appsink keeps the last picture it gave out
+   * (a whole picture at the configured size) for as long as it lives. The
+   * next slate builds it again. */
+  if (p->slate_watch) {
+    g_source_destroy (p->slate_watch);
+    g_clear_pointer (&p->slate_watch, g_source_unref);
+  }
+  if (p->slate)
+    gst_element_set_state (p->slate, GST_STATE_NULL);
+  gst_clear_object (&p->slate);
   /* The next slate starts with a fresh clock, never the time it last showed. */
   g_mutex_lock (&p->lock);
   gst_clear_buffer (&p->slate_picture);
