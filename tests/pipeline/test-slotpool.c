@@ -143,9 +143,10 @@ run_chain (Fixture *f, const char *camera, guint pictures)
 static void fixture_init (Fixture *f);
 static void fixture_clear (Fixture *f);
 
-/* Every picture cordondec decodes in place has avdec's pixels. */
+/* Every picture cordondec decodes in place, on the streaming thread or
+ * with THREADS frame threads, has avdec's pixels. */
 static void
-test_decoder_pixels_match_avdec (void)
+decoder_pixels_match_avdec (int threads)
 {
   Fixture f;
   fixture_init (&f);
@@ -159,6 +160,7 @@ test_decoder_pixels_match_avdec (void)
   g_autoptr (GstElement) pipeline = gst_parse_launch (desc, &error);
   g_assert_no_error (error);
   g_autoptr (GstElement) dec = gst_bin_get_by_name (GST_BIN (pipeline), "dec");
+  g_object_set (dec, "max-threads", threads, NULL);
   g_autoptr (GstElement) a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
   g_autoptr (GstElement) b = gst_bin_get_by_name (GST_BIN (pipeline), "b");
   g_autoptr (GstPad) pad = gst_element_get_static_pad (a, "sink");
@@ -195,6 +197,18 @@ test_decoder_pixels_match_avdec (void)
   g_assert_cmpuint (different, ==, 0);
   g_assert_cmpuint (copied, <=, 1);
   fixture_clear (&f);
+}
+
+static void
+test_decoder_pixels_match_avdec (void)
+{
+  decoder_pixels_match_avdec (1);
+}
+
+static void
+test_frame_threads_pixels_match_avdec (void)
+{
+  decoder_pixels_match_avdec (3);
 }
 
 static void
@@ -406,6 +420,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/slotpool/decoder-decodes-into-slots", test_decoder_decodes_into_slots);
   g_test_add_func ("/slotpool/decoder-pixels-match-avdec", test_decoder_pixels_match_avdec);
+  g_test_add_func ("/slotpool/frame-threads-pixels-match-avdec", test_frame_threads_pixels_match_avdec);
   g_test_add_func ("/slotpool/avdec-writes-the-standard-layout", test_avdec_writes_the_standard_layout);
   g_test_add_func ("/slotpool/scaler-writes-into-slots", test_scaler_writes_into_slots);
   g_test_add_func ("/slotpool/repeats-are-copied-not-announced-twice", test_repeats_are_copied_not_announced_twice);
