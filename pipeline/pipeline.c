@@ -242,7 +242,9 @@ cordon_pipeline_push_unstamped (GstAppSrc *src, GstBuffer *buffer)
 {
   /* A shallow copy (memory shared) without time stamps: the receiving appsrc
    * stamps it on arrival in its own pipeline's clock. BUFFER is one cordon
-   * made itself (handover.c, the NAL filter), so it holds no meta to copy. */
+   * made itself (handover.c, the NAL filter), so the only meta it can hold
+   * is the video meta the daemon made for a padded picture, which the copy
+   * keeps. */
   GstBuffer *copy = gst_buffer_copy (buffer);
   GST_BUFFER_PTS (copy) = GST_CLOCK_TIME_NONE;
   GST_BUFFER_DTS (copy) = GST_CLOCK_TIME_NONE;
