@@ -146,6 +146,13 @@ in_place_free (void *opaque, uint8_t *data)
   g_free (ip);
 }
 
+/* The rows of plane P of a picture libavcodec pads to H rows. */
+static size_t
+plane_rows (const AVPixFmtDescriptor *d, int h, guint p)
+{
+  return p ? (size_t) AV_CEIL_RSHIFT (h, d->log2_chroma_h) : (size_t) h;
+}
+
 /* Does FRAME's layout give libavcodec what it needs for PIC: strides and
  * plane starts aligned, rows and width as libavcodec pads them? */
 static gboolean
@@ -158,14 +165,20 @@ fits (AVCodecContext *ctx, const AVFrame *pic, const GstVideoFrame *frame)
     return FALSE;
   gsize size = gst_buffer_get_size (frame->buffer);
   for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES (frame); p++) {
-    gsize stride = (gsize) GST_VIDEO_FRAME_PLANE_STRIDE (frame, p);
-    gsize rows = p ? (gsize) AV_CEIL_RSHIFT (h, d->log2_chroma_h) : (gsize) h;
-    if (GST_VIDEO_FRAME_PLANE_STRIDE (frame, p) < lines[p] || stride % (gsize) align[p]
+    int stride = GST_VIDEO_FRAME_PLANE_STRIDE (frame, p);
+    if (stride < lines[p] || stride % align[p]
         || (uintptr_t) GST_VIDEO_FRAME_PLANE_DATA (frame, p) % (uintptr_t) align[p]
-        || GST_VIDEO_FRAME_PLANE_OFFSET (frame, p) + stride * rows > size)
+        || GST_VIDEO_FRAME_PLANE_OFFSET (frame, p) + (gsize) stride * plane_rows (d, h, p) > size)
       return FALSE;
   }
   return TRUE;
+}
+
+/* Under lock: are the strides noted those of PIC's format and size? */
+static gboolean
+lines_known (const CordonDecoder *self, const AVFrame *pic)
+{
+  return self->lines_format == pic->format && self->lines_width == pic->width && self->lines_height == pic->height;
 }
 
 /* Under lock: may PIC, of the stream's current format and size, have
@@ -173,7 +186,7 @@ fits (AVCodecContext *ctx, const AVFrame *pic, const GstVideoFrame *frame)
 static gboolean
 same_lines (CordonDecoder *self, const AVFrame *pic, const int *stride)
 {
-  if (self->lines_format != pic->format || self->lines_width != pic->width || self->lines_height != pic->height) {
+  if (!lines_known (self, pic)) {
     self->lines_format = pic->format;
     self->lines_width = pic->width;
     self->lines_height = pic->height;
@@ -196,9 +209,8 @@ alloc_with_lines (AVCodecContext *ctx, AVFrame *pic, const int *lines)
   avcodec_align_dimensions2 (ctx, &w, &h, align);
   size_t offset[GST_VIDEO_MAX_PLANES], size = 0;
   for (int p = 0; p < planes; p++) {
-    size_t rows = p ? (size_t) AV_CEIL_RSHIFT (h, d->log2_chroma_h) : (size_t) h;
     offset[p] = size;
-    size += FFALIGN ((size_t) lines[p] * rows, 64);
+    size += FFALIGN ((size_t) lines[p] * plane_rows (d, h, (guint) p), 64);
   }
   pic->buf[0] = av_buffer_alloc (size + 64);
   if (!pic->buf[0])
@@ -218,8 +230,7 @@ own_buffer (CordonDecoder *self, AVCodecContext *ctx, AVFrame *pic, int flags)
 {
   int lines[GST_VIDEO_MAX_PLANES];
   g_mutex_lock (&self->lock);
-  gboolean known = self->lines_format == pic->format && self->lines_width == pic->width
-                   && self->lines_height == pic->height;
+  gboolean known = lines_known (self, pic);
   memcpy (lines, self->lines, sizeof lines);
   g_mutex_unlock (&self->lock);
   if (known)
