@@ -28,7 +28,9 @@
 #   sudo tests/bench/run.sh                 # full run (about 25 min on 2 cores)
 #   sudo BENCH_QUICK=1 tests/bench/run.sh   # short windows, for development
 #   BENCH_PHASES="quality ssim overhead fanout latency memory substream slate capacity jail profile" selects phases
-#   ("profile": perf over cordon, plain and ffmpeg side by side).
+#   ("profile": perf over cordon, plain and ffmpeg side by side; PROFILE_CAM=m720|m1080,
+#   PROFILE_PRESET, PROFILE_FREQ (Hz, 499) and PROFILE_PERF_ARGS, e.g. "--call-graph dwarf",
+#   are passed to perf record).
 #   The report replaces the bench:begin/bench:end part of docs/performance.md
 #   (BENCH_DOC=FILE for another file); BENCH_BUDGET=seconds bounds the run.
 set -u
@@ -857,7 +859,7 @@ phase_profile() {
   local perfs=() n0="$(cordon_frames_out) $(plain_frames 1) $(ffmpeg_frames 1)"
   for w in cordon plain ffmpeg; do
     t0[$w]=$(cpu_ticks "${root[$w]}")
-    perf record -q -F 499 -p "$(tree "${root[$w]}" | paste -sd,)" -o "$OUT/perf-$w.data" -- sleep "$secs" >/dev/null 2>&1 &
+    perf record -q -F ${PROFILE_FREQ:-499} ${PROFILE_PERF_ARGS:-} -p "$(tree "${root[$w]}" | paste -sd,)" -o "$OUT/perf-$w.data" -- sleep "$secs" >/dev/null 2>&1 &
     perfs+=($!)
   done
   wait "${perfs[@]}"
