@@ -44,6 +44,24 @@ offer_slots (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_HANDLED;
 }
 
+/* How many rows of picture A's planes differ from B's (same format and
+ * size; each frame's own strides). */
+static guint
+rows_differ (const GstVideoFrame *a, const GstVideoFrame *b)
+{
+  guint rows = 0;
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES (a); p++) {
+    gint comp[GST_VIDEO_MAX_COMPONENTS];
+    gst_video_format_info_component (a->info.finfo, p, comp);
+    gsize bytes = (gsize) GST_VIDEO_FRAME_COMP_WIDTH (a, comp[0]) * GST_VIDEO_FRAME_COMP_PSTRIDE (a, comp[0]);
+    for (int y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT (a, comp[0]); y++)
+      rows += memcmp ((const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (a, p) + y * GST_VIDEO_FRAME_PLANE_STRIDE (a, p),
+                      (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (b, p) + y * GST_VIDEO_FRAME_PLANE_STRIDE (b, p), bytes)
+              != 0;
+  }
+  return rows;
+}
+
 /* What the daemon would read from SLOT in LAYOUT (the planes it computes
  * itself) is exactly BUFFER's picture. */
 static gboolean
@@ -57,15 +75,9 @@ slot_matches (Fixture *f, guint slot, CordonPictureLayout layout, GstBuffer *buf
   if (layout == CORDON_LAYOUT_DECODER)
     cordon_planes_add_meta (in_slot, &planes, W, H);
   GstVideoFrame a, b;
-  gboolean same = TRUE;
   g_assert_true (gst_video_frame_map (&a, &f->info, in_slot, GST_MAP_READ));
   g_assert_true (gst_video_frame_map (&b, &f->info, buffer, GST_MAP_READ));
-  for (guint p = 0; p < 3; p++)
-    for (int y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT (&a, p); y++)
-      same &= memcmp ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&a, p) + y * GST_VIDEO_FRAME_PLANE_STRIDE (&a, p),
-                      (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&b, p) + y * GST_VIDEO_FRAME_PLANE_STRIDE (&b, p),
-                      GST_VIDEO_FRAME_COMP_WIDTH (&a, p))
-              == 0;
+  gboolean same = rows_differ (&a, &b) == 0;
   gst_video_frame_unmap (&b);
   gst_video_frame_unmap (&a);
   return same;
@@ -186,16 +198,7 @@ decoders_agree (const char *stream, const char *decoder, int threads, gboolean s
     GstVideoFrame fa, fb;
     g_assert_true (gst_video_frame_map (&fa, &ia, gst_sample_get_buffer (sa), GST_MAP_READ));
     g_assert_true (gst_video_frame_map (&fb, &ib, gst_sample_get_buffer (sb), GST_MAP_READ));
-    for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES (&fa); p++) {
-      gint comp[GST_VIDEO_MAX_COMPONENTS];
-      gst_video_format_info_component (fa.info.finfo, p, comp);
-      gsize bytes = (gsize) GST_VIDEO_FRAME_COMP_WIDTH (&fa, comp[0]) * GST_VIDEO_FRAME_COMP_PSTRIDE (&fa, comp[0]);
-      for (int y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT (&fa, comp[0]); y++)
-        different += memcmp ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&fa, p) + y * GST_VIDEO_FRAME_PLANE_STRIDE (&fa, p),
-                             (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&fb, p) + y * GST_VIDEO_FRAME_PLANE_STRIDE (&fb, p),
-                             bytes)
-                     != 0;
-    }
+    different += rows_differ (&fa, &fb);
     gst_video_frame_unmap (&fb);
     gst_video_frame_unmap (&fa);
     n++;
