@@ -199,23 +199,27 @@ cordon_down() { stop_pid "$CORDON_PID"; CORDON_PID=; }
 # plain_start CAMLABEL N [PRESET]: the same pull → decode → encode as cordon
 # with gst-launch-1.0, in gw; sets LAST_PID.
 plain_start() {
-  local size=$(size_of "$1") n=$2 p=${3:-$PRESET} c=${BENCH_CODEC:-h264}
+  local size=$(size_of "$1") n=$2 p=${3:-$PRESET} c=${BENCH_CODEC:-h264} thr=""
+  # ENC_THREADS: the threading cordon's encoder-threads = N gives (output.c).
+  [ -z "$ENC_THREADS" ] || thr="threads=$ENC_THREADS sliced-threads=false"
   bg gw "$WORK/plain-$n.log" gst-launch-1.0 -v \
     rtspsrc location="$(cam_url "$1")" protocols=tcp latency=200 ! rtp${c}depay ! ${c}parse ! avdec_${c} \
     ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=400000000 ! videoconvert ! "video/x-raw,format=I420,width=${size%x*},height=${size#*x}" \
     ! x264enc tune=zerolatency speed-preset=$p pass=cbr bitrate=$BITRATE vbv-buf-capacity=1000 \
-      key-int-max=$((FPS * 2)) bframes=0 b-adapt=false \
+      key-int-max=$((FPS * 2)) bframes=0 b-adapt=false $thr \
     ! video/x-h264,profile=main ! h264parse config-interval=-1 \
     ! fpsdisplaysink video-sink=fakesink text-overlay=false sync=false signal-fps-measurements=true fps-update-interval=100
 }
 # ffmpeg_start CAMLABEL N [PRESET]: the same with ffmpeg (libx264, cordon's
 # settings: CBR cap with a 1 s VBV, GOP 2 s, no B-frames, Main); sets LAST_PID.
 ffmpeg_start() {
-  local p=${3:-$PRESET}
+  local p=${3:-$PRESET} thr=()
+  # ENC_THREADS: the same x264 threading as cordon's encoder-threads = N.
+  [ -z "$ENC_THREADS" ] || thr=(-x264-params "threads=$ENC_THREADS:sliced-threads=0")
   rm -f "$WORK/ffmpeg-$2.progress"
   bg gw "$WORK/ffmpeg-$2.log" ffmpeg -nostdin -v error -progress "$WORK/ffmpeg-$2.progress" -stats_period 0.1 \
     -rtsp_transport tcp -i "$(cam_url "$1")" -an -fps_mode passthrough \
-    -c:v libx264 -preset "$p" -tune zerolatency -b:v "${BITRATE}k" -maxrate "${BITRATE}k" -bufsize "${BITRATE}k" \
+    -c:v libx264 -preset "$p" -tune zerolatency "${thr[@]}" -b:v "${BITRATE}k" -maxrate "${BITRATE}k" -bufsize "${BITRATE}k" \
     -g $((FPS * 2)) -bf 0 -profile:v main -f null -
 }
 
@@ -368,7 +372,7 @@ phase_overhead() {
   log "overhead: cordon vs ffmpeg vs plain gst-launch, $ROUNDS windows of $WIN s"
   report "### 1. Overhead: CPU seconds per stream-second, cordon vs ffmpeg vs plain gst-launch-1.0"
   report ""
-  report "All three at once, pulling the same replay camera (pre-encoded ${BENCH_CODEC:-h264} clip, no re-encode), CPU (utime+stime from /proc) sampled over the same $ROUNDS windows of $WIN s, per stream-second: per $FPS pictures each contender put out in the window (so one that falls behind, or ffmpeg catching up on its start-up backlog, is charged for the pictures it made); median (min–max). ffmpeg: \`-rtsp_transport tcp -i … -an -fps_mode passthrough -c:v libx264 -preset P -tune zerolatency -b:v ${BITRATE}k -maxrate ${BITRATE}k -bufsize ${BITRATE}k -g $((FPS * 2)) -bf 0 -profile:v main -f null -\`. Plain: \`rtspsrc protocols=tcp latency=200 ! depay ! parse ! avdec ! queue (400 ms) ! videoconvert ! x264enc (cordon's settings) ! h264parse ! fakesink\`. One process per stream each. cordon: the whole daemon (RTSP server, status, firewall helper), no recorders attached, encoder-threads = auto."
+  report "All three at once, pulling the same replay camera (pre-encoded ${BENCH_CODEC:-h264} clip, no re-encode), CPU (utime+stime from /proc) sampled over the same $ROUNDS windows of $WIN s, per stream-second: per $FPS pictures each contender put out in the window (so one that falls behind, or ffmpeg catching up on its start-up backlog, is charged for the pictures it made); median (min–max). ffmpeg: \`-rtsp_transport tcp -i … -an -fps_mode passthrough -c:v libx264 -preset P -tune zerolatency -b:v ${BITRATE}k -maxrate ${BITRATE}k -bufsize ${BITRATE}k -g $((FPS * 2)) -bf 0 -profile:v main -f null -\`. Plain: \`rtspsrc protocols=tcp latency=200 ! depay ! parse ! avdec ! queue (400 ms) ! videoconvert ! x264enc (cordon's settings) ! h264parse ! fakesink\`. One process per stream each. cordon: the whole daemon (RTSP server, status, firewall helper), no recorders attached, encoder-threads = auto. Rows \`encoder-threads 1\`: one x264 thread for all three (cordon's encoder-threads = 1; ffmpeg \`-x264-params threads=1:sliced-threads=0\`; plain \`x264enc threads=1 sliced-threads=false\`)."
   report ""
   report "| stream | preset | streams each | cordon CPU-s/stream-s | ffmpeg | plain | cordon/ffmpeg | cordon/plain | cordon dropped frames | ffmpeg fps | plain fps |"
   report "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
@@ -377,7 +381,7 @@ phase_overhead() {
   for c in m720 m1080; do
     for p in $PRESETS; do overhead_one $c 1 "$p"; done
     # The same camera with one x264 thread (what auto gives from as many
-    # encoders as CPUs), against x264's own slice threads above.
+    # encoders as CPUs), for all three contenders alike.
     ENC_THREADS=1 overhead_one $c 1 "$PRESET" "encoder-threads 1"
     cam_stop $c
   done
