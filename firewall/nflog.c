@@ -192,16 +192,18 @@ void
 fw_nlmsg_walk (const guint8 *buf, gsize len, FwNlmsgFunc func, gpointer user_data)
 {
   /* Walked by hand: libmnl's mnl_nlmsg_ok() casts nlmsg_len to int, so a
-   * length above 2 GiB would pass its check and send the walk off the buffer. */
+   * length above 2 GiB would pass its check and send the walk off the buffer.
+   * The aligned length must fit too: libmnl bounds a message's attributes by
+   * its aligned end, so an unaligned last message would let an attribute run
+   * up to 3 bytes past the buffer. The kernel always pads its messages. */
   gsize pos = 0;
   while (buf && pos < len && len - pos >= sizeof (struct nlmsghdr)) {
     struct nlmsghdr hdr;
     memcpy (&hdr, buf + pos, sizeof hdr);
-    if (hdr.nlmsg_len < sizeof (struct nlmsghdr) || hdr.nlmsg_len > len - pos)
+    if (hdr.nlmsg_len < sizeof (struct nlmsghdr) || (gsize) MNL_ALIGN ((gsize) hdr.nlmsg_len) > len - pos)
       return;
     const struct nlmsghdr *nlh = (const struct nlmsghdr *) (buf + pos);
-    gsize step = MNL_ALIGN (hdr.nlmsg_len);
-    pos = step > len - pos ? len : pos + step;
+    pos += MNL_ALIGN ((gsize) hdr.nlmsg_len);
     func (nlh, user_data);
   }
 }
