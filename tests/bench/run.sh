@@ -364,7 +364,7 @@ overhead_one() { # CAMLABEL N PRESET [NOTE]
   set -- $sp; local pm=$1 pl=$2 ph=$3
   set -- $sr; local rm=$1 rl=$2 rh=$3
   set -- $sfr; local xm=$1 xl=$2 xh=$3
-  if [ -z "$note" ]; then FIG[overhead_ratio_$cam]=$rm; FIG[ffmpeg_ratio_${cam}_$p]=$xm; else FIG[ffmpeg_ratio_${cam}_${p}_threads1]=$xm; fi
+  if [ -z "$note" ]; then FIG[overhead_ratio_$cam]=$rm; FIG[ffmpeg_ratio_${cam}_$p]=$xm; else FIG[ffmpeg_ratio_${cam}_${p}_threads1_alike]=$xm; fi
   report "| $(size_of "$cam")p$FPS | $p${note:+, $note} | $n | $cm ($cl–$ch) | $fm ($fl–$fh) | $pm ($pl–$ph) | **$xm** ($xl–$xh) | $rm ($rl–$rh) | ${drops} | ${ffspeed:-?} | ${plainfps:-?} |"
 }
 declare -A CAMCPU=()
