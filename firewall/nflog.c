@@ -200,10 +200,11 @@ fw_nlmsg_walk (const guint8 *buf, gsize len, FwNlmsgFunc func, gpointer user_dat
   while (buf && pos < len && len - pos >= sizeof (struct nlmsghdr)) {
     struct nlmsghdr hdr;
     memcpy (&hdr, buf + pos, sizeof hdr);
-    if (hdr.nlmsg_len < sizeof (struct nlmsghdr) || (gsize) MNL_ALIGN ((gsize) hdr.nlmsg_len) > len - pos)
+    gsize step = MNL_ALIGN ((gsize) hdr.nlmsg_len);
+    if (hdr.nlmsg_len < sizeof (struct nlmsghdr) || step > len - pos)
       return;
     const struct nlmsghdr *nlh = (const struct nlmsghdr *) (buf + pos);
-    pos += MNL_ALIGN ((gsize) hdr.nlmsg_len);
+    pos += step;
     func (nlh, user_data);
   }
 }

@@ -242,6 +242,16 @@ guarded_free (Guarded *g)
   munmap (g->map, g->map_size);
 }
 
+/* A seed from corpus/ (inputs fuzz-nflog found), copied before a guard page. */
+static const guint8 *
+guarded_seed (Guarded *g, const char *name, gsize *len)
+{
+  g_autofree char *path = g_strdup_printf ("%s/corpus/%s", FIXTURE_DIR, name);
+  g_autofree char *data = NULL;
+  g_assert_true (g_file_get_contents (path, &data, len, NULL));
+  return guarded_copy (g, (const guint8 *) data, *len);
+}
+
 static void
 test_nflog_messages (void)
 {
@@ -280,15 +290,13 @@ test_nflog_messages (void)
 static void
 test_nflog_unaligned_last_message (void)
 {
-  g_autofree char *path = g_strdup_printf ("%s/corpus/nflog-attribute-past-unaligned-end", FIXTURE_DIR);
-  g_autofree char *data = NULL;
   gsize len = 0;
   guint count = 0;
   Guarded g;
+  const guint8 *data = guarded_seed (&g, "nflog-attribute-past-unaligned-end", &len);
 
-  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
   g_assert_cmpuint (len % 4, !=, 0);
-  fw_parse_nflog_messages (guarded_copy (&g, (const guint8 *) data, len), len, count_packet, &count);
+  fw_parse_nflog_messages (data, len, count_packet, &count);
   guarded_free (&g);
   g_assert_cmpuint (count, ==, 0);
 }
@@ -439,14 +447,14 @@ watch_seen (gboolean deleted, int pid, const char *process, gpointer data)
 static void
 test_watch_length_past_buffer (void)
 {
-  g_autofree char *path = g_strdup_printf ("%s/corpus/watch-length-past-2gib", FIXTURE_DIR);
-  g_autofree char *data = NULL;
   gsize len = 0;
   WatchSeen seen = { 0 };
-  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  Guarded g;
+  const guint8 *data = guarded_seed (&g, "watch-length-past-2gib", &len);
   g_assert_cmpuint (len, >=, 16);
   FwWatchState state = { 0 };
-  fw_watch_parse ((const guint8 *) data, len, &state, watch_seen, &seen);
+  fw_watch_parse (data, len, &state, watch_seen, &seen);
+  guarded_free (&g);
   g_assert_cmpuint (seen.calls, ==, 0);
   g_assert_false (state.deleted || state.removed || state.added);
 }
