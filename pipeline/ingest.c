@@ -758,17 +758,26 @@ cordon_ingest_describe_error (Ingest *in, GstMessage *msg)
   g_autoptr (GError) err = NULL;
   g_autofree char *debug = NULL;
   char *refusal = NULL;
+  gboolean video_selected;
 
   g_mutex_lock (&in->p->lock);
   if (in->violation)
     refusal = g_strdup (in->violation);
   else if (in->refusal && !in->video_selected)
     refusal = g_strdup (in->refusal);
+  video_selected = in->video_selected;
   g_mutex_unlock (&in->p->lock);
   if (refusal)
     return refusal;
 
   gst_message_parse_error (msg, &err, &debug);
+  /* rtspsrc skips a stream whose SETUP the camera answers with 461 (or 406,
+   * 405, 501, 551) and tries the next transport; with TCP the only one, a
+   * camera that sends RTP over UDP only leaves it none. */
+  if (video_selected && debug && strstr (debug, "gst_rtspsrc_setup_streams_start") &&
+      g_error_matches (err, GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND))
+    return g_strdup ("the camera refused to send the stream over TCP (RTP interleaved in the RTSP connection,"
+                     " the only way cordon pulls a camera): turn on RTSP over TCP in the camera's settings");
   if (g_error_matches (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED))
     return g_strdup ("401 Unauthorized: wrong username or password");
   /* rtspsrc attaches the camera's status code; the text is ours, not the

@@ -704,6 +704,28 @@ test_unsupported_codec_is_refused (void)
   cordon_pipeline_stop (p);
 }
 
+/* A camera that offers RTP over UDP only answers the TCP SETUP with 461: the
+ * reason says so, not GStreamer's "allow more transport protocols". */
+static void
+test_udp_only_camera_is_named (void)
+{
+  g_autoptr (Camera) server = camera_new (h264_camera, FALSE);
+  gst_rtsp_media_factory_set_protocols (server->factory, GST_RTSP_LOWER_TRANS_UDP);
+  g_autoptr (CordonCamera) cam = config_for (server, NULL, NULL, FALSE);
+  g_autoptr (CordonPipeline) p = start_pipeline (cam);
+  CordonPipelineStats st;
+
+  g_assert_true (wait_for (has_error, p, 10000));
+  cordon_pipeline_get_stats (p, &st);
+  g_assert_cmpint (st.state, ==, CORDON_CAMERA_OFFLINE);
+  g_assert_cmpstr (st.last_error, ==,
+                   "the camera refused to send the stream over TCP (RTP interleaved in the RTSP connection,"
+                   " the only way cordon pulls a camera): turn on RTSP over TCP in the camera's settings");
+  g_assert_cmpuint (st.frames_in, ==, 0);
+  cordon_pipeline_stats_clear (&st);
+  cordon_pipeline_stop (p);
+}
+
 static void
 test_refused_connection_goes_offline (void)
 {
@@ -783,6 +805,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pipeline/audio-off-has-no-audio-caps", test_audio_off_has_no_audio_caps);
   g_test_add_func ("/pipeline/refused-connection-goes-offline", test_refused_connection_goes_offline);
   g_test_add_func ("/pipeline/unsupported-codec-is-refused", test_unsupported_codec_is_refused);
+  g_test_add_func ("/pipeline/udp-only-camera-is-named", test_udp_only_camera_is_named);
   g_test_add_func ("/pipeline/audio-is-not-requested-when-off", test_audio_is_not_requested_when_off);
   g_test_add_func ("/pipeline/pcmu-audio-is-reencoded-to-alaw", test_pcmu_audio_is_reencoded_to_alaw);
   g_test_add_func ("/pipeline/aac-audio-is-reencoded-to-alaw", test_aac_audio_is_reencoded_to_alaw);
