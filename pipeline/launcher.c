@@ -42,6 +42,7 @@ typedef struct {
   pid_t pid;
   guint uid_min;
   GHashTable *names;  /* pid → camera name, for the exit log line */
+  GHashTable *killed; /* pids cordon asked the launcher to kill */
   gboolean own_uids;  /* started as root: each worker gets its camera's uid */
   GSource *watch;
 } Launcher;
@@ -149,8 +150,13 @@ handle_exited (const LauncherMsg *m)
   g_mutex_lock (&launcher->lock);
   g_autofree char *name = NULL;
   g_hash_table_steal_extended (launcher->names, GINT_TO_POINTER (m->pid), NULL, (gpointer *) &name);
+  gboolean asked = g_hash_table_remove (launcher->killed, GINT_TO_POINTER (m->pid));
   g_mutex_unlock (&launcher->lock);
-  g_autofree char *how = describe_exit (m->status);
+  /* A SIGKILL cordon sent is the end of an attempt, not news; one it did not
+   * send (the OOM killer, an admin) is. */
+  g_autofree char *how = asked && WIFSIGNALED (m->status) && WTERMSIG (m->status) == SIGKILL
+                           ? g_strdup ("stopped by cordon (SIGKILL)")
+                           : describe_exit (m->status);
   g_message ("%s: worker %d %s", name ? name : "?", (int) m->pid, how);
 }
 
@@ -231,6 +237,7 @@ cordon_pipeline_launcher_start (const char *worker_path, guint uid_min, gboolean
   launcher->uid_min = uid_min;
   launcher->own_uids = geteuid () == 0;
   launcher->names = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  launcher->killed = g_hash_table_new (g_direct_hash, g_direct_equal);
   g_message ("worker launcher started (pid %d, plugins loaded)%s", (int) pid,
              geteuid () == 0 ? ": CAP_SETUID and CAP_SETGID only" : " (not root: workers keep our uid)");
   return TRUE;
@@ -309,6 +316,8 @@ cordon_launcher_kill (pid_t pid)
     return;
   LauncherMsg m = { .op = CORDON_LAUNCHER_KILL, .pid = pid };
   g_mutex_lock (&launcher->lock);
+  if (g_hash_table_contains (launcher->names, GINT_TO_POINTER (pid)))
+    g_hash_table_add (launcher->killed, GINT_TO_POINTER (pid));
   cordon_launcher_send (launcher->fd, &m, NULL, 0);
   g_mutex_unlock (&launcher->lock);
 }

@@ -64,7 +64,7 @@ expect_log "$(cam_of reuse)" "slot announced twice without a release" "worker_pr
 expect_log "$(cam_of backwards)" "time stamp going backwards" "worker_protocol_violations_are_killed: time going backwards"
 expect_log "$(cam_of flood)" "message flood" "worker_protocol_violations_are_killed: flood"
 expect_log "$(cam_of stall)" "the worker hangs" "worker_protocol_violations_are_killed: stall"
-expect_log "$(cam_of stall)" "worker [0-9]+ killed by signal 9" "the stalled worker is really gone (SIGKILL, reaped)"
+expect_log "$(cam_of stall)" "worker [0-9]+ stopped by cordon \(SIGKILL\)" "the stalled worker is really gone (SIGKILL, reaped)"
 expect_log "$(cam_of exec)" "forbidden system call execve" "worker_cannot_escape: exec of a shell"
 expect_log "$(cam_of ptrace)" "forbidden system call ptrace" "worker_cannot_escape: ptrace of the daemon"
 expect_log "$(cam_of signal)" "forbidden system call kill" "worker_cannot_escape: SIGKILL to the daemon"
