@@ -561,8 +561,10 @@ cordon_ingest_new (CordonPipeline *p, GError **error)
   }
   gst_bin_add (GST_BIN (pipeline), src);
 
+  /* rtspsrc's own User-Agent, GStreamer/VERSION, would tell a hostile
+   * camera which parsers' bugs to aim at. */
   g_object_set (src, "location", cam->url, "latency", CORDON_RTSP_LATENCY_MS,
-                "tcp-timeout", (guint64) CORDON_RTSP_TIMEOUT_S * G_USEC_PER_SEC, NULL);
+                "tcp-timeout", (guint64) CORDON_RTSP_TIMEOUT_S * G_USEC_PER_SEC, "user-agent", "cordon", NULL);
   /* RTSP over TCP only: the camera then never opens a flow toward us, and the
    * firewall can refuse every inbound packet from the camera VLAN. */
   gst_util_set_object_arg (G_OBJECT (src), "protocols", "tcp");

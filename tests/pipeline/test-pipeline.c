@@ -722,6 +722,43 @@ test_udp_only_camera_is_named (void)
                       " connection, the only way cordon pulls a camera): turn on RTSP over TCP in the camera's settings");
 }
 
+/* The User-Agent of every request cordon sends a camera, or "(none)". */
+static void
+note_user_agent (GstRTSPClient *client, GstRTSPContext *ctx, gpointer data)
+{
+  GPtrArray *seen = data;
+  char *ua = NULL;
+  if (gst_rtsp_message_get_header (ctx->request, GST_RTSP_HDR_USER_AGENT, &ua, 0) != GST_RTSP_OK)
+    ua = "(none)";
+  g_ptr_array_add (seen, g_strdup (ua));
+}
+
+static void
+watch_requests (GstRTSPServer *server, GstRTSPClient *client, gpointer data)
+{
+  static const char *const requests[] = { "options-request", "describe-request", "setup-request", "play-request" };
+  for (guint i = 0; i < G_N_ELEMENTS (requests); i++)
+    g_signal_connect (client, requests[i], G_CALLBACK (note_user_agent), data);
+}
+
+/* A camera that knows GStreamer learns neither it nor its version from
+ * cordon's requests: rtspsrc's own User-Agent is GStreamer/VERSION. */
+static void
+test_requests_name_no_gstreamer_version (void)
+{
+  g_autoptr (GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (Camera) server = camera_new (h264_camera, FALSE);
+  g_signal_connect (server->server, "client-connected", G_CALLBACK (watch_requests), seen);
+  g_autoptr (CordonCamera) cam = config_for (server, NULL, NULL, FALSE);
+  g_autoptr (CordonPipeline) p = start_pipeline (cam);
+
+  wait_live (p);
+  cordon_pipeline_stop (p);
+  g_assert_cmpuint (seen->len, >=, 3);
+  for (guint i = 0; i < seen->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (seen, i), ==, "cordon");
+}
+
 static void
 test_refused_connection_goes_offline (void)
 {
@@ -802,6 +839,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pipeline/refused-connection-goes-offline", test_refused_connection_goes_offline);
   g_test_add_func ("/pipeline/unsupported-codec-is-refused", test_unsupported_codec_is_refused);
   g_test_add_func ("/pipeline/udp-only-camera-is-named", test_udp_only_camera_is_named);
+  g_test_add_func ("/pipeline/requests-name-no-gstreamer-version", test_requests_name_no_gstreamer_version);
   g_test_add_func ("/pipeline/audio-is-not-requested-when-off", test_audio_is_not_requested_when_off);
   g_test_add_func ("/pipeline/pcmu-audio-is-reencoded-to-alaw", test_pcmu_audio_is_reencoded_to_alaw);
   g_test_add_func ("/pipeline/aac-audio-is-reencoded-to-alaw", test_aac_audio_is_reencoded_to_alaw);
