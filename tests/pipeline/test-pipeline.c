@@ -390,6 +390,42 @@ test_h264_camera_is_reencoded_at_output_size (void)
                    " ! rtph264pay name=pay0 pt=96 )", "h264", 640, 480);
 }
 
+/* Cameras and encoder boxes that send B-frames (High profile, pictures out
+ * of order on the wire, RTP time going back and forth): every picture is
+ * decoded and encoded in order, none dropped, no reconnect. */
+static void
+check_b_frames_lose_no_picture (const char *launch)
+{
+  g_autoptr (Camera) server = camera_new (launch, FALSE);
+  g_autoptr (CordonCamera) cam = config_for (server, NULL, NULL, FALSE);
+  g_autoptr (CordonPipeline) p = start_pipeline (cam);
+  CordonPipelineStats st;
+
+  wait_live (p);
+  Consumer *c = consumer_new (p, NULL);
+  wait_frames (c, 3 * OUT_FPS, 10000);
+  g_assert_cmpuint (c->wrong_size, ==, 0);
+  cordon_pipeline_get_stats (p, &st);
+  g_assert_cmpint (st.state, ==, CORDON_CAMERA_LIVE);
+  g_assert_cmpuint (st.frames_in, >=, 3 * OUT_FPS);
+  g_assert_cmpuint (st.frames_dropped, ==, 0);
+  g_assert_cmpuint (st.reconnects, ==, 0);
+  cordon_pipeline_stats_clear (&st);
+  cordon_pipeline_stop (p);
+  consumer_free (c);
+}
+
+static void
+test_b_frame_cameras_lose_no_picture (void)
+{
+  check_b_frames_lose_no_picture ("( videotestsrc is-live=true ! video/x-raw,width=640,height=360,framerate=15/1"
+                                  " ! x264enc speed-preset=ultrafast bframes=2 b-adapt=false key-int-max=30"
+                                  " rc-lookahead=5 ! video/x-h264,profile=high ! rtph264pay name=pay0 pt=96 )");
+  /* x265's ultrafast preset codes B-frames unless tuned for zero latency. */
+  check_b_frames_lose_no_picture ("( videotestsrc is-live=true ! video/x-raw,width=352,height=288,framerate=15/1"
+                                  " ! x265enc speed-preset=ultrafast key-int-max=30 ! rtph265pay name=pay0 pt=96 )");
+}
+
 static void
 test_h265_camera_is_reencoded_at_output_size (void)
 {
@@ -827,6 +863,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/pipeline/h264-camera-is-reencoded-at-output-size", test_h264_camera_is_reencoded_at_output_size);
   g_test_add_func ("/pipeline/h265-camera-is-reencoded-at-output-size", test_h265_camera_is_reencoded_at_output_size);
+  g_test_add_func ("/pipeline/b-frame-cameras-lose-no-picture", test_b_frame_cameras_lose_no_picture);
   g_test_add_func ("/pipeline/jpeg-camera-is-reencoded-at-output-size", test_jpeg_camera_is_reencoded_at_output_size);
   g_test_add_func ("/pipeline/camera-loss-shows-slate-and-recovers", test_camera_loss_shows_slate_and_recovers);
   g_test_add_func ("/pipeline/stalled-camera-goes-offline-within-2-s", test_stalled_camera_goes_offline_within_2_s);
