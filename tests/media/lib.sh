@@ -24,7 +24,7 @@ start_testcam() {
   local label=$1 addr=$2; shift 2
   bg cam "$WORK/testcam-$label.log" "$TESTCAM" --listen "$addr:554" "$@"
   eval "TESTCAM_PID_$label=$LAST_PID"
-  wait_until 15 nsx cam sh -c "ss -ltn | grep -q '$addr:554'" || die "testcam $label did not start: $(cat "$WORK/testcam-$label.log")"
+  wait_until 15 nsx cam sh -c "ss -ltn | grep -qF '$addr:554'" || die "testcam $label did not start: $(cat "$WORK/testcam-$label.log")"
 }
 
 # write_recorder_secret: recorder credentials used by ffmpeg below.
