@@ -568,6 +568,12 @@ cordon_ingest_new (CordonPipeline *p, GError **error)
   /* RTSP over TCP only: the camera then never opens a flow toward us, and the
    * firewall can refuse every inbound packet from the camera VLAN. */
   gst_util_set_object_arg (G_OBJECT (src), "protocols", "tcp");
+  /* Picture times from the camera's RTP time stamps alone. The default
+   * (slave) mode bends them towards arrival times, which fails on
+   * B-frames: their RTP time goes back and forth, the times come out
+   * uneven, and videorate drops pictures of a camera at the output rate.
+   * Only videorate reads these times (the encoder stamps on arrival). */
+  gst_util_set_object_arg (G_OBJECT (src), "buffer-mode", "none");
   if (cam->username)
     g_object_set (src, "user-id", cam->username, "user-pw", cam->password ? cam->password : "", NULL);
 
@@ -751,6 +757,24 @@ cordon_ingest_free (Ingest *in)
   g_free (in->refusal);
   g_free (in->violation);
   g_free (in);
+}
+
+guint64
+cordon_ingest_rate_drops (Ingest *in)
+{
+  guint64 drop = 0, pictures_in = 0, pictures_out = 0;
+  gboolean drop_only = FALSE;
+
+  g_mutex_lock (&in->p->lock);
+  GstElement *videorate = in->videorate ? gst_object_ref (in->videorate) : NULL;
+  g_mutex_unlock (&in->p->lock);
+  if (!videorate)
+    return 0;
+  g_object_get (videorate, "drop", &drop, "in", &pictures_in, "out", &pictures_out, "drop-only", &drop_only, NULL);
+  gst_object_unref (videorate);
+  /* Drop-only mode (decoded_caps) does not count what it drops; it holds no
+   * picture back either, so whatever went in and did not come out. */
+  return drop_only && pictures_in > pictures_out ? pictures_in - pictures_out : drop;
 }
 
 /* A short reason for the log and the state callback. */

@@ -84,6 +84,7 @@ typedef struct {
   gint64 window_start;      /* flood check: messages in the current second */
   guint window_count;
   guint64 gaps;             /* pictures the worker dropped (sequence gaps) */
+  guint64 rate_gaps;        /* of those, the ones videorate left out */
   char status[CORDON_HANDOVER_TEXT]; /* its last word on why no picture yet, sanitised */
   /* under p->lock: */
   gboolean retired;
@@ -178,6 +179,7 @@ struct _CordonPipeline {
   guint64 frames_in;
   guint64 frames_out;
   guint64 dropped_closed;   /* pictures the workers of past attempts dropped */
+  guint64 rate_closed;      /* of those, the ones videorate left out */
   guint64 dropped_encoder;  /* pictures dropped because the encoder was behind (CORDON_ENCODER_QUEUE_MS) */
   guint64 dropped_egress;   /* encoded frames a recorder's queue could not take, and the deltas it then skipped */
   guint64 dropped_handover; /* camera/slate frames too small for the configured picture */
@@ -203,6 +205,9 @@ void cordon_ingest_free (Ingest *ingest);
 char *cordon_ingest_describe_error (Ingest *ingest, GstMessage *msg);
 char *cordon_ingest_describe_silence (Ingest *ingest);
 void cordon_ingest_find_socket (Ingest *ingest);
+/* Pictures videorate has left out so far (a camera faster than the output
+ * rate, or two pictures for one output slot). Any thread. */
+guint64 cordon_ingest_rate_drops (Ingest *ingest);
 
 /* worker.c: ingest.c's appsinks hand their buffers here */
 void cordon_worker_picture (Ingest *ingest, GstBuffer *buffer);

@@ -95,6 +95,7 @@ retire_attempt (CordonPipeline *p)
   if (p->feeder == FEED_CAMERA)
     p->feeder = FEED_NONE;
   p->dropped_closed += a->gaps;
+  p->rate_closed += a->rate_gaps;
   g_mutex_unlock (&p->lock);
   cordon_supervisor_free (a);
 }
@@ -591,8 +592,11 @@ cordon_pipeline_get_stats (CordonPipeline *p, CordonPipelineStats *stats)
   stats->bytes_out = p->bytes_out;
   stats->last_frame_age_ms = p->last_frame ? (g_get_monotonic_time () - p->last_frame) / 1000 : -1;
   stats->last_error = g_strdup (p->last_error);
-  if (p->attempt)
+  stats->frames_rate_dropped = p->rate_closed;
+  if (p->attempt) {
     stats->frames_dropped += p->attempt->gaps;
+    stats->frames_rate_dropped += p->attempt->rate_gaps;
+  }
   stats->handover_us = p->handover_ns / 1000;
   g_mutex_unlock (&p->lock);
 

@@ -49,7 +49,9 @@ typedef struct {
   guint input_height;
   guint64 frames_in;       /* decoded camera frames */
   guint64 frames_out;      /* encoded frames (camera or slate) */
-  guint64 frames_dropped;  /* frames the normaliser dropped or the encoder lost */
+  guint64 frames_dropped;  /* pictures lost between the camera and the recorders, rate drops included */
+  guint64 frames_rate_dropped; /* of those, the ones the normaliser left out: a camera faster than the
+                                * output rate, or two pictures for one output slot */
   guint64 bytes_out;       /* encoded bytes */
   guint64 nal_units_dropped; /* encoded NAL units outside the allow-list (nalfilter.h), left out */
   gint64 last_frame_age_ms; /* since the last camera frame; -1 if none yet */

@@ -180,6 +180,9 @@ cordon_handover_check (CordonHandover *h, const void *data, gsize len, gint64 no
       return refuse (why, "slot announced twice without a release");
     if (m.seq <= h->last_seq)
       return refuse (why, "sequence number not increasing");
+    /* DETAIL: how many of the skipped sequence numbers videorate dropped. */
+    if (m.detail > m.seq - h->last_seq - 1)
+      return refuse (why, "more rate drops than the sequence skips");
     if (m.time_ns < h->last_time_ns)
       return refuse (why, "picture time stamp going backwards");
     h->held[m.slot] = TRUE;

@@ -76,12 +76,12 @@ typedef struct {
   guint16 layout;        /* PICTURE: CordonPictureLayout; 0 otherwise */
   guint32 slot;          /* PICTURE: 0 … slots-1 */
   guint32 codec;         /* CordonCodecId */
-  guint64 seq;           /* PICTURE: strictly increasing */
+  guint64 seq;           /* PICTURE: strictly increasing; a skip is pictures dropped in the worker */
   gint64 time_ns;        /* CLOCK_MONOTONIC when sent; PICTURE: never decreasing */
   guint32 input_width;   /* what the camera sends, 0 if unknown */
   guint32 input_height;
   guint32 code;          /* CordonWorkerCode */
-  guint32 detail;
+  guint32 detail;        /* SECCOMP: the system call; PICTURE: how many of the skip videorate dropped */
   char text[CORDON_HANDOVER_TEXT];
 } CordonWorkerMsg;
 

@@ -176,6 +176,7 @@ handle (Attempt *a, const void *data, gsize len)
   switch (ev.type) {
   case CORDON_MSG_PICTURE:
     a->gaps += ev.seq - a->last_seq - 1;
+    a->rate_gaps += ev.detail;
     a->last_seq = ev.seq;
     picture (a, &ev);
     break;

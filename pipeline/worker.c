@@ -48,19 +48,21 @@ typedef struct {
   guint n_slots;
   CordonSlots *slots; /* the slots, and which of them the daemon holds */
   /* under p->lock: */
-  guint64 seq;
+  guint64 seq;           /* pictures sent or left out by videorate: gaps the daemon sees are drops */
+  guint64 rate_reported; /* videorate's drops counted in seq so far */
 } Worker;
 
 static Worker w;
 
 static void
 send_msg (CordonMsgType type, guint slot, guint64 seq, CordonPictureLayout layout, CordonWorkerCode code,
-          const char *text)
+          guint32 detail, const char *text)
 {
   CordonWorkerMsg m;
   cordon_worker_msg_init (&m, type, slot, seq, 0);
   m.layout = (guint16) layout;
   m.code = code;
+  m.detail = detail;
   if (w.p) {
     g_mutex_lock (&w.p->lock);
     m.codec = cordon_codec_from_name (w.p->input_codec);
@@ -79,7 +81,7 @@ send_msg (CordonMsgType type, guint slot, guint64 seq, CordonPictureLayout layou
 static void G_GNUC_NORETURN
 fail_and_exit (CordonWorkerCode code, const char *text)
 {
-  send_msg (CORDON_MSG_FAILED, 0, 0, CORDON_LAYOUT_STANDARD, code, text);
+  send_msg (CORDON_MSG_FAILED, 0, 0, CORDON_LAYOUT_STANDARD, code, 0, text);
   /* No teardown: the process ends, the kernel closes the camera's socket. */
   _exit (0);
 }
@@ -89,11 +91,18 @@ void
 cordon_worker_picture (Ingest *in, GstBuffer *buffer)
 {
   CordonPipeline *p = in->p;
+  guint64 rate_drops = cordon_ingest_rate_drops (in);
 
+  /* The pictures videorate left out since the last one skip sequence
+   * numbers, so the daemon counts them with its own drops (a gap), and
+   * DETAIL says how many of the gap they are. */
   g_mutex_lock (&p->lock);
   in->got_frame = TRUE;
   p->frames_in++;
-  guint64 seq = ++w.seq;
+  guint64 fresh = rate_drops > w.rate_reported ? MIN (rate_drops - w.rate_reported, G_MAXUINT32) : 0;
+  w.rate_reported = rate_drops;
+  w.seq += 1 + fresh;
+  guint64 seq = w.seq;
   g_mutex_unlock (&p->lock);
   /* Most pictures are in a slot already (the decoder or scaler wrote them
    * there); the rest are copied into one. With every slot held by the
@@ -102,7 +111,7 @@ cordon_worker_picture (Ingest *in, GstBuffer *buffer)
   CordonPictureLayout layout;
   int slot = cordon_slots_lease (w.slots, buffer, &layout);
   if (slot >= 0)
-    send_msg (CORDON_MSG_PICTURE, (guint) slot, seq, layout, CORDON_WORKER_OK, NULL);
+    send_msg (CORDON_MSG_PICTURE, (guint) slot, seq, layout, CORDON_WORKER_OK, (guint32) fresh, NULL);
 }
 
 /* Streaming thread: ingest.c's video appsink offers the slots upstream. */
@@ -158,7 +167,7 @@ heartbeat (gpointer data)
     cordon_ingest_find_socket (w.in);
     why = cordon_ingest_describe_silence (w.in);
   }
-  send_msg (CORDON_MSG_STATUS, 0, 0, CORDON_LAYOUT_STANDARD, CORDON_WORKER_OK, why);
+  send_msg (CORDON_MSG_STATUS, 0, 0, CORDON_LAYOUT_STANDARD, CORDON_WORKER_OK, 0, why);
   return G_SOURCE_CONTINUE;
 }
 
@@ -298,7 +307,7 @@ worker_main (void)
                                            report.landlock_net ? " (tcp port)" : "",
                                            report.landlock_signal ? " (signal scope)" : "",
                                            report.seccomp ? "on" : "off");
-  send_msg (CORDON_MSG_STATUS, 0, 0, CORDON_LAYOUT_STANDARD, CORDON_WORKER_OK, jail);
+  send_msg (CORDON_MSG_STATUS, 0, 0, CORDON_LAYOUT_STANDARD, CORDON_WORKER_OK, 0, jail);
 
 #ifdef CORDON_HOSTILE_WORKER
   CordonHostileEnv env = { w.control, w.ring, w.slot_size, w.n_slots, cam->url, cam->host, cam->port, daemon_pid };

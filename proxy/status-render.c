@@ -84,11 +84,12 @@ cordon_status_render_json (const CordonStatusSnapshot *s)
                             r->width, r->height, r->framerate);
     g_string_append_printf (o, ",\"reconnects\":%u,\"frames_in\":%" G_GUINT64_FORMAT
                                ",\"frames_out\":%" G_GUINT64_FORMAT ",\"frames_dropped\":%" G_GUINT64_FORMAT
+                               ",\"frames_rate_dropped\":%" G_GUINT64_FORMAT
                                ",\"bytes_out\":%" G_GUINT64_FORMAT ",\"nal_units_dropped\":%" G_GUINT64_FORMAT
                                ",\"output_kbps\":%.1f"
                                ",\"last_frame_age_ms\":%" G_GINT64_FORMAT ",\"encoders\":%u,\"media\":%u",
                             r->stats.reconnects, r->stats.frames_in, r->stats.frames_out, r->stats.frames_dropped,
-                            r->stats.bytes_out, r->stats.nal_units_dropped, r->kbps, r->stats.last_frame_age_ms,
+                            r->stats.frames_rate_dropped, r->stats.bytes_out, r->stats.nal_units_dropped, r->kbps, r->stats.last_frame_age_ms,
                             r->stats.encoders, r->media);
     /* worker → daemon picture hand-over, moving average */
     g_string_append_printf (o, ",\"handover_us\":%" G_GINT64_FORMAT, r->stats.handover_us);
@@ -200,6 +201,9 @@ cordon_status_render_metrics (const CordonStatusSnapshot *s)
               "%" G_GUINT64_FORMAT, r->stats.frames_out)
   PER_CAMERA ("cordon_camera_frames_dropped_total", "counter", "Pictures lost between the camera and the recorders (rate, hand-over, encoder queue, recorder queues).",
               "%" G_GUINT64_FORMAT, r->stats.frames_dropped)
+  PER_CAMERA ("cordon_camera_frames_rate_dropped_total", "counter",
+              "Of the pictures dropped, those the frame-rate normaliser left out (a camera faster than the output rate).",
+              "%" G_GUINT64_FORMAT, r->stats.frames_rate_dropped)
   PER_CAMERA ("cordon_camera_nal_units_dropped_total", "counter",
               "Encoded NAL units outside the allow-list (slice, IDR, SPS, PPS, AUD), not sent.",
               "%" G_GUINT64_FORMAT, r->stats.nal_units_dropped)

@@ -240,7 +240,7 @@ function drawPlot(p, samples, key, windowSeconds, bars, digits) {
 
 const CAMERA_KNOWN = new Set(['name', 'state', 'since', 'input_codec', 'input_width', 'input_height',
   'output_width', 'output_height', 'output_framerate', 'reconnects', 'frames_in', 'frames_out',
-  'frames_dropped', 'bytes_out', 'output_kbps', 'last_frame_age_ms', 'encoders', 'media',
+  'frames_dropped', 'frames_rate_dropped', 'bytes_out', 'output_kbps', 'last_frame_age_ms', 'encoders', 'media',
   'blocked_packets', 'last_error']);
 
 function cardFor(name) {
@@ -282,7 +282,9 @@ function drawCamera(c, cam, fps, attempts) {
   const kbps = hist.length ? hist[hist.length - 1].kbps : cam.output_kbps;
   setText(fact(f, 'kbps', 'Bitrate out'), typeof kbps === 'number' ? num(kbps, 0) + ' kbit/s' : null);
   setText(fact(f, 'reconnects', 'Reconnects'), cam.reconnects);
-  setText(fact(f, 'dropped', 'Dropped frames'), cam.frames_dropped);
+  const forRate = cam.frames_rate_dropped;
+  setText(fact(f, 'dropped', 'Dropped frames'), typeof forRate === 'number' && forRate > 0
+    ? `${cam.frames_dropped} (${forRate} above the frame rate)` : cam.frames_dropped);
   setText(fact(f, 'age', 'Last frame'), cam.last_frame_age_ms < 0 ? 'never'
     : (cam.last_frame_age_ms / 1000).toFixed(1) + ' s ago');
   setText(fact(f, 'media', 'Streams'), cam.media);

@@ -73,6 +73,30 @@ test_sequence_must_increase (void)
   g_assert_null (check (&h, &m, sizeof m, &ev));
 }
 
+/* A skip of N sequence numbers is N pictures dropped in the worker; DETAIL
+ * says how many of them videorate left out, never more than the skip. */
+static void
+test_rate_drops_fit_the_skip (void)
+{
+  CordonHandover h;
+  CordonHandoverEvent ev;
+  cordon_handover_init (&h, 4, SIZE);
+  CordonWorkerMsg m = picture (0, 1, NOW);
+  m.detail = 1;
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "more rate drops than the sequence skips");
+  m = picture (0, 4, NOW);
+  m.detail = 3;
+  g_assert_null (check (&h, &m, sizeof m, &ev));
+  g_assert_cmpuint (ev.detail, ==, 3);
+  m = picture (1, 6, NOW);
+  m.detail = 2;
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "more rate drops than the sequence skips");
+  m.detail = G_MAXUINT32;
+  g_assert_cmpstr (check (&h, &m, sizeof m, &ev), ==, "more rate drops than the sequence skips");
+  m.detail = 1;
+  g_assert_null (check (&h, &m, sizeof m, &ev));
+}
+
 static void
 test_time_stamps_are_monotonic_and_capped (void)
 {
@@ -277,6 +301,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ring/valid-pictures-are-accepted-and-slots-held", test_valid_pictures_are_accepted_and_slots_held);
   g_test_add_func ("/ring/out-of-range-slot-is-refused", test_out_of_range_slot_is_refused);
   g_test_add_func ("/ring/sequence-must-increase", test_sequence_must_increase);
+  g_test_add_func ("/ring/rate-drops-fit-the-skip", test_rate_drops_fit_the_skip);
   g_test_add_func ("/ring/time-stamps-are-monotonic-and-capped", test_time_stamps_are_monotonic_and_capped);
   g_test_add_func ("/ring/garbage-and-wrong-sizes-are-refused", test_garbage_and_wrong_sizes_are_refused);
   g_test_add_func ("/ring/status-text-is-bounded-and-sanitised", test_status_text_is_bounded_and_sanitised);

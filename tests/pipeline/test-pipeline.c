@@ -393,26 +393,35 @@ test_h264_camera_is_reencoded_at_output_size (void)
 /* Cameras and encoder boxes that send B-frames (High profile, pictures out
  * of order on the wire, RTP time going back and forth): every picture is
  * decoded and encoded in order, none dropped, no reconnect. */
+/* Pulls LAUNCH's camera until a recorder stand-in has had FRAMES pictures,
+ * all at the configured size; ST gets the camera's figures at that moment. */
 static void
-check_b_frames_lose_no_picture (const char *launch)
+pull_until (const char *launch, guint frames, CordonPipelineStats *st)
 {
   g_autoptr (Camera) server = camera_new (launch, FALSE);
   g_autoptr (CordonCamera) cam = config_for (server, NULL, NULL, FALSE);
   g_autoptr (CordonPipeline) p = start_pipeline (cam);
-  CordonPipelineStats st;
 
   wait_live (p);
   Consumer *c = consumer_new (p, NULL);
-  wait_frames (c, 3 * OUT_FPS, 10000);
+  wait_frames (c, frames, 10000);
   g_assert_cmpuint (c->wrong_size, ==, 0);
-  cordon_pipeline_get_stats (p, &st);
+  cordon_pipeline_get_stats (p, st);
+  cordon_pipeline_stop (p);
+  consumer_free (c);
+}
+
+static void
+check_b_frames_lose_no_picture (const char *launch)
+{
+  CordonPipelineStats st;
+
+  pull_until (launch, 3 * OUT_FPS, &st);
   g_assert_cmpint (st.state, ==, CORDON_CAMERA_LIVE);
   g_assert_cmpuint (st.frames_in, >=, 3 * OUT_FPS);
   g_assert_cmpuint (st.frames_dropped, ==, 0);
   g_assert_cmpuint (st.reconnects, ==, 0);
   cordon_pipeline_stats_clear (&st);
-  cordon_pipeline_stop (p);
-  consumer_free (c);
 }
 
 static void
@@ -424,6 +433,30 @@ test_b_frame_cameras_lose_no_picture (void)
   /* x265's ultrafast preset codes B-frames unless tuned for zero latency. */
   check_b_frames_lose_no_picture ("( videotestsrc is-live=true ! video/x-raw,width=352,height=288,framerate=15/1"
                                   " ! x265enc speed-preset=ultrafast key-int-max=30 ! rtph265pay name=pay0 pt=96 )");
+}
+
+/* A camera faster than the output rate (30 fps into 15): the pictures
+ * videorate leaves out are in frames_dropped, and frames_rate_dropped says
+ * they are that kind. What the camera sent is what came in plus what was
+ * left out. */
+static void
+test_rate_drops_are_counted (void)
+{
+  CordonPipelineStats st;
+
+  pull_until ("( videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1"
+              " ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 ! rtph264pay name=pay0 pt=96 )",
+              3 * OUT_FPS, &st);
+  guint64 sent = st.frames_in + st.frames_rate_dropped;
+  g_test_message ("in %" G_GUINT64_FORMAT ", rate drops %" G_GUINT64_FORMAT ", dropped %" G_GUINT64_FORMAT,
+                  st.frames_in, st.frames_rate_dropped, st.frames_dropped);
+  g_assert_cmpuint (st.frames_in, >=, 3 * OUT_FPS);
+  /* Half of a 30 fps camera is left out for 15 fps (a picture either way
+   * at the start and at the moment of reading). */
+  g_assert_cmpuint (st.frames_rate_dropped * 10, >=, sent * 4);
+  g_assert_cmpuint (st.frames_rate_dropped * 10, <=, sent * 6);
+  g_assert_cmpuint (st.frames_dropped, >=, st.frames_rate_dropped);
+  cordon_pipeline_stats_clear (&st);
 }
 
 static void
@@ -864,6 +897,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pipeline/h264-camera-is-reencoded-at-output-size", test_h264_camera_is_reencoded_at_output_size);
   g_test_add_func ("/pipeline/h265-camera-is-reencoded-at-output-size", test_h265_camera_is_reencoded_at_output_size);
   g_test_add_func ("/pipeline/b-frame-cameras-lose-no-picture", test_b_frame_cameras_lose_no_picture);
+  g_test_add_func ("/pipeline/rate-drops-are-counted", test_rate_drops_are_counted);
   g_test_add_func ("/pipeline/jpeg-camera-is-reencoded-at-output-size", test_jpeg_camera_is_reencoded_at_output_size);
   g_test_add_func ("/pipeline/camera-loss-shows-slate-and-recovers", test_camera_loss_shows_slate_and_recovers);
   g_test_add_func ("/pipeline/stalled-camera-goes-offline-within-2-s", test_stalled_camera_goes_offline_within_2_s);

@@ -31,7 +31,7 @@ sample (void)
   lobby.stats = (CordonPipelineStats) { .state = CORDON_CAMERA_LIVE, .state_since = T0 + 5 * G_USEC_PER_SEC,
                                         .reconnects = 0, .input_codec = "h264", .input_width = 1920,
                                         .input_height = 1080, .frames_in = 93000, .frames_out = 92990,
-                                        .frames_dropped = 10, .bytes_out = 925000000, .nal_units_dropped = 3, .last_frame_age_ms = 40,
+                                        .frames_dropped = 10, .frames_rate_dropped = 4, .bytes_out = 925000000, .nal_units_dropped = 3, .last_frame_age_ms = 40,
                                         .encoders = 1, .last_error = NULL };
   g_array_append_val (s->cameras, lobby);
   CordonStatusCamera yard = { .name = g_strdup ("yard"), .width = 640, .height = 360, .framerate = 10, .media = 0,
