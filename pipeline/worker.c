@@ -50,6 +50,7 @@ typedef struct {
   /* under p->lock: */
   guint64 seq;           /* pictures sent or left out by videorate: gaps the daemon sees are drops */
   guint64 rate_reported; /* videorate's drops counted in seq so far */
+  guint64 rate_unsent;   /* of those, not yet in a picture's detail (that picture had no slot) */
 } Worker;
 
 static Worker w;
@@ -99,8 +100,9 @@ cordon_worker_picture (Ingest *in, GstBuffer *buffer)
   g_mutex_lock (&p->lock);
   in->got_frame = TRUE;
   p->frames_in++;
-  guint64 fresh = rate_drops > w.rate_reported ? MIN (rate_drops - w.rate_reported, G_MAXUINT32) : 0;
+  guint64 fresh = rate_drops > w.rate_reported ? rate_drops - w.rate_reported : 0;
   w.rate_reported = rate_drops;
+  w.rate_unsent += fresh;
   w.seq += 1 + fresh;
   guint64 seq = w.seq;
   g_mutex_unlock (&p->lock);
@@ -110,8 +112,13 @@ cordon_worker_picture (Ingest *in, GstBuffer *buffer)
    * sequence. */
   CordonPictureLayout layout;
   int slot = cordon_slots_lease (w.slots, buffer, &layout);
-  if (slot >= 0)
-    send_msg (CORDON_MSG_PICTURE, (guint) slot, seq, layout, CORDON_WORKER_OK, (guint32) fresh, NULL);
+  if (slot < 0)
+    return;
+  g_mutex_lock (&p->lock);
+  guint32 detail = (guint32) MIN (w.rate_unsent, G_MAXUINT32);
+  w.rate_unsent -= detail;
+  g_mutex_unlock (&p->lock);
+  send_msg (CORDON_MSG_PICTURE, (guint) slot, seq, layout, CORDON_WORKER_OK, detail, NULL);
 }
 
 /* Streaming thread: ingest.c's video appsink offers the slots upstream. */
