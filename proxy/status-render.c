@@ -89,8 +89,8 @@ cordon_status_render_json (const CordonStatusSnapshot *s)
                                ",\"output_kbps\":%.1f"
                                ",\"last_frame_age_ms\":%" G_GINT64_FORMAT ",\"encoders\":%u,\"media\":%u",
                             r->stats.reconnects, r->stats.frames_in, r->stats.frames_out, r->stats.frames_dropped,
-                            r->stats.frames_rate_dropped, r->stats.bytes_out, r->stats.nal_units_dropped, r->kbps, r->stats.last_frame_age_ms,
-                            r->stats.encoders, r->media);
+                            r->stats.frames_rate_dropped, r->stats.bytes_out, r->stats.nal_units_dropped, r->kbps,
+                            r->stats.last_frame_age_ms, r->stats.encoders, r->media);
     /* worker → daemon picture hand-over, moving average */
     g_string_append_printf (o, ",\"handover_us\":%" G_GINT64_FORMAT, r->stats.handover_us);
     if (r->blocked >= 0)

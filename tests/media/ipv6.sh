@@ -25,9 +25,9 @@ nsx cam ip -6 route add default via "$GW_CAM6"
 # gw routes, as a gateway does: only cordon's forward chain keeps the camera in.
 nsx gw sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1
 # IPv6 addresses are usable once duplicate address detection is done.
-wait_until 10 sh -c "! ip netns exec ${NS[cam]} ip -6 addr show tentative | grep -q inet6" || die "DAD did not finish"
-wait_until 10 sh -c "! ip netns exec ${NS[gw]} ip -6 addr show tentative | grep -q inet6" || die "DAD did not finish (gw)"
-wait_until 10 sh -c "! ip netns exec ${NS[rec]} ip -6 addr show tentative | grep -q inet6" || die "DAD did not finish (rec)"
+for ns in cam gw rec; do
+  wait_until 10 nsx $ns sh -c "! ip -6 addr show tentative | grep -q inet6" || die "DAD did not finish in $ns"
+done
 
 start_testcam v6 "[$CAM6]" --codec h264 --size 640x360 --fps 15 --bitrate 800
 write_recorder_secret
@@ -36,7 +36,8 @@ REC_EXTRA_ADDRESSES=$REC6
   | sed 's/^listen = 0.0.0.0:554$/listen = [::]:554/' >"$WORK/cordon.conf"
 start_cordon "$WORK/cordon.conf"
 
-if wait_until 20 sh -c "[ \"\$(ip netns exec ${NS[gw]} $PY $SRC/tests/lib/statusq.py camera v6 state)\" = live ]"; then
+v6_live() { [ "$(statusq camera v6 state)" = live ]; }
+if wait_until 20 v6_live; then
   pass "an IPv6-only camera goes live through the jail and the firewall"
 else
   fail "IPv6 camera not live: $(statusq camera v6 last_error)"
@@ -46,7 +47,7 @@ for via in "[$GW_CORE6]" "$GW_CORE_IP"; do
   out="$WORK/rec-$(echo "$via" | tr -dc '0-9a-f').h264"
   record rec 4 "rtsp://$REC_USER:$REC_PASS@$via:554/v6" "$out"
   n=$(frames "$out" 2>/dev/null || echo 0)
-  size=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=x "$out" 2>/dev/null | head -1)
+  size=$(picture_size "$out")
   errors=$(decode_errors "$out")
   if [ "${n:-0}" -ge 45 ] && [ "$size" = 640x360 ] && [ -z "$errors" ]; then
     pass "a recorder on $via records the IPv6 camera ($n pictures, $size)"

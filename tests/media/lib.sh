@@ -78,6 +78,11 @@ frames() {
   ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$1" | head -1
 }
 
+# picture_size FILE: WIDTHxHEIGHT of the first video stream of FILE.
+picture_size() {
+  ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=x "$1" 2>/dev/null | head -1
+}
+
 # decode_errors FILE: what ffmpeg says decoding the H.264 stream FILE with
 # every error fatal (empty when it decodes cleanly).
 decode_errors() {

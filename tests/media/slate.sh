@@ -34,8 +34,8 @@ intra=$(ffprobe -v error -select_streams v:0 -show_entries frame=pict_type -of c
 [ "$intra" -ge $(( SECS - 2 )) ] && [ "$intra" -le $(( SECS + 2 )) ] \
   && pass "one x264 picture a second, the rest cordon's skip frames ($types)" \
   || fail "slate frames by type: $types; want about $SECS I frames in $SECS s"
-size=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0 "$WORK/rec.h264")
-[ "$size" = "640,360" ] && pass "slate at the configured size" || fail "slate size $size, want 640,360"
+size=$(picture_size "$WORK/rec.h264")
+[ "$size" = "640x360" ] && pass "slate at the configured size" || fail "slate size $size, want 640x360"
 dropped1=$(statusq camera away frames_dropped)
 [ "$dropped1" -eq "$dropped0" ] && pass "no slate picture dropped" || fail "slate pictures dropped: $dropped0 -> $dropped1"
 [ "$(statusq camera away state)" = offline ] && pass "camera still offline" || fail "camera not offline"

@@ -51,8 +51,8 @@ for f in main sub; do
   [ -n "$types" ] && [ -z "$other" ] && pass "$f: only allowed NAL types ($types)" \
     || fail "$f: NAL types outside slice/IDR/SPS/PPS/AUD: ${other:-no NAL units} (all: $types)"
 done
-size=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0 "$WORK/sub.h264")
-[ "$size" = "640,360" ] && pass "sub recording is 640x360" || fail "sub recording is $size"
+size=$(picture_size "$WORK/sub.h264")
+[ "$size" = "640x360" ] && pass "sub recording is 640x360" || fail "sub recording is $size"
 enc=$(statusq camera lobby encoders)
 [ "$enc" = 2 ] && pass "two encoders for the camera with a sub stream" || fail "$enc encoders, want 2"
 got=$(probe "$(rec_url plain)/sub")
